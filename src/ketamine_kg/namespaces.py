@@ -1,0 +1,65 @@
+"""Prefixes shared by the Turtle dumps, the JSON-LD context and SPARQL queries."""
+
+from __future__ import annotations
+
+from .config import BASE
+
+KKO = BASE + "ontology#"
+ID = BASE + "id/"
+VOCAB = BASE + "vocab/"
+
+#: Readable per-kind prefixes for our instances and concepts (Turtle and SPARQL).
+KIND_PREFIXES: dict[str, str] = {
+    "drug": ID + "drug/",
+    "product": ID + "product/",
+    "condition": ID + "condition/",
+    "procedure": ID + "procedure/",
+    "claim": ID + "claim/",
+    "benefit": ID + "benefit/",
+    "evidence": ID + "evidence/",
+    "approval": ID + "approval/",
+    "dose": ID + "dose/",
+    "agency": ID + "agency/",
+    "agent": ID + "agent/",
+    "source": ID + "source/",
+    "status": VOCAB + "use-status/",
+    "phase": VOCAB + "research-phase/",
+    "category": VOCAB + "use-category/",
+    "benefittype": VOCAB + "benefit/",
+    "level": VOCAB + "evidence-level/",
+    "design": VOCAB + "study-design/",
+    "route": VOCAB + "route/",
+    "jurisdiction": VOCAB + "jurisdiction/",
+    "setting": VOCAB + "care-setting/",
+}
+
+#: Prefixes of the vocabularies we use, shared by every format.
+COMMON_PREFIXES: dict[str, str] = {
+    "kko": KKO,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "vann": "http://purl.org/vocab/vann/",
+    "schema": "http://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "biolink": "https://w3id.org/biolink/vocab/",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "mesh": "http://id.nlm.nih.gov/mesh/",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+#: Prefix -> namespace for Turtle dumps and SPARQL, in the order they are written.
+PREFIXES: dict[str, str] = {**COMMON_PREFIXES, **KIND_PREFIXES}
+
+#: JSON-LD uses two short prefixes instead of the per-kind ones, whose names would clash with
+#: property terms such as "drug" or "condition".
+JSONLD_PREFIXES: dict[str, str] = {**COMMON_PREFIXES, "kk": ID, "kkv": VOCAB}
+
+
+def sparql_prologue() -> str:
+    """PREFIX declarations for every shared prefix."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

@@ -1,0 +1,250 @@
+"""build(): sources -> derive -> gate -> release. The only code that writes the release."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from . import __version__, jsonld, serialize
+from .config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
+from .derive import run_rules
+from .errors import GateError
+from .load import load_shapes, load_source_graphs, to_store
+from .reason import check_consistency, reasoner_input
+from .validate import Report, reasoner_findings, run_qc, validate_shapes
+
+Progress = Callable[[str, str, float], None]  # stage, summary, seconds
+
+DUMP_NAME = "ketamine-kg"
+CLAIM_CLASS = "https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim"
+ONTOLOGY_IRI = "https://w3id.org/ketamine-kg/ontology"
+
+
+@dataclass
+class Dataset:
+    """The named graphs of one build, by role, plus the shapes."""
+
+    graphs: dict[str, list[ox.Triple]]
+    shapes: list[ox.Triple] = field(default_factory=list)
+
+    def union(self, roles: tuple[str, ...] | None = None) -> list[ox.Triple]:
+        selected = roles or tuple(self.graphs)
+        return serialize.sorted_triples(t for r in selected for t in self.graphs[r])
+
+    def quads(self) -> list[ox.Quad]:
+        return [
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
+            for role, triples in self.graphs.items()
+            for t in triples
+        ]
+
+
+@dataclass
+class BuildResult:
+    dataset: Dataset
+    report: Report
+    files: dict[str, int]  # release file name -> size in bytes
+    out_dir: Path | None
+
+
+def _timed(progress: Progress | None, stage: str):
+    start = time.perf_counter()
+
+    def done(summary: str) -> None:
+        if progress:
+            progress(stage, summary, time.perf_counter() - start)
+
+    return done
+
+
+def _rdflib_graph(triples: list[ox.Triple]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    graph.parse(data=serialize.to_ntriples(triples).decode(), format="nt")
+    return graph
+
+
+def _count_claims(triples: list[ox.Triple]) -> int:
+    return sum(
+        1 for t in triples if t.predicate.value.endswith("#type") and t.object.value == CLAIM_CLASS
+    )
+
+
+def load_and_derive(project: Project, progress: Progress | None = None) -> tuple[Dataset, ox.Store]:
+    """Parse every source and run the rules: the dataset that the gate checks."""
+    done = _timed(progress, "load")
+    graphs = load_source_graphs(project)
+    shapes = load_shapes(project)
+    total = sum(len(g) for g in graphs.values())
+    files = sum(len(f) for f in project.sources().values()) + len(project.shape_files())
+    done(f"{files} files, {total} triples, {len(shapes)} shape triples")
+
+    done = _timed(progress, "derive")
+    store = to_store(graphs)
+    graphs["direct"] = run_rules(store, project.rule_files())
+    store.bulk_extend(
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri("direct")))
+        for t in graphs["direct"]
+    )
+    done(f"{len(project.rule_files())} rules, {len(graphs['direct'])} direct-edge triples")
+    return Dataset(graphs, shapes), store
+
+
+def gate(
+    project: Project, dataset: Dataset, store: ox.Store, progress: Progress | None = None
+) -> Report:
+    """SHACL, QC queries and OWL consistency over the whole dataset."""
+    report = Report()
+    everything = dataset.union()
+
+    done = _timed(progress, "shacl")
+    shapes_graph = _rdflib_graph(dataset.shapes)
+    report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
+    report.findings += validate_shapes(_rdflib_graph(everything), shapes_graph)
+    claims = _count_claims(everything)
+    done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
+
+    done = _timed(progress, "qc")
+    qc = run_qc(store, project.qc_files())
+    report.qc_queries = len(project.qc_files())
+    report.findings += qc
+    done(f"{report.qc_queries} queries, {len(qc)} violations")
+
+    done = _timed(progress, "owl")
+    report.reasoner = check_consistency(reasoner_input(everything), project.cache_dir)
+    owl = reasoner_findings(report.reasoner)
+    report.findings += owl
+    done(f"HermiT: {report.reasoner.message}, {len(owl)} violations")
+    return report
+
+
+def release_files(project: Project, dataset: Dataset, report: Report) -> dict[str, bytes]:
+    """Every file of the release, by name: pure, so the build is reproducible byte for byte."""
+    published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
+    ontology = dataset.union(("ontology", "vocab"))
+    context = jsonld.build_context(published)
+    files = {
+        f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
+        f"{DUMP_NAME}.nt": serialize.to_ntriples(published),
+        f"{DUMP_NAME}.nq": serialize.to_nquads(dataset.quads()),
+        f"{DUMP_NAME}.jsonld": jsonld.dumps(jsonld.compact(published, context)),
+        "context.jsonld": jsonld.dumps(context),
+        f"{DUMP_NAME}-ontology.owl": serialize.to_rdfxml(ontology),
+        f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
+        f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
+        f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.shapes),
+        "validation-report.ttl": validation_report(report, release_version(dataset)),
+    }
+    for path in project.sources()["mappings"]:
+        files[f"mappings/{path.name}"] = path.read_bytes()
+    files["SHA256SUMS"] = b"".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
+        for name, data in sorted(files.items())
+    )
+    return files
+
+
+def release_version(dataset: Dataset) -> tuple[str, str]:
+    """(versionInfo, modified date) from the ontology header: the release's only clock."""
+    version = modified = ""
+    for t in dataset.graphs["ontology"]:
+        if t.subject.value != ONTOLOGY_IRI:
+            continue
+        if t.predicate.value.endswith("#versionInfo"):
+            version = t.object.value
+        elif t.predicate.value == "http://purl.org/dc/terms/modified":
+            modified = t.object.value
+    return version, modified
+
+
+def validation_report(report: Report, version: tuple[str, str]) -> bytes:
+    """A SHACL ValidationReport for the release (only ever written when it conforms)."""
+    iri = f"https://w3id.org/ketamine-kg/release/{version[0]}/validation-report"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    sh = "http://www.w3.org/ns/shacl#"
+    node = ox.NamedNode(iri)
+    triples = [
+        ox.Triple(
+            node,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode(sh + "ValidationReport"),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode(sh + "conforms"),
+            ox.Literal("true", datatype=ox.NamedNode(xsd + "boolean")),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode("http://purl.org/dc/terms/issued"),
+            ox.Literal(version[1], datatype=ox.NamedNode(xsd + "date")),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            ox.Literal(
+                f"Gate passed: {report.shapes} SHACL node shapes, {report.qc_queries} QC queries, "
+                f"OWL consistency (HermiT); ketamine-kg {__version__}.",
+                language="en",
+            ),
+        ),
+    ]
+    return serialize.to_turtle(triples)
+
+
+def write_release(files: dict[str, bytes], out_dir: Path) -> None:
+    """Write into a temporary sibling directory, then swap it into place.
+
+    The old release is moved aside and deleted only after the new one is in place, so a
+    failure at any point leaves a complete release at `out_dir`.
+    """
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".out-new-", dir=out_dir.parent))
+    staging.chmod(0o755)
+    try:
+        for name, data in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        old = out_dir.parent / f".out-old-{os.getpid()}"
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(staging, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def build(
+    project: Project,
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+    write: bool = True,
+) -> BuildResult:
+    """Load, derive, gate and (if the gate passes and `write`) publish the release.
+
+    Raises SourceError for a malformed source and GateError when validation fails; in both
+    cases nothing is written.
+    """
+    dataset, store = load_and_derive(project, progress)
+    report = gate(project, dataset, store, progress)
+    if not report.conforms:
+        raise GateError(report)
+    if not write:
+        return BuildResult(dataset, report, {}, None)
+    done = _timed(progress, "release")
+    files = release_files(project, dataset, report)
+    target = out_dir or project.out_dir
+    write_release(files, target)
+    done(f"{len(files)} files, {sum(len(d) for d in files.values())} bytes -> {target}")
+    return BuildResult(dataset, report, {n: len(d) for n, d in files.items()}, target)

@@ -1,0 +1,131 @@
+"""The embedded SPARQL store over a release, and result formatting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES
+
+RESULT_FORMATS = ("table", "json", "csv", "tsv")
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+RELEASE_DUMP = "ketamine-kg.nq"
+
+
+class QueryError(Exception):
+    """A query that could not be found, parsed or run."""
+
+
+def open_release(release_dir: Path) -> ox.Store:
+    """An in-memory store holding the release's named graphs."""
+    dump = release_dir / RELEASE_DUMP
+    if not dump.is_file():
+        raise QueryError(f"no release at {release_dir}: {RELEASE_DUMP} is missing (run the build)")
+    store = ox.Store()
+    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def resolve_query(text_or_name: str, examples_dir: Path) -> str:
+    """A query given inline, as a file path, or as the name of a shipped example."""
+    candidate = Path(text_or_name)
+    for path in (candidate, examples_dir / text_or_name, examples_dir / f"{text_or_name}.rq"):
+        if len(str(path)) < 4096 and path.suffix == ".rq" and path.is_file():
+            return path.read_text(encoding="utf-8")
+    if any(k in text_or_name.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
+        return text_or_name
+    names = ", ".join(sorted(p.stem for p in examples_dir.glob("*.rq")))
+    raise QueryError(f"{text_or_name!r} is neither a query, a .rq file nor an example ({names})")
+
+
+def with_prefixes(query: str) -> str:
+    """Prepend the shared PREFIX declarations the query does not declare itself."""
+    declared = {
+        line.split()[1].rstrip(":").lower()
+        for line in query.splitlines()
+        if line.strip().upper().startswith("PREFIX") and len(line.split()) > 1
+    }
+    missing = "".join(
+        f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p.lower() not in declared
+    )
+    return missing + query
+
+
+def run_query(store: ox.Store, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    try:
+        return store.query(with_prefixes(query), use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        raise QueryError(f"invalid SPARQL: {exc.msg}") from exc
+
+
+def _cell(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return _shorten(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _shorten(iri: str) -> str:
+    best = max(
+        (p for p, ns in PREFIXES.items() if iri.startswith(ns)),
+        key=lambda p: len(PREFIXES[p]),
+        default=None,
+    )
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
+
+
+def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:
+    """Variable names and rows of shortened cell texts."""
+    names = [v.value for v in result.variables]
+    return names, [[_cell(solution[n]) for n in names] for solution in result]
+
+
+def format_result(result: object, fmt: str) -> str:
+    """Render a SELECT/ASK result as table, json, csv or tsv; a graph result as RDF."""
+    if isinstance(result, ox.QueryBoolean):
+        value = bool(result)
+        return (
+            json.dumps({"head": {}, "boolean": value}) + "\n"
+            if fmt == "json"
+            else f"{str(value).lower()}\n"
+        )
+    if isinstance(result, ox.QueryTriples):
+        rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
+        triples = sorted(result, key=str)
+        return ox.serialize(
+            triples,
+            format=rdf_format,
+            prefixes=PREFIXES
+            if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+            else None,
+        ).decode()
+    if fmt == "json":
+        return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
+    names, rows = rows_of(result)
+    if fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows(rows)
+        return buffer.getvalue()
+    return _table(names, rows)
+
+
+def _table(names: list[str], rows: list[list[str]]) -> str:
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    out = [line(names), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,151 @@
+"""Read SSSOM/TSV mapping files into checked mapping rows and RDF triples."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from .errors import SourceError
+from .identifiers import MAPPING_PREDICATES, SCHEMES
+
+REQUIRED_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "see_also",
+)
+JUSTIFICATIONS = {"semapv:ManualMappingCuration"}
+#: Where a mapping may say it was verified (see docs/verification/README.md).
+SOURCE_SCHEMES = ("http://", "https://", "repo:", "search-index:")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    subject_iri: str
+    subject_label: str
+    predicate_iri: str
+    object_iri: str
+    object_curie: str
+    object_label: str
+    justification: str
+    see_also: str
+    comment: str
+    line: int
+
+
+def _split_header(path: Path, text: str) -> tuple[dict, list[str], int]:
+    header_lines, body_start = [], 0
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if not line.startswith("#"):
+            body_start = index
+            break
+        header_lines.append(line[1:])
+    else:
+        body_start = len(lines)
+    try:
+        meta = yaml.safe_load("".join(header_lines)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 2) if mark else (1, 1)
+        raise SourceError(path, line, col, f"invalid SSSOM metadata block: {exc}") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("curie_map"), dict):
+        raise SourceError(path, 1, 1, "the SSSOM metadata block needs a curie_map")
+    return meta, lines[body_start:], body_start
+
+
+def _expand(curie: str, curie_map: dict[str, str]) -> str | None:
+    prefix, sep, local = curie.partition(":")
+    if not sep or prefix not in curie_map:
+        return None
+    return curie_map[prefix] + local
+
+
+def read_sssom(path: Path) -> list[Mapping]:
+    """Parse and check one SSSOM/TSV file; every problem names `path:line:col`."""
+    text = path.read_text(encoding="utf-8")
+    meta, body, offset = _split_header(path, text)
+    curie_map: dict[str, str] = meta["curie_map"]
+    reader = csv.reader(io.StringIO("".join(body)), delimiter="\t")
+    rows = list(reader)
+    if not rows:
+        raise SourceError(path, offset + 1, 1, "no column header row")
+    columns = rows[0]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise SourceError(path, offset + 1, 1, f"missing SSSOM columns: {', '.join(missing)}")
+    mappings = []
+    for row_index, row in enumerate(rows[1:], start=1):
+        line = offset + row_index + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            raise SourceError(
+                path, line, 1, f"expected {len(columns)} tab-separated fields, found {len(row)}"
+            )
+        record = dict(zip(columns, row, strict=True))
+
+        def fail(column: str, message: str, *, _row=row, _line=line) -> SourceError:
+            index = columns.index(column)
+            col = sum(len(cell) + 1 for cell in _row[:index]) + 1
+            return SourceError(path, _line, col, message)
+
+        subject = _expand(record["subject_id"], curie_map)
+        if subject is None:
+            raise fail("subject_id", f"unknown prefix in subject_id {record['subject_id']!r}")
+        predicate = MAPPING_PREDICATES.get(record["predicate_id"])
+        if predicate is None:
+            allowed = ", ".join(sorted(MAPPING_PREDICATES))
+            raise fail("predicate_id", f"predicate_id must be one of {allowed}")
+        prefix, _, local = record["object_id"].partition(":")
+        scheme = SCHEMES.get(prefix)
+        if scheme is None:
+            raise fail("object_id", f"unknown identifier scheme {prefix!r} in object_id")
+        if not scheme.matches(local):
+            raise fail(
+                "object_id",
+                f"{record['object_id']!r} does not match the {scheme.name} pattern "
+                f"{scheme.pattern}",
+            )
+        if record["mapping_justification"] not in JUSTIFICATIONS:
+            raise fail("mapping_justification", "mapping_justification must be manual curation")
+        sources = [s for s in record["see_also"].split("|") if s]
+        if not sources or not all(s.startswith(SOURCE_SCHEMES) for s in sources):
+            raise fail(
+                "see_also",
+                "see_also must list where the identifier was verified: '|'-separated "
+                "http(s) URLs, repo:OWNER/NAME/PATH or search-index:ID",
+            )
+        mappings.append(
+            Mapping(
+                subject_iri=subject,
+                subject_label=record["subject_label"],
+                predicate_iri=predicate,
+                object_iri=scheme.iri(local),
+                object_curie=record["object_id"],
+                object_label=record["object_label"],
+                justification=record["mapping_justification"],
+                see_also=record["see_also"],
+                comment=record.get("comment", ""),
+                line=line,
+            )
+        )
+    return mappings
+
+
+def mapping_triples(mappings: list[Mapping]) -> list[ox.Triple]:
+    """The mapping statements as RDF (subject, SKOS mapping predicate, external IRI)."""
+    return [
+        ox.Triple(
+            ox.NamedNode(m.subject_iri), ox.NamedNode(m.predicate_iri), ox.NamedNode(m.object_iri)
+        )
+        for m in mappings
+    ]

@@ -1,0 +1,136 @@
+"""The release gate: SHACL shapes, QC queries and OWL consistency, as one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, SH
+
+from .errors import SourceError
+from .namespaces import PREFIXES
+from .reason import ReasonerResult
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by the gate, in plain words."""
+
+    check: str  # "shacl", "qc" or "owl"
+    rule: str  # the shape/constraint, the QC query file, or the reasoner
+    focus: str
+    path: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.focus}" + (f" {self.path}" if self.path else "")
+        value = f" (value: {self.value})" if self.value else ""
+        return f"[{self.check}] {where}: {self.message}{value}  <- {self.rule}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    shapes: int = 0
+    qc_queries: int = 0
+    reasoner: ReasonerResult | None = None
+
+    @property
+    def conforms(self) -> bool:
+        return not self.findings
+
+    def render(self) -> str:
+        lines = [f"{len(self.findings)} violation(s)"]
+        lines += [f"  {f}" for f in sorted(self.findings, key=str)]
+        return "\n".join(lines)
+
+
+def shorten(iri: str) -> str:
+    """A CURIE for an IRI in a known namespace, else the IRI."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
+
+
+def _term(node: rdflib.term.Node | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, rdflib.URIRef):
+        return shorten(str(node))
+    if isinstance(node, rdflib.BNode):
+        return "(a path expression)"
+    return str(node)
+
+
+def validate_shapes(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
+    """Run pySHACL (no inference) and turn each result into a Finding."""
+    from pyshacl import validate
+
+    conforms, results, _ = validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=False
+    )
+    if conforms:
+        return []
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        message = results.value(result, SH.resultMessage)
+        shape = results.value(result, SH.sourceShape)
+        component = results.value(result, SH.sourceConstraintComponent)
+        rule = _term(shape) if isinstance(shape, rdflib.URIRef) else _term(component)
+        findings.append(
+            Finding(
+                check="shacl",
+                rule=f"{rule} ({_term(component)})",
+                focus=_term(results.value(result, SH.focusNode)),
+                path=_term(results.value(result, SH.resultPath)),
+                message=str(message) if message else _term(component),
+                value=_term(results.value(result, SH.value)),
+            )
+        )
+    return findings
+
+
+def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
+    """Each `*-violation.rq` must return no rows; each row it returns is a Finding."""
+    findings = []
+    for path in qc_files:
+        try:
+            rows = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise SourceError(path, exc.lineno or 1, exc.offset or 1, exc.msg) from exc
+        check = path.name.removesuffix("-violation.rq").replace("-", " ")
+        for row in rows:
+            values = {v.value: row[v] for v in rows.variables}
+            focus = values.get("focus") or values.get("s")
+            message = values.get("message")
+            findings.append(
+                Finding(
+                    check="qc",
+                    rule=f"queries/qc/{path.name}",
+                    focus=shorten(focus.value) if isinstance(focus, ox.NamedNode) else str(focus),
+                    path="",
+                    message=message.value if message is not None else check,
+                    value=", ".join(
+                        f"{k}={shorten(v.value)}"
+                        for k, v in values.items()
+                        if k not in {"focus", "s", "message"} and v is not None
+                    ),
+                )
+            )
+    return findings
+
+
+def reasoner_findings(result: ReasonerResult) -> list[Finding]:
+    if result.consistent:
+        return []
+    if result.unsatisfiable:
+        return [
+            Finding("owl", "HermiT", shorten(iri), "", "class is unsatisfiable")
+            for iri in result.unsatisfiable
+        ]
+    return [Finding("owl", "HermiT", "(ontology)", "", result.message)]

@@ -1,0 +1,202 @@
+"""The build: deterministic, fresh against its sources, and all-or-nothing on failure."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_project
+
+from ketamine_kg.errors import GateError, SourceError
+from ketamine_kg.pipeline import BuildResult, build
+
+EXPECTED_FILES = {
+    "ketamine-kg.ttl",
+    "ketamine-kg.nt",
+    "ketamine-kg.nq",
+    "ketamine-kg.jsonld",
+    "context.jsonld",
+    "ketamine-kg-ontology.owl",
+    "ketamine-kg-ontology.ttl",
+    "ketamine-kg-direct.ttl",
+    "ketamine-kg-shapes.ttl",
+    "validation-report.ttl",
+    "SHA256SUMS",
+    "mappings/conditions.sssom.tsv",
+    "mappings/drugs.sssom.tsv",
+    "mappings/vocab.sssom.tsv",
+}
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_release_has_every_format(built: BuildResult) -> None:
+    assert set(built.files) == EXPECTED_FILES
+
+
+def test_building_twice_gives_identical_bytes(built: BuildResult, tmp_path: Path, project) -> None:
+    build(project, out_dir=tmp_path / "out")
+    assert _tree(tmp_path / "out") == _tree(built.out_dir)
+
+
+def test_committed_release_is_fresh(built: BuildResult) -> None:
+    """out/ is rebuilt byte for byte from the sources; run `python build.py` after editing them."""
+    committed = ROOT / "out"
+    assert committed.is_dir(), "out/ is missing: run `python build.py`"
+    stale = [
+        name
+        for name, data in _tree(built.out_dir).items()
+        if not (committed / name).is_file() or (committed / name).read_bytes() != data
+    ]
+    extra = set(_tree(committed)) - set(_tree(built.out_dir))
+    assert not stale and not extra, f"out/ is stale (rebuild it): {sorted(stale) + sorted(extra)}"
+
+
+def test_checksums_match_files(built: BuildResult) -> None:
+    import hashlib
+
+    lines = (built.out_dir / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) == len(EXPECTED_FILES) - 1
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((built.out_dir / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_release_date_comes_from_the_ontology_header(built: BuildResult) -> None:
+    report = (built.out_dir / "validation-report.ttl").read_text()
+    assert '"2026-11-26"^^xsd:date' in report
+
+
+@pytest.fixture
+def broken_copy(tmp_path: Path):
+    project = copy_project(tmp_path / "project")
+    before = _tree(project.out_dir)
+    assert before, "the copied project has a release to protect"
+    return project, before
+
+
+def test_malformed_source_stops_the_build_and_keeps_out(broken_copy) -> None:
+    project, before = broken_copy
+    claims = project.data_dir / "claims.ttl"
+    claims.write_text(claims.read_text() + "\nclaim:broken kko:drug drug:ketamine ;\n")
+    with pytest.raises(SourceError) as info:
+        build(project)
+    assert info.value.path == claims and info.value.line > 1
+    assert _tree(project.out_dir) == before
+
+
+def test_shacl_violation_fails_the_gate_and_keeps_out(broken_copy) -> None:
+    project, before = broken_copy
+    claims = project.data_dir / "claims.ttl"
+    text = claims.read_text().replace(
+        "    kko:hasEvidence evidence:feder2014 , evidence:feder-repeated , evidence:nct02397889 ;\n",
+        "",
+    )
+    claims.write_text(text)
+    with pytest.raises(GateError) as info:
+        build(project)
+    findings = [f for f in info.value.report.findings if f.check == "shacl"]
+    assert any(
+        f.focus == "claim:ketamine-ptsd"
+        and f.path == "kko:hasEvidence"
+        and "at least one evidence item" in f.message
+        for f in findings
+    )
+    assert _tree(project.out_dir) == before
+
+
+def test_qc_violation_fails_the_gate(broken_copy) -> None:
+    project, before = broken_copy
+    evidence = project.data_dir / "evidence.ttl"
+    evidence.write_text(
+        evidence.read_text()
+        + """
+evidence:uncited a kko:EvidenceItem , obo:ECO_0006017 ;
+    rdfs:label "uncited"@en ; skos:prefLabel "uncited"@en ;
+    kko:source <https://pubmed.ncbi.nlm.nih.gov/1> ; kko:studyDesign design:rct ;
+    kko:evidenceLevel level:level-b ; kko:citation "Nobody cites this." ; kko:finding "Nothing."@en .
+"""
+    )
+    with pytest.raises(GateError) as info:
+        build(project)
+    (finding,) = info.value.report.findings
+    assert finding.check == "qc" and finding.focus == "evidence:uncited"
+    assert "unused-evidence-violation.rq" in finding.rule
+    assert _tree(project.out_dir) == before
+
+
+def test_cli_reports_path_line_col_and_exits_1(broken_copy) -> None:
+    project, before = broken_copy
+    drugs = project.data_dir / "drugs.ttl"
+    lines = drugs.read_text().splitlines()
+    lines[40] = 'drug:oops a kko:Drug ; rdfs:label "unterminated .'
+    drugs.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert f"error: {drugs}:41:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _tree(project.out_dir) == before
+
+
+def test_gate_failure_report_is_readable(broken_copy) -> None:
+    project, _ = broken_copy
+    claims = project.data_dir / "claims.ttl"
+    claims.write_text(claims.read_text().replace("kko:researchPhase phase:phase-4 ;", ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "validation failed; the release was not written" in result.stderr
+    assert "claim:ketamine-suicidal-ideation" in result.stderr
+    assert "must state its research phase" in result.stderr
+
+
+@pytest.mark.reasoner
+def test_missing_java_gives_install_advice(broken_copy, tmp_path: Path) -> None:
+    project, before = broken_copy
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty)}  # no java anywhere on PATH
+    env.pop("JAVA_HOME", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Java was not found" in result.stderr and "apt-get install" in result.stderr
+    assert _tree(project.out_dir) == before
+
+
+def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildResult) -> None:
+    """write_release moves the old release aside only after the new one is complete."""
+    from ketamine_kg.pipeline import write_release
+
+    out = tmp_path / "out"
+    shutil.copytree(built.out_dir, out)
+    with pytest.raises(TypeError):
+        write_release({"a.ttl": b"x", "b.ttl": None}, out)  # fails while staging
+    assert filecmp.dircmp(out, built.out_dir).diff_files == []
+    assert _tree(out) == _tree(built.out_dir)
+    assert not list(tmp_path.glob(".out-*")), "staging directory left behind"

@@ -1,0 +1,111 @@
+"""The `ketamine-kg` command as a user runs it (a real subprocess on the real release)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import ROOT
+
+
+def run(*args: str, release: Path | None = None) -> subprocess.CompletedProcess:
+    extra = ["--release", str(release)] if release else []
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ketamine_kg.cli",
+            "--project",
+            str(ROOT),
+            *args[:1],
+            *args[1:],
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_lists_subcommands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for word in ("build", "validate", "query"):
+        assert word in result.stdout
+
+
+def test_query_table_by_example_name(release_dir: Path) -> None:
+    result = run("query", "esketamine-us-approvals", release=release_dir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split(" | ")[0].strip() == "condition"
+    assert "2019-03-05" in result.stdout and lines[-1] == "(3 rows)"
+
+
+def test_query_json_is_sparql_results_json(release_dir: Path) -> None:
+    result = run("query", "investigational-uses", "-f", "json", release=release_dir)
+    document = json.loads(result.stdout)
+    assert document["head"]["vars"] == ["drug", "condition", "phase", "sources"]
+    assert len(document["results"]["bindings"]) == 4
+
+
+@pytest.mark.parametrize(("fmt", "delimiter"), [("csv", ","), ("tsv", "\t")])
+def test_query_csv_and_tsv(release_dir: Path, fmt: str, delimiter: str) -> None:
+    result = run("query", "ptsd-identifiers", "-f", fmt, release=release_dir)
+    rows = list(csv.reader(io.StringIO(result.stdout), delimiter=delimiter))
+    assert rows[0] == ["match", "identifier"] and len(rows) == 8
+
+
+def test_inline_ask_query(release_dir: Path) -> None:
+    result = run(
+        "query", "ASK { drug:esketamine kko:enantiomerOf drug:arketamine }", release=release_dir
+    )
+    assert result.stdout.strip() == "true"
+
+
+def test_construct_as_turtle_and_ntriples(release_dir: Path) -> None:
+    for fmt, rdf in (("turtle", ox.RdfFormat.TURTLE), ("ntriples", ox.RdfFormat.N_TRIPLES)):
+        result = run("query", "describe-ptsd", "-f", fmt, release=release_dir)
+        assert result.returncode == 0, result.stderr
+        assert len(list(ox.parse(result.stdout.encode(), format=rdf))) > 10
+
+
+def test_describe_query(release_dir: Path) -> None:
+    result = run("query", "DESCRIBE condition:ptsd", "-f", "ntriples", release=release_dir)
+    assert "<https://w3id.org/ketamine-kg/id/condition/ptsd>" in result.stdout
+
+
+def test_bad_query_is_a_clear_error(release_dir: Path) -> None:
+    result = run("query", "SELECT ?x WHERE { ?x ", release=release_dir)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: invalid SPARQL") and "Traceback" not in result.stderr
+
+
+def test_unknown_example_lists_the_examples(release_dir: Path) -> None:
+    result = run("query", "no-such-example", release=release_dir)
+    assert result.returncode == 1 and "ptsd-evidence" in result.stderr
+
+
+def test_missing_release_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("query", "ptsd-evidence", release=tmp_path)
+    assert result.returncode == 1 and "run the build" in result.stderr
+
+
+def test_list_examples() -> None:
+    result = run("query", "--list")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) >= 12
+    assert "Which conditions is esketamine approved for in the US" in result.stdout
+
+
+def test_validate_writes_nothing(tmp_path: Path) -> None:
+    result = run("validate")
+    assert result.returncode == 0, result.stderr
+    assert "valid: the gate passed" in result.stderr
+    for stage in ("load", "derive", "shacl", "qc", "owl"):
+        assert stage in result.stderr

@@ -1,0 +1,175 @@
+"""Each shipped example query gives its expected answer on the real release."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from conftest import ROOT
+
+from ketamine_kg.query import resolve_query, rows_of, run_query
+
+EXAMPLES = ROOT / "queries" / "examples"
+
+
+def select(store: ox.Store, name: str) -> list[dict[str, str]]:
+    result = run_query(store, resolve_query(name, EXAMPLES))
+    names, rows = rows_of(result)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def test_esketamine_us_approvals_and_dates(store) -> None:
+    rows = select(store, "esketamine-us-approvals")
+    assert [(r["condition"], r["approved"]) for r in rows] == [
+        ("treatment-resistant depression", "2019-03-05"),
+        ("major depressive disorder with acute suicidal ideation or behaviour", "2020"),
+        ("treatment-resistant depression", "2025"),
+    ]
+
+
+def test_approved_uses_by_drug_and_jurisdiction(store) -> None:
+    rows = select(store, "approved-conditions")
+    got = {(r["drug"], r["use"], r["jurisdiction"], r["approved"]) for r in rows}
+    assert got == {
+        ("ketamine", "general anaesthesia", "US", "1970"),
+        ("esketamine", "treatment-resistant depression", "US", "2019-03-05"),
+        ("esketamine", "treatment-resistant depression", "US", "2025"),
+        ("esketamine", "treatment-resistant depression", "EU", "2019-12-18"),
+        (
+            "esketamine",
+            "major depressive disorder with acute suicidal ideation or behaviour",
+            "US",
+            "2020",
+        ),
+        ("esketamine", "major depressive disorder", "EU", ""),
+    }
+    assert all(r["evidence"] for r in rows)
+    assert {r["application"] for r in rows} == {"NDA016812", "NDA211243", "EMEA/H/C/004535"}
+
+
+def test_investigational_uses_and_phases(store) -> None:
+    rows = select(store, "investigational-uses")
+    assert {(r["condition"], r["phase"]) for r in rows} == {
+        ("bipolar depression", "phase 2"),
+        ("obsessive-compulsive disorder", "phase 2"),
+        ("post-traumatic stress disorder", "phase 2"),
+        ("suicidal ideation", "phase 4"),
+    }
+    assert all(r["drug"] == "ketamine" and int(r["sources"]) >= 2 for r in rows)
+
+
+def test_ptsd_evidence(store) -> None:
+    rows = select(store, "ptsd-evidence")
+    assert {r["status"] for r in rows} == {"investigational"}
+    sources = {r["source"] for r in rows}
+    assert "https://pubmed.ncbi.nlm.nih.gov/24740528" in sources  # Feder 2014
+    assert "https://clinicaltrials.gov/study/NCT02397889" in sources
+    assert {r["design"] for r in rows} == {"randomized controlled trial", "trial registration"}
+
+
+def test_emergency_benefits_with_comparator_and_caveat(store) -> None:
+    rows = select(store, "emergency-benefits")
+    respiratory = [r for r in rows if r["benefit"] == "lower risk of respiratory depression"]
+    assert {r["use"] for r in respiratory} == {"general anaesthesia", "procedural sedation"}
+    assert all("opioids" in r["comparator"] and "3.9%" in r["caveat"] for r in respiratory)
+    assert any(
+        r["benefit"] == "rapid onset of action" and "30 seconds" in r["caveat"] for r in rows
+    )
+
+
+def test_ptsd_identifiers(store) -> None:
+    rows = select(store, "ptsd-identifiers")
+    exact = {r["identifier"] for r in rows if r["match"] == "exactMatch"}
+    assert {
+        "obo:MONDO_0005146",
+        "obo:DOID_2055",
+        "mesh:D013313",
+        "http://purl.bioontology.org/ontology/ICD10CM/F43.1",
+    } <= exact
+
+
+def test_uses_by_category(store) -> None:
+    rows = select(store, "uses-by-category")
+    counts = {(r["category"], r["status"]): int(r["claims"]) for r in rows}
+    assert sum(counts.values()) == 15
+    assert counts[("experimental application", "investigational")] == 3
+    assert counts[("pain management", "off-label (established)")] == 2
+
+
+def test_drug_identifiers(store) -> None:
+    rows = select(store, "drug-identifiers")
+    ketamine = {r["identifier"] for r in rows if r["drug"] == "ketamine"}
+    assert {
+        "mesh:D007649",
+        "obo:CHEBI_6121",
+        "wd:Q243547",
+        "http://identifiers.org/drugbank/DB01221",
+    } <= ketamine
+    atc = {r["identifier"] for r in rows if "ATC" in r["identifier"]}
+    assert all(r["match"] == "closeMatch" for r in rows if r["identifier"] in atc)
+
+
+def test_dose_regimens(store) -> None:
+    rows = select(store, "dose-regimens")
+    iv = next(r for r in rows if r["use"] == "general anaesthesia" and r["route"] == "intravenous")
+    assert (iv["minDose"], iv["maxDose"], iv["unit"], iv["onset"]) == ("1", "4.5", "mg/kg", "PT30S")
+    nasal = next(
+        r
+        for r in rows
+        if r["use"] == "treatment-resistant depression" and r["route"] == "intranasal"
+    )
+    assert (nasal["minDose"], nasal["maxDose"], nasal["unit"]) == ("56", "84", "mg")
+
+
+def test_treats_edges_follow_status(store) -> None:
+    rows = select(store, "treats-edges")
+    edges = {(r["drug"], r["predicate"], r["condition"]) for r in rows}
+    assert ("esketamine", "biolink:treats", "treatment-resistant depression") in edges
+    assert ("ketamine", "biolink:applied_to_treat", "treatment-resistant depression") in edges
+    assert ("ketamine", "biolink:in_clinical_trials_for", "post-traumatic stress disorder") in edges
+    assert not any("anaesthesia" in c or "sedation" in c for _, _, c in edges)
+
+
+def test_comparative_benefits_have_comparator(store) -> None:
+    assert (
+        bool(run_query(store, resolve_query("comparative-benefits-have-comparator", EXAMPLES)))
+        is True
+    )
+
+
+def test_claims_from_article(store) -> None:
+    rows = select(store, "claims-from-article")
+    assert len(rows) == 15 and all(r["statement"] for r in rows)
+
+
+def test_describe_ptsd(store) -> None:
+    result = run_query(store, resolve_query("describe-ptsd", EXAMPLES))
+    triples = list(result)
+    subjects = {t.subject.value for t in triples}
+    assert "https://w3id.org/ketamine-kg/id/condition/ptsd" in subjects
+    assert "https://w3id.org/ketamine-kg/id/claim/ketamine-ptsd" in subjects
+
+
+def test_evidence_by_level(store) -> None:
+    rows = select(store, "evidence-by-level")
+    counts = {(r["level"], r["design"]): int(r["items"]) for r in rows}
+    assert counts[("A", "meta-analysis")] >= 5
+    assert counts[("B", "randomized controlled trial")] >= 10
+
+
+def test_every_example_has_a_test() -> None:
+    tested = {
+        name.removeprefix("test_").replace("_", "-")
+        for name in globals()
+        if name.startswith("test_")
+    }
+    examples = {p.stem for p in EXAMPLES.glob("*.rq")}
+    aliases = {
+        "approved-uses-by-drug-and-jurisdiction": "approved-conditions",
+        "esketamine-us-approvals-and-dates": "esketamine-us-approvals",
+        "investigational-uses-and-phases": "investigational-uses",
+        "emergency-benefits-with-comparator-and-caveat": "emergency-benefits",
+        "treats-edges-follow-status": "treats-edges",
+        "comparative-benefits-have-comparator": "comparative-benefits-have-comparator",
+    }
+    covered = {aliases.get(t, t) for t in tested}
+    assert examples - covered == set()
+    assert len(examples) >= 12

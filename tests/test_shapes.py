@@ -1,0 +1,132 @@
+"""Every shape has valid and invalid fixtures; each invalid fixture triggers its named shape.
+
+Fixture files are `tests/shapes/{valid,invalid}/<Shape>-<case>.ttl`. Each extends
+`tests/shapes/_base.ttl` (a small valid graph) over the project's ontology and vocabularies,
+the shared prefixes predeclared. Invalid fixtures start with `# expect: <words>`: the words must
+appear in the violation's message. Directives: `# derive: no` skips the rules, `# ontology: no`
+leaves the project's ontology out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from pyshacl import validate
+from rdflib.namespace import RDF, SH
+
+from ketamine_kg.config import Project
+from ketamine_kg.derive import run_rules
+from ketamine_kg.load import load_shapes, load_source_graphs, to_store
+from ketamine_kg.namespaces import PREFIXES
+from ketamine_kg.serialize import to_ntriples
+
+FIXTURES = Path(__file__).parent / "shapes"
+KKS = "https://w3id.org/ketamine-kg/shapes#"
+HEADER = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
+
+
+def _fixtures(kind: str) -> list[Path]:
+    return sorted((FIXTURES / kind).glob("*.ttl"))
+
+
+@pytest.fixture(scope="module")
+def context(project: Project) -> tuple[dict[str, list[ox.Triple]], rdflib.Graph]:
+    graphs = load_source_graphs(project)
+    shapes = rdflib.Graph().parse(data=to_ntriples(load_shapes(project)).decode(), format="nt")
+    return {"ontology": graphs["ontology"], "vocab": graphs["vocab"]}, shapes
+
+
+def run_fixture(path: Path, context, project: Project) -> tuple[rdflib.Graph, rdflib.Graph]:
+    sources, shapes = context
+    text = path.read_text(encoding="utf-8")
+    triples = list(
+        ox.parse(
+            (HEADER + (FIXTURES / "_base.ttl").read_text() + text).encode(),
+            format=ox.RdfFormat.TURTLE,
+        )
+    )
+    graphs = {"vocab": sources["vocab"], "data": triples}
+    if "# ontology: no" not in text:
+        graphs["ontology"] = sources["ontology"]
+    if "# derive: no" not in text:
+        graphs["direct"] = run_rules(to_store(graphs), project.rule_files())
+    data = rdflib.Graph().parse(
+        data=to_ntriples(t for g in graphs.values() for t in g).decode(), format="nt"
+    )
+    _, results, _ = validate(data, shacl_graph=shapes, inference="none")
+    return results, shapes
+
+
+def fired(results: rdflib.Graph, shapes: rdflib.Graph) -> dict[str, list[str]]:
+    """Shape local names that produced a result -> the results' messages.
+
+    A result of an unnamed property shape counts for the node shape that holds it; a SPARQL
+    constraint counts under its own name and its shape's.
+    """
+    names: dict[str, list[str]] = {}
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        message = str(results.value(result, SH.resultMessage) or "")
+        shape = results.value(result, SH.sourceShape)
+        candidates = [shape, results.value(result, SH.sourceConstraint)]
+        if isinstance(shape, rdflib.BNode):
+            candidates += list(shapes.subjects(SH.property, shape))
+        for node in candidates:
+            if isinstance(node, rdflib.URIRef) and str(node).startswith(KKS):
+                names.setdefault(str(node)[len(KKS) :], []).append(message)
+    return names
+
+
+def test_base_fixture_is_valid(context, project: Project) -> None:
+    results, shapes = run_fixture(
+        FIXTURES / "valid" / "NoSameAsShape-no-sameas.ttl", context, project
+    )
+    assert fired(results, shapes) == {}
+
+
+@pytest.mark.parametrize("path", _fixtures("valid"), ids=lambda p: p.stem)
+def test_valid_fixture_conforms(path: Path, context, project: Project) -> None:
+    results, shapes = run_fixture(path, context, project)
+    assert fired(results, shapes) == {}, f"{path.name} should conform"
+
+
+@pytest.mark.parametrize("path", _fixtures("invalid"), ids=lambda p: p.stem)
+def test_invalid_fixture_fires_its_shape(path: Path, context, project: Project) -> None:
+    shape = path.stem.split("-", 1)[0]
+    expect = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ")
+    results, shapes = run_fixture(path, context, project)
+    names = fired(results, shapes)
+    assert shape in names, f"{shape} did not fire; fired: {sorted(names)}"
+    assert any(expect in m for m in names[shape]), (
+        f"no message of {shape} says {expect!r}: {names[shape]}"
+    )
+
+
+def test_every_shape_has_fixtures(context) -> None:
+    _, shapes = context
+    targeted = {
+        str(s)[len(KKS) :]
+        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf)
+        for s in shapes.subjects(p, None)
+        if str(s).startswith(KKS)
+    }
+    named_parts = {
+        str(s)[len(KKS) :]
+        for t in (SH.PropertyShape, SH.SPARQLConstraint)
+        for s in shapes.subjects(RDF.type, t)
+        if str(s).startswith(KKS)
+    }
+    valid = {p.stem.split("-", 1)[0] for p in _fixtures("valid")}
+    invalid = {p.stem.split("-", 1)[0] for p in _fixtures("invalid")}
+    # A node shape is covered by an invalid fixture of itself or of one of its named parts.
+    for shape in targeted:
+        node = rdflib.URIRef(KKS + shape)
+        parts = {
+            str(o)[len(KKS) :] for p in (SH.property, SH.sparql) for o in shapes.objects(node, p)
+        }
+        if shape not in invalid and parts & invalid:
+            invalid.add(shape)
+    assert targeted - valid == set(), "targeted shapes without a valid fixture"
+    assert (targeted | named_parts) - invalid == set(), "shapes without an invalid fixture"
