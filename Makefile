@@ -1,0 +1,29 @@
+# Self-explaining targets; the README's two commands do the same without make.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help build validate test lint bench clean
+
+help:            ## list targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(PY):
+	python3 -m venv $(VENV) && $(PY) -m pip install -q -e '.[test]'
+
+build: $(PY)     ## validate the sources and write the release into out/
+	$(PY) build.py
+
+validate: $(PY)  ## run the gate without writing
+	$(VENV)/bin/ketamine-kg validate
+
+test: $(PY)      ## run the test suite
+	$(PY) -m pytest
+
+lint: $(PY)      ## ruff lint and format check
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: $(PY)     ## build wall time: median of 5 fresh-process runs, cold and warm cache
+	$(PY) bench/build_time.py
+
+clean:           ## remove caches (not the committed release)
+	rm -rf .cache .pytest_cache .ruff_cache
