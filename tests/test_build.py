@@ -136,18 +136,23 @@ evidence:uncited a kko:EvidenceItem , obo:ECO_0006017 ;
     assert _tree(project.out_dir) == before
 
 
+def _cli_build(project, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
 def test_cli_reports_path_line_col_and_exits_1(broken_copy) -> None:
     project, before = broken_copy
     drugs = project.data_dir / "drugs.ttl"
     lines = drugs.read_text().splitlines()
     lines[40] = 'drug:oops a kko:Drug ; rdfs:label "unterminated .'
     drugs.write_text("\n".join(lines) + "\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _cli_build(project)
     assert result.returncode == 1
     assert f"error: {drugs}:41:" in result.stderr
     assert "Traceback" not in result.stderr
@@ -158,12 +163,7 @@ def test_gate_failure_report_is_readable(broken_copy) -> None:
     project, _ = broken_copy
     claims = project.data_dir / "claims.ttl"
     claims.write_text(claims.read_text().replace("kko:researchPhase phase:phase-4 ;", ""))
-    result = subprocess.run(
-        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _cli_build(project)
     assert result.returncode == 1
     assert "validation failed; the release was not written" in result.stderr
     assert "claim:ketamine-suicidal-ideation" in result.stderr
@@ -177,13 +177,7 @@ def test_missing_java_gives_install_advice(broken_copy, tmp_path: Path) -> None:
     empty.mkdir()
     env = {**os.environ, "PATH": str(empty)}  # no java anywhere on PATH
     env.pop("JAVA_HOME", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "ketamine_kg.cli", "--project", str(project.root), "build"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    result = _cli_build(project, env)
     assert result.returncode == 1
     assert "Java was not found" in result.stderr and "apt-get install" in result.stderr
     assert _tree(project.out_dir) == before

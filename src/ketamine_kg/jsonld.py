@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from .namespaces import JSONLD_PREFIXES, KKO, PREFIXES
+from .namespaces import JSONLD_PREFIXES, KKO, PREFIXES, curie
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 XSD_STRING = PREFIXES["xsd"] + "string"
@@ -80,14 +80,6 @@ def build_context(triples: Iterable[ox.Triple]) -> dict:
     return {"@context": context}
 
 
-def _compact_iri(iri: str, context: dict) -> str:
-    best = ""
-    for prefix, ns in JSONLD_PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(JSONLD_PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(JSONLD_PREFIXES[best]) :]}" if best else iri
-
-
 def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
     """Compact a blank-node-free graph with `context`: one node object per subject, sorted.
 
@@ -102,14 +94,14 @@ def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
             raise ValueError(f"blank nodes are not published: {t}")
         node = nodes[t.subject.value]
         if t.predicate.value == RDF_TYPE:
-            node["type"].append(_compact_iri(t.object.value, ctx))
+            node["type"].append(curie(t.object.value, JSONLD_PREFIXES))
             continue
         name, definition = terms.get(t.predicate.value, (None, {}))
-        key = name or _compact_iri(t.predicate.value, ctx)
+        key = name or curie(t.predicate.value, JSONLD_PREFIXES)
         node[key].append(_compact_value(t.object, definition, ctx))
     graph = []
     for subject in sorted(nodes):
-        obj: dict[str, object] = {"id": _compact_iri(subject, ctx)}
+        obj: dict[str, object] = {"id": curie(subject, JSONLD_PREFIXES)}
         for key, values in sorted(nodes[subject].items()):
             ordered = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
             obj[key] = ordered[0] if len(ordered) == 1 else ordered
@@ -120,8 +112,8 @@ def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
 def _compact_value(term: ox.NamedNode | ox.Literal, definition: dict, ctx: dict) -> object:
     if isinstance(term, ox.NamedNode):
         if definition.get("@type") == "@id":
-            return _compact_iri(term.value, ctx)
-        return {"id": _compact_iri(term.value, ctx)}
+            return curie(term.value, JSONLD_PREFIXES)
+        return {"id": curie(term.value, JSONLD_PREFIXES)}
     if term.language:
         if definition.get("@language") == term.language:
             return term.value
@@ -131,7 +123,7 @@ def _compact_value(term: ox.NamedNode | ox.Literal, definition: dict, ctx: dict)
         return term.value
     if definition.get("@type") == datatype:
         return term.value
-    return {"@value": term.value, "@type": _compact_iri(datatype, ctx)}
+    return {"@value": term.value, "@type": curie(datatype, JSONLD_PREFIXES)}
 
 
 def dumps(document: dict) -> bytes:

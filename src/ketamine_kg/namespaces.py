@@ -60,6 +60,17 @@ PREFIXES: dict[str, str] = {**COMMON_PREFIXES, **KIND_PREFIXES}
 JSONLD_PREFIXES: dict[str, str] = {**COMMON_PREFIXES, "kk": ID, "kkv": VOCAB}
 
 
-def sparql_prologue() -> str:
-    """PREFIX declarations for every shared prefix."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """`prefix:local` for the longest matching namespace, else the IRI unchanged.
+
+    >>> curie("https://w3id.org/ketamine-kg/id/drug/ketamine")
+    'drug:ketamine'
+    >>> curie("https://example.org/x")
+    'https://example.org/x'
+    """
+    best = max(
+        (p for p, ns in prefixes.items() if iri.startswith(ns)),
+        key=lambda p: len(prefixes[p]),
+        default=None,
+    )
+    return f"{best}:{iri[len(prefixes[best]) :]}" if best else iri

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -71,19 +71,10 @@ def _cell(term: object) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return _shorten(term.value)
+        return curie(term.value)
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
-
-
-def _shorten(iri: str) -> str:
-    best = max(
-        (p for p, ns in PREFIXES.items() if iri.startswith(ns)),
-        key=lambda p: len(PREFIXES[p]),
-        default=None,
-    )
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:

@@ -10,7 +10,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from .errors import SourceError
-from .namespaces import PREFIXES
+from .namespaces import curie
 from .reason import ReasonerResult
 
 
@@ -48,20 +48,11 @@ class Report:
         return "\n".join(lines)
 
 
-def shorten(iri: str) -> str:
-    """A CURIE for an IRI in a known namespace, else the IRI."""
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
-
-
 def _term(node: rdflib.term.Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, rdflib.URIRef):
-        return shorten(str(node))
+        return curie(str(node))
     if isinstance(node, rdflib.BNode):
         return "(a path expression)"
     return str(node)
@@ -112,11 +103,11 @@ def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
                 Finding(
                     check="qc",
                     rule=f"queries/qc/{path.name}",
-                    focus=shorten(focus.value) if isinstance(focus, ox.NamedNode) else str(focus),
+                    focus=curie(focus.value) if isinstance(focus, ox.NamedNode) else str(focus),
                     path="",
                     message=message.value if message is not None else check,
                     value=", ".join(
-                        f"{k}={shorten(v.value)}"
+                        f"{k}={curie(v.value)}"
                         for k, v in values.items()
                         if k not in {"focus", "s", "message"} and v is not None
                     ),
@@ -130,7 +121,7 @@ def reasoner_findings(result: ReasonerResult) -> list[Finding]:
         return []
     if result.unsatisfiable:
         return [
-            Finding("owl", "HermiT", shorten(iri), "", "class is unsatisfiable")
+            Finding("owl", "HermiT", curie(iri), "", "class is unsatisfiable")
             for iri in result.unsatisfiable
         ]
     return [Finding("owl", "HermiT", "(ontology)", "", result.message)]
