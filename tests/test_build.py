@@ -194,3 +194,15 @@ def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildRe
     assert filecmp.dircmp(out, built.out_dir).diff_files == []
     assert _tree(out) == _tree(built.out_dir)
     assert not list(tmp_path.glob(".out-*")), "staging directory left behind"
+
+
+def test_release_moved_aside_by_a_crash_is_recovered(tmp_path: Path, built: BuildResult) -> None:
+    """A crash between 'move old aside' and 'move new in' leaves no out/; the next write restores it."""
+    from ketamine_kg.pipeline import write_release
+
+    shutil.copytree(built.out_dir, tmp_path / ".out-old-4242")
+    out = tmp_path / "out"
+    with pytest.raises(TypeError):
+        write_release({"a.ttl": None}, out)
+    assert _tree(out) == _tree(built.out_dir)
+    assert not list(tmp_path.glob(".out-*"))

@@ -109,3 +109,13 @@ def test_validate_writes_nothing(tmp_path: Path) -> None:
     assert "valid: the gate passed" in result.stderr
     for stage in ("load", "derive", "shacl", "qc", "owl"):
         assert stage in result.stderr
+
+
+def test_construct_as_plain_json_ld(release_dir: Path) -> None:
+    result = run("query", "describe-ptsd", "-f", "jsonld", release=release_dir)
+    document = json.loads(result.stdout)
+    claim = next(n for n in document["@graph"] if n["id"] == "kk:claim/ketamine-ptsd")
+    assert (
+        claim["drug"] == "kk:drug/ketamine"
+        and claim["useStatus"] == "kkv:use-status/investigational"
+    )

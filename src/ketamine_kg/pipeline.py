@@ -208,6 +208,7 @@ def write_release(files: dict[str, bytes], out_dir: Path) -> None:
     """
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _recover_release(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=".out-new-", dir=out_dir.parent))
     staging.chmod(0o755)
     try:
@@ -223,6 +224,15 @@ def write_release(files: dict[str, bytes], out_dir: Path) -> None:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _recover_release(out_dir: Path) -> None:
+    """Put back a release that a crash between the two renames of write_release left aside."""
+    aside = sorted(out_dir.parent.glob(".out-old-*"), key=lambda p: p.stat().st_mtime)
+    if not out_dir.exists() and aside:
+        os.replace(aside.pop(), out_dir)
+    for stale in aside:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def build(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from . import jsonld
 from .namespaces import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
@@ -93,15 +94,15 @@ def format_result(result: object, fmt: str) -> str:
             else f"{str(value).lower()}\n"
         )
     if isinstance(result, ox.QueryTriples):
-        rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
         triples = sorted(result, key=str)
-        return ox.serialize(
-            triples,
-            format=rdf_format,
-            prefixes=PREFIXES
-            if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
-            else None,
-        ).decode()
+        if fmt == "jsonld" and not any(
+            isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+            for t in triples
+        ):
+            return jsonld.dumps(jsonld.compact(triples, jsonld.build_context(triples))).decode()
+        rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
+        prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        return ox.serialize(triples, format=rdf_format, prefixes=prefixes).decode()
     if fmt == "json":
         return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
     names, rows = rows_of(result)
