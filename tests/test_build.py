@@ -30,6 +30,28 @@ EXPECTED_FILES = {
     "mappings/conditions.sssom.tsv",
     "mappings/drugs.sssom.tsv",
     "mappings/vocab.sssom.tsv",
+    "ketamine-kg.sssom.tsv",
+    "kgx/ketamine-kg_nodes.tsv",
+    "kgx/ketamine-kg_edges.tsv",
+    "schema/condition-view.schema.json",
+    "wikidata/quickstatements.txt",
+    "wikidata/README.md",
+} | {
+    f"views/condition/{slug}.jsonld"
+    for slug in (
+        "acute-pain",
+        "bipolar-depression",
+        "bipolar-disorder",
+        "chronic-pain",
+        "fibromyalgia",
+        "major-depressive-disorder",
+        "mdd-with-acute-suicidal-ideation",
+        "neuropathic-pain",
+        "obsessive-compulsive-disorder",
+        "ptsd",
+        "suicidal-ideation",
+        "treatment-resistant-depression",
+    )
 }
 
 

@@ -59,7 +59,8 @@ def test_query_json_is_sparql_results_json(release_dir: Path) -> None:
 def test_query_csv_and_tsv(release_dir: Path, fmt: str, delimiter: str) -> None:
     result = run("query", "ptsd-identifiers", "-f", fmt, release=release_dir)
     rows = list(csv.reader(io.StringIO(result.stdout), delimiter=delimiter))
-    assert rows[0] == ["match", "identifier"] and len(rows) == 8
+    assert rows[0] == ["match", "identifier"] and len(rows) == 9
+    assert ["exactMatch", "wd:Q202387"] in rows
 
 
 def test_inline_ask_query(release_dir: Path) -> None:

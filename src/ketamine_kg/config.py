@@ -52,6 +52,10 @@ class Project:
         return self.root / "queries"
 
     @property
+    def schemas_dir(self) -> Path:
+        return self.root / "schemas"
+
+    @property
     def out_dir(self) -> Path:
         return self.root / "out"
 

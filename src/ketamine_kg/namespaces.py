@@ -74,3 +74,8 @@ def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
         default=None,
     )
     return f"{best}:{iri[len(prefixes[best]) :]}" if best else iri
+
+
+def sparql_prologue() -> str:
+    """PREFIX declarations for every shared prefix."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

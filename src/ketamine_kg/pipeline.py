@@ -18,9 +18,13 @@ from . import __version__, jsonld, serialize
 from .config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from .derive import run_rules
 from .errors import GateError
+from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, to_store
 from .reason import check_consistency, reasoner_input
+from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
+from .views import condition_views
+from .wikidata import quickstatements
 
 Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 
@@ -131,18 +135,30 @@ def release_files(project: Project, dataset: Dataset, report: Report) -> dict[st
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
+    compacted = jsonld.compact(published, context)
+    version, released = release_version(dataset)
+    store = to_store(dataset.graphs)
+    statements, review = quickstatements(store, released)
     files = {
         f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
         f"{DUMP_NAME}.nt": serialize.to_ntriples(published),
         f"{DUMP_NAME}.nq": serialize.to_nquads(dataset.quads()),
-        f"{DUMP_NAME}.jsonld": jsonld.dumps(jsonld.compact(published, context)),
+        f"{DUMP_NAME}.jsonld": jsonld.dumps(compacted),
         "context.jsonld": jsonld.dumps(context),
         f"{DUMP_NAME}-ontology.owl": serialize.to_rdfxml(ontology),
         f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
         f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
         f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.shapes),
+        f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], version),
         "validation-report.ttl": validation_report(report, release_version(dataset)),
+        **kgx_files(store),
+        "wikidata/quickstatements.txt": statements,
+        "wikidata/README.md": review,
     }
+    for slug, view in condition_views(compacted).items():
+        files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
+    for path in sorted(project.schemas_dir.glob("*.json")):
+        files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
     files["SHA256SUMS"] = b"".join(

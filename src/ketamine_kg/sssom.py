@@ -149,3 +149,42 @@ def mapping_triples(mappings: list[Mapping]) -> list[ox.Triple]:
         )
         for m in mappings
     ]
+
+
+EXPORT_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "mapping_date",
+    "see_also",
+    "comment",
+)
+
+
+def merged_sssom(paths: list[Path], version: str) -> bytes:
+    """One SSSOM/TSV of every mapping set, with the union of their curie maps, rows sorted."""
+    curie_map: dict[str, str] = {}
+    rows: list[dict[str, str]] = []
+    for path in paths:
+        meta, body, _ = _split_header(path, path.read_text(encoding="utf-8"))
+        curie_map.update(meta["curie_map"])
+        rows += list(csv.DictReader(io.StringIO("".join(body)), delimiter="\t"))
+    meta = {
+        "mapping_set_id": "https://w3id.org/ketamine-kg/mappings",
+        "mapping_set_version": version,
+        "mapping_set_title": "ketamine-kg: all mappings to external identifiers",
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "mapping_provider": "https://w3id.org/ketamine-kg/",
+        "curie_map": dict(sorted(curie_map.items())),
+    }
+    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    out = io.StringIO()
+    out.write("".join(f"#{line}\n" for line in header.splitlines()))
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in sorted(rows, key=lambda r: (r["subject_id"], r["object_id"])):
+        writer.writerow([row.get(c, "") for c in EXPORT_COLUMNS])
+    return out.getvalue().encode()

@@ -1,0 +1,67 @@
+"""Per-condition JSON-LD views: everything about one condition, nested for developers.
+
+A view is the condition's node object from the compacted release with its claims embedded
+(`claims` is the reverse of `kko:condition`), and inside each claim its evidence, approvals,
+benefits and dose regimens; coded values and linked resources are embedded as {id, label}.
+The view is valid JSON-LD with the release's context, and its triples are a subset of the
+release graph (a test checks both), so it is the result of framing the graph by condition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: How deep to embed each key: a nested spec embeds the whole node, None embeds {id, label}.
+Spec = dict[str, "Spec | None"]
+CLAIM_SPEC: Spec = {
+    "drug": None,
+    "product": None,
+    "useStatus": None,
+    "jurisdiction": None,
+    "researchPhase": None,
+    "useCategory": None,
+    "careSetting": None,
+    "wasAttributedTo": None,
+    "wasDerivedFrom": None,
+    "hasEvidence": {"studyDesign": None, "evidenceLevel": None},
+    "hasApproval": {"agency": None, "approvedProduct": None, "jurisdiction": None},
+    "hasBenefit": {"benefitType": None, "careSetting": None, "hasEvidence": None},
+    "hasDoseRegimen": {"route": None, "hasEvidence": None},
+}
+VIEW_CONTEXT_EXTRA = {"claims": {"@reverse": "kko:condition", "@type": "@id"}}
+
+
+def _embed(value: Any, nodes: dict[str, dict], spec: Spec | None) -> Any:
+    if isinstance(value, list):
+        return [_embed(v, nodes, spec) for v in value]
+    if not isinstance(value, str) or value not in nodes:
+        return value
+    node = nodes[value]
+    if spec is None:
+        return {"id": value, "label": node.get("label", "")}
+    return {k: _embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items()}
+
+
+def condition_views(compacted: dict) -> dict[str, dict]:
+    """Condition slug -> its view document (context + one nested node object)."""
+    nodes = {n["id"]: n for n in compacted["@graph"]}
+    claims_of: dict[str, list[str]] = {}
+    for node in compacted["@graph"]:
+        if node.get("type") == "kko:TherapeuticUseClaim" and "condition" in node:
+            claims_of.setdefault(node["condition"], []).append(node["id"])
+    context = {**compacted["@context"], **VIEW_CONTEXT_EXTRA}
+    views = {}
+    for node_id, node in sorted(nodes.items()):
+        if node.get("type") != "kko:MedicalCondition":
+            continue
+        view = dict(node)
+        view["claims"] = [
+            {
+                k: _embed(v, nodes, CLAIM_SPEC[k]) if k in CLAIM_SPEC else v
+                for k, v in nodes[c].items()
+                if k != "condition"
+            }
+            for c in sorted(claims_of.get(node_id, []))
+        ]
+        views[node_id.rsplit("/", 1)[-1]] = {"@context": context, **view}
+    return views

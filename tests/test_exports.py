@@ -1,0 +1,271 @@
+"""The importer kit: KGX against the real Biolink model, SSSOM, condition views, direct edges,
+Wikidata QuickStatements, and the loading recipes that run here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from importlib.resources import files
+from pathlib import Path
+
+import jsonschema
+import pyoxigraph as ox
+import pytest
+import rdflib
+import yaml
+
+from ketamine_kg import kgx
+from ketamine_kg.namespaces import sparql_prologue
+from ketamine_kg.sssom import read_sssom
+
+KKO = "https://w3id.org/ketamine-kg/ontology#"
+CURIE = re.compile(r"[A-Za-z][A-Za-z0-9_.]*:\S+")
+
+
+@pytest.fixture(scope="module")
+def biolink() -> dict:
+    """The Biolink Model 4.4.6 schema, from the biolink-model package (offline)."""
+    return yaml.safe_load((files("biolink_model") / "schema" / "biolink_model.yaml").read_text())
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _element(name: str) -> str:
+    """biolink:SmallMolecule -> 'small molecule'; biolink:in_clinical_trials_for -> 'in clinical trials for'."""
+    local = name.removeprefix("biolink:")
+    return (
+        local.replace("_", " ")
+        if "_" in local or local.islower()
+        else re.sub(r"(?<!^)(?=[A-Z])", " ", local).lower()
+    )
+
+
+@pytest.fixture(scope="module")
+def nodes(release_dir: Path) -> list[dict[str, str]]:
+    return _tsv(release_dir / "kgx" / "ketamine-kg_nodes.tsv")
+
+
+@pytest.fixture(scope="module")
+def edges(release_dir: Path) -> list[dict[str, str]]:
+    return _tsv(release_dir / "kgx" / "ketamine-kg_edges.tsv")
+
+
+def test_kgx_columns(nodes, edges) -> None:
+    assert list(nodes[0]) == kgx.NODE_COLUMNS and list(edges[0]) == kgx.EDGE_COLUMNS
+
+
+def test_kgx_node_categories_are_biolink_classes(nodes, biolink) -> None:
+    for node in nodes:
+        for category in node["category"].split("|"):
+            cls = biolink["classes"].get(_element(category))
+            assert cls is not None and not cls.get("mixin") and not cls.get("abstract"), category
+
+
+def test_kgx_node_ids_follow_biolink_id_prefixes(nodes, biolink) -> None:
+    for category, ours in kgx.ID_PREFIXES.items():
+        theirs = (
+            biolink["classes"][_element(category)].get("id_prefixes")
+            or biolink["classes"]["disease"]["id_prefixes"]
+        )
+        ranked = [p for p in theirs if p in ours]
+        assert ranked == ours, f"{category}: our order {ours} differs from Biolink's {ranked}"
+    for node in nodes:
+        prefix = node["id"].split(":", 1)[0]
+        assert prefix == kgx.KKG or prefix in kgx.ID_PREFIXES[node["category"]], node["id"]
+
+
+def test_kgx_edges_use_biolink_predicates_and_enums(edges, biolink) -> None:
+    enums = biolink["enums"]
+    values = lambda e: set(enums[e]["permissible_values"])  # noqa: E731
+    for edge in edges:
+        predicate = biolink["slots"][_element(edge["predicate"])]
+        assert predicate["range"] == "disease or phenotypic feature", edge["predicate"]
+        assert _element(edge["category"]) in biolink["classes"]
+        assert edge["knowledge_level"] in values("KnowledgeLevelEnum")
+        assert edge["agent_type"] in values("AgentTypeEnum")
+        assert edge["primary_knowledge_source"].startswith("infores:")
+        if edge["clinical_approval_status"]:
+            assert edge["clinical_approval_status"] in values("ClinicalApprovalStatusEnum")
+        if edge["max_research_phase"]:
+            assert edge["max_research_phase"] in values("ResearchPhaseEnum")
+        publications = edge["publications"].split("|")
+        assert publications and all(
+            CURIE.fullmatch(p) or p.startswith("https://") for p in publications
+        )
+
+
+def test_kgx_vocab_enum_values_are_biolink_values(project, biolink) -> None:
+    """The kko:biolinkEnumValue annotations in ontology/vocab/ name real Biolink values."""
+    allowed = set(biolink["enums"]["ClinicalApprovalStatusEnum"]["permissible_values"]) | set(
+        biolink["enums"]["ResearchPhaseEnum"]["permissible_values"]
+    )
+    found = [
+        t.object.value
+        for path in sorted((project.ontology_dir / "vocab").glob("*.ttl"))
+        for t in ox.parse(path=str(path))
+        if t.predicate.value == KKO + "biolinkEnumValue"
+    ]
+    assert len(found) == 9 and set(found) <= allowed
+
+
+def test_kgx_edges_are_referentially_complete(nodes, edges) -> None:
+    ids = {n["id"] for n in nodes}
+    assert len(ids) == len(nodes), "duplicate node ids"
+    for edge in edges:
+        assert edge["subject"] in ids and edge["object"] in ids
+
+
+def test_kgx_edge_for_every_condition_claim(edges, store) -> None:
+    claims = {
+        s["c"].value
+        for s in store.query(
+            sparql_prologue()
+            + "SELECT ?c WHERE { ?c a kko:TherapeuticUseClaim ; kko:condition ?x }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert {e["id"] for e in edges} == {kgx.own_curie(c) for c in claims}
+
+
+def test_kgx_ptsd_edge(edges) -> None:
+    edge = next(e for e in edges if e["id"] == "kkg:claim/ketamine-ptsd")
+    assert (edge["subject"], edge["predicate"], edge["object"]) == (
+        "CHEBI:6121",
+        "biolink:in_clinical_trials_for",
+        "MONDO:0005146",
+    )
+    assert edge["max_research_phase"] == "clinical_trial_phase_2"
+    assert "PMID:24740528" in edge["publications"].split("|")
+
+
+DIRECT = """
+SELECT ?claim ?drug ?condition ?edge WHERE {
+  ?claim a kko:TherapeuticUseClaim ; kko:drug ?drug ; kko:condition ?condition ; kko:useStatus ?s .
+  VALUES (?s ?edge) {
+    (status:approved kko:approvedFor) (status:off-label-established kko:establishedOffLabelFor)
+    (status:off-label-reported kko:reportedOffLabelFor) (status:investigational kko:inClinicalTrialsFor)
+    (status:experimental kko:inPreclinicalStudiesFor) }
+}"""
+
+
+def test_direct_edges_file_round_trips_with_claims(release_dir: Path, store) -> None:
+    """Every claim has its edge in the published direct-edge file, and every edge has its claim."""
+    direct = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=str(release_dir / "ketamine-kg-direct.ttl"))
+    }
+    expected = {
+        ox.Triple(r["drug"], r["edge"], r["condition"])
+        for r in store.query(sparql_prologue() + DIRECT, use_default_graph_as_union=True)
+    }
+    local = {
+        t
+        for t in direct
+        if t.predicate.value.startswith(KKO) and t.predicate.value != KKO + "usedInProcedure"
+    }
+    assert expected and local == expected
+
+
+def test_merged_sssom_reads_back(release_dir: Path, project) -> None:
+    merged = read_sssom(release_dir / "ketamine-kg.sssom.tsv")
+    sources = [m for path in project.sources()["mappings"] for m in read_sssom(path)]
+    key = lambda m: (m.subject_iri, m.predicate_iri, m.object_iri)  # noqa: E731
+    assert sorted(map(key, merged)) == sorted(map(key, sources))
+    header = (release_dir / "ketamine-kg.sssom.tsv").read_text().split("\nsubject_id")[0]
+    assert (
+        "mapping_set_version: 0.1.0" in header
+        and "license: https://creativecommons.org/licenses/by/4.0/" in header
+    )
+
+
+@pytest.fixture(scope="module")
+def views(release_dir: Path) -> dict[str, dict]:
+    return {
+        p.stem: json.loads(p.read_text())
+        for p in (release_dir / "views" / "condition").glob("*.jsonld")
+    }
+
+
+def test_a_view_per_condition(views, store) -> None:
+    conditions = {
+        s["c"].value.rsplit("/", 1)[-1]
+        for s in store.query(
+            sparql_prologue() + "SELECT ?c WHERE { ?c a kko:MedicalCondition }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert set(views) == conditions
+
+
+def test_views_match_the_json_schema(views, release_dir: Path) -> None:
+    schema = json.loads((release_dir / "schema" / "condition-view.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for name, view in views.items():
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(view))
+        assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
+
+
+def test_view_triples_are_a_subset_of_the_release(views, release_dir: Path) -> None:
+    release = rdflib.Graph().parse(release_dir / "ketamine-kg.nt", format="nt")
+    for name, view in views.items():
+        graph = rdflib.Graph().parse(data=json.dumps(view), format="json-ld")
+        assert len(graph) > 5
+        missing = [t for t in graph if t not in release]
+        assert not missing, f"{name}: {missing[:3]}"
+
+
+def test_ptsd_view_says_everything_about_ptsd(views) -> None:
+    ptsd = views["ptsd"]
+    assert (
+        ptsd["label"] == "post-traumatic stress disorder"
+        and "obo:MONDO_0005146" in ptsd["exactMatch"]
+    )
+    (claim,) = ptsd["claims"]
+    assert claim["useStatus"] == {
+        "id": "kkv:use-status/investigational",
+        "label": "investigational",
+    }
+    assert claim["researchPhase"]["label"] == "phase 2"
+    sources = {
+        s
+        for e in claim["hasEvidence"]
+        for s in ([e["source"]] if isinstance(e["source"], str) else e["source"])
+    }
+    assert "https://pubmed.ncbi.nlm.nih.gov/24740528" in sources
+
+
+QS_LINE = re.compile(
+    r'Q\d+\tP2175\tQ\d+(\t(P790|P1001)\tQ\d+|\tP580\t\+\d{4}-\d{2}-\d{2}T00:00:00Z/(9|11))*\tS854\t"https://[^"]+"\tS813\t\+\d{4}-\d{2}-\d{2}T00:00:00Z/11'
+)
+
+
+def test_quickstatements_are_well_formed_and_only_for_approved_or_established(
+    release_dir: Path,
+) -> None:
+    lines = (release_dir / "wikidata" / "quickstatements.txt").read_text().splitlines()
+    assert lines, "no statement written"
+    for line in lines:
+        assert QS_LINE.fullmatch(line), line
+    review = (release_dir / "wikidata" / "README.md").read_text()
+    assert "investigational" not in review.split("| claim |")[1]
+    assert "Q2365493\tP2175\tQ42844\tP1001\tQ458" in lines[0]
+
+
+def test_loading_recipe_oxigraph(release_dir: Path, tmp_path: Path) -> None:
+    """docs/loading.md: pyoxigraph on-disk store from the N-Quads dump."""
+    store = ox.Store(str(tmp_path / "db"))
+    store.bulk_load(path=str(release_dir / "ketamine-kg.nq"), format=ox.RdfFormat.N_QUADS)
+    expected = len((release_dir / "ketamine-kg.nq").read_bytes().splitlines())
+    assert len(store) == expected
+
+
+def test_loading_recipe_rdflib(release_dir: Path) -> None:
+    """docs/loading.md: rdflib Dataset from the N-Quads dump, graphs kept."""
+    dataset = rdflib.Dataset()
+    dataset.parse(release_dir / "ketamine-kg.nq", format="nquads")
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert "https://w3id.org/ketamine-kg/graph/direct" in graphs and len(graphs) == 5
