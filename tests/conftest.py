@@ -45,3 +45,67 @@ def copy_project(destination: Path) -> Project:
             shutil.copytree(ROOT / name, destination / name)
     shutil.copy(ROOT / "pyproject.toml", destination / "pyproject.toml")
     return Project.at(destination)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A real `ketamine-kg serve` process on a free loopback port."""
+
+    def __init__(self, release: Path, *args: str) -> None:
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-m",
+            "ketamine_kg.cli",
+            "--project",
+            str(ROOT),
+            "serve",
+            str(release),
+            "--port",
+            str(self.port),
+            *args,
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait()
+
+    def _wait(self) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(self.url + "/sparql", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start within 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except Exception:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(release_dir: Path):
+    """Base URL of a real server on the real release (query timeout 3 s for the runaway tests)."""
+    server = LiveServer(release_dir, "--query-timeout", "3", "--workers", "2")
+    yield server.url
+    server.stop()

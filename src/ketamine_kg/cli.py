@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -65,6 +66,35 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .query import QueryError
+    from .server import Settings, create_app
+
+    project = _project(args)
+    release = Path(args.release) if args.release else project.out_dir
+    if not (release / "ketamine-kg.nq").is_file():
+        raise QueryError(f"no release at {release}: run the build first")
+    settings = Settings(
+        query_timeout=args.query_timeout,
+        max_rows=args.max_rows,
+        workers=args.workers,
+        worker_memory_mb=args.worker_memory_mb,
+        examples_dir=project.queries_dir / "examples",
+    )
+    app = create_app(release, settings)
+    print(
+        f"serving {release} at http://{args.host}:{args.port}/  "
+        f"(SPARQL: /sparql, query UI: /, {settings.workers} query workers, "
+        f"timeout {settings.query_timeout:g}s, max {settings.max_rows} rows)",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ketamine-kg",
@@ -99,6 +129,32 @@ def parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--list", action="store_true", help="list the shipped example queries")
     q.set_defaults(func=cmd_query)
+
+    s = sub.add_parser(
+        "serve",
+        help="serve a release: SPARQL 1.1 endpoint, linked data, downloads and a query UI",
+        description="Serve a release over HTTP. /sparql is a read-only SPARQL 1.1 Protocol "
+        "endpoint; every minted IRI dereferences under /ketamine-kg/...; files are under "
+        "/downloads/; the query UI is at /.",
+    )
+    s.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    s.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.add_argument(
+        "--query-timeout",
+        type=float,
+        default=30.0,
+        help="wall-clock limit per query in seconds; clients may only lower it (default: 30)",
+    )
+    s.add_argument("--max-rows", type=int, default=10_000, help="result row cap (default: 10000)")
+    s.add_argument(
+        "--workers", type=int, default=max(2, os.cpu_count() or 2), help="query worker processes"
+    )
+    s.add_argument(
+        "--worker-memory-mb", type=int, default=2048, help="memory limit per query worker"
+    )
+    s.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    s.set_defaults(func=cmd_serve)
     return p
 
 

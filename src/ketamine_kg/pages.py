@@ -1,0 +1,794 @@
+"""Standalone HTML reference pages for minted resources.
+
+A page shows one resource's label, definition, types and every property value (names instead
+of IRIs), the resources that link to it, its external identifiers grouped by match type, and
+links to its RDF in every served format. Drug, product, condition and procedure pages list the
+claims about them with their evidence; a claim page lists its evidence, approvals, benefits and
+dose regimens. A claim is never shown without its use status. The page embeds schema.org
+JSON-LD for search engines; it needs no script and no external resource.
+
+Links to our own resources are server-relative (the IRI's path); other IRIs are absolute.
+Pages are XHTML-compatible HTML5 (void elements self-closed), so XML parsers read them too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+
+from .config import BASE
+from .describe import resource_triples
+from .identifiers import MAPPING_PREDICATES, scheme_of_iri
+from .namespaces import KKO, PREFIXES, curie, sparql_prologue
+
+RDF_TYPE = PREFIXES["rdf"] + "type"
+RDFS_LABEL = PREFIXES["rdfs"] + "label"
+SKOS = PREFIXES["skos"]
+PREF_LABEL = SKOS + "prefLabel"
+ALT_LABEL = SKOS + "altLabel"
+DEFINITION = SKOS + "definition"
+DC_TITLE = PREFIXES["dcterms"] + "title"
+XSD = PREFIXES["xsd"]
+CLAIM = KKO + "TherapeuticUseClaim"
+OWL_CLASS = PREFIXES["owl"] + "Class"
+
+#: Match predicate -> section heading, in display order.
+MATCH_HEADINGS = {
+    MAPPING_PREDICATES["skos:exactMatch"]: "Exact match",
+    MAPPING_PREDICATES["skos:closeMatch"]: "Close match",
+    MAPPING_PREDICATES["skos:broadMatch"]: "Broader match",
+    MAPPING_PREDICATES["skos:narrowMatch"]: "Narrower match",
+    MAPPING_PREDICATES["skos:relatedMatch"]: "Related match",
+}
+
+#: Our classes -> schema.org types for the embedded JSON-LD (anything else is a Thing).
+SCHEMA_TYPES = {
+    KKO + "Drug": "Drug",
+    KKO + "MedicalCondition": "MedicalCondition",
+    KKO + "MedicalProcedure": "MedicalProcedure",
+}
+
+#: Statuses whose claims make a drug a schema.org possibleTreatment of the condition.
+TREATMENT_STATUSES = {
+    BASE + "vocab/use-status/approved",
+    BASE + "vocab/use-status/off-label-established",
+}
+
+#: Use statuses from the strongest to the weakest, for ordering claims.
+STATUS_ORDER = [
+    BASE + "vocab/use-status/" + s
+    for s in (
+        "approved",
+        "off-label-established",
+        "off-label-reported",
+        "investigational",
+        "experimental",
+        "withdrawn",
+    )
+]
+
+#: Properties whose subject is a claim about the resource of the page.
+CLAIM_SUBJECT_PROPERTIES = ("drug", "product", "condition", "procedure")
+
+#: Names for well-known terms the release does not label itself.
+FALLBACK_LABELS = {
+    PREFIXES[prefix] + local: text
+    for prefix, local, text in (
+        ("rdf", "type", "type"),
+        ("rdfs", "label", "label"),
+        ("rdfs", "comment", "comment"),
+        ("rdfs", "subClassOf", "subclass of"),
+        ("rdfs", "subPropertyOf", "subproperty of"),
+        ("rdfs", "domain", "domain"),
+        ("rdfs", "range", "range"),
+        ("skos", "prefLabel", "preferred label"),
+        ("skos", "altLabel", "also known as"),
+        ("skos", "definition", "definition"),
+        ("skos", "notation", "notation"),
+        ("skos", "inScheme", "in scheme"),
+        ("skos", "broader", "broader concept"),
+        ("skos", "topConceptOf", "top concept of"),
+        ("skos", "hasTopConcept", "has top concept"),
+        ("skos", "Concept", "concept"),
+        ("skos", "ConceptScheme", "concept scheme"),
+        ("skos", "exactMatch", "exact match"),
+        ("skos", "closeMatch", "close match"),
+        ("skos", "broadMatch", "broader match"),
+        ("skos", "narrowMatch", "narrower match"),
+        ("dcterms", "title", "title"),
+        ("dcterms", "description", "description"),
+        ("dcterms", "creator", "creator"),
+        ("dcterms", "created", "created"),
+        ("dcterms", "modified", "modified"),
+        ("dcterms", "issued", "issued"),
+        ("dcterms", "license", "licence"),
+        ("prov", "wasDerivedFrom", "derived from"),
+        ("prov", "wasAttributedTo", "attributed to"),
+        ("owl", "Class", "class"),
+        ("owl", "Ontology", "ontology"),
+        ("owl", "ObjectProperty", "object property"),
+        ("owl", "DatatypeProperty", "datatype property"),
+        ("owl", "AnnotationProperty", "annotation property"),
+        ("owl", "FunctionalProperty", "functional property"),
+        ("owl", "SymmetricProperty", "symmetric property"),
+        ("owl", "versionIRI", "version IRI"),
+        ("owl", "versionInfo", "version"),
+        ("owl", "disjointWith", "disjoint with"),
+        ("vann", "preferredNamespacePrefix", "preferred namespace prefix"),
+        ("vann", "preferredNamespaceUri", "preferred namespace URI"),
+        ("schema", "possibleTreatment", "possible treatment (schema.org)"),
+        ("biolink", "treats", "treats (Biolink)"),
+        ("biolink", "applied_to_treat", "applied to treat (Biolink)"),
+        ("biolink", "in_clinical_trials_for", "in clinical trials for (Biolink)"),
+    )
+}
+
+#: Properties shown first in the property table, in this order; the rest follow by name.
+LEADING_PROPERTIES = [RDF_TYPE, RDFS_LABEL, PREF_LABEL, ALT_LABEL, DEFINITION]
+
+#: Served RDF formats: file extension -> media type.
+ALTERNATE_FORMATS = {
+    "ttl": ("text/turtle", "Turtle"),
+    "jsonld": ("application/ld+json", "JSON-LD"),
+    "nt": ("application/n-triples", "N-Triples"),
+    "rdf": ("application/rdf+xml", "RDF/XML"),
+}
+
+_CONTEXT = """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
+  {{ ?n kko:drug|kko:product|kko:condition|kko:procedure {iri} ; a kko:TherapeuticUseClaim . }}
+  UNION {{
+    ?claim kko:drug|kko:product|kko:condition|kko:procedure {iri} ;
+      a kko:TherapeuticUseClaim ; kko:hasEvidence ?n .
+  }}
+  UNION {{
+    {iri} a kko:TherapeuticUseClaim ;
+      kko:hasEvidence|kko:hasApproval|kko:hasBenefit|kko:hasDoseRegimen ?n .
+  }}
+  UNION {{
+    {iri} a owl:Ontology .
+    ?n a ?kind .
+    FILTER(STRSTARTS(STR(?n), CONCAT(STR({iri}), "#")))
+  }}
+  ?n ?p ?o .
+}}"""
+
+_NAMES = """CONSTRUCT {{ ?n ?p ?o . ?v ?q ?name }} WHERE {{
+  VALUES ?n {{ {iris} }}
+  {{
+    VALUES ?p {{ rdf:type rdfs:label skos:prefLabel dcterms:title
+                kko:useStatus kko:jurisdiction kko:researchPhase }}
+    ?n ?p ?o .
+  }} UNION {{
+    ?n a kko:TherapeuticUseClaim ; kko:useStatus|kko:jurisdiction|kko:researchPhase ?v .
+    VALUES ?q {{ rdfs:label skos:prefLabel }}
+    ?v ?q ?name .
+  }}
+}}"""
+
+CSS = """
+body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff}
+header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}
+header{padding-top:1rem;color:#555}
+h1{margin:.3rem 0;font-size:1.9rem}
+h2{margin-top:2rem;border-bottom:1px solid #ddd}
+a{color:#0645ad}
+code,.iri{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}
+.muted{color:#555}
+.definition{font-size:1.1rem;max-width:50rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+thead th{background:#f4f4f4}
+tbody th{font-weight:600;width:14rem}
+td ul,dd ul{margin:0;padding-left:1.1rem}
+dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
+dl.summary dt{font-weight:600}
+dl.summary dd{margin:0}
+blockquote{border-left:4px solid #ccc;margin:1rem 0;padding:.25rem 1rem;color:#333}
+.status{display:inline-block;padding:0 .4rem;border-radius:.25rem;font-size:.85em;
+  font-weight:600;background:#eee;color:#222;white-space:nowrap}
+.status-approved{background:#d7f5dd;color:#0b5b1d}
+.status-off-label-established{background:#d9eefa;color:#094a72}
+.status-off-label-reported{background:#fdf0c9;color:#6b4b00}
+.status-investigational{background:#e7e1fb;color:#3c2a80}
+.status-experimental{background:#fbe1ef;color:#7a1747}
+.status-withdrawn{background:#f5d5d5;color:#7a1010}
+.cite{font-size:.92em}
+footer{margin-top:3rem;padding-bottom:2rem;border-top:1px solid #ddd;color:#555}
+"""
+
+
+@dataclass
+class Facts:
+    """The triples a page is made from, indexed by subject and by object."""
+
+    iri: str
+    out: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+    incoming: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Facts:
+        facts = cls(iri)
+        for t in sorted(set(triples), key=str):
+            facts.out[t.subject.value][t.predicate.value].append(t.object)
+            if isinstance(t.object, ox.NamedNode) and t.object.value == iri:
+                facts.incoming[t.predicate.value].append(t.subject.value)
+        return facts
+
+    def values(self, subject: str, predicate: str) -> list[ox.NamedNode | ox.Literal]:
+        return self.out.get(subject, {}).get(predicate, [])
+
+    def iris(self, subject: str, predicate: str) -> list[str]:
+        return sorted(
+            {v.value for v in self.values(subject, predicate) if isinstance(v, ox.NamedNode)},
+            key=lambda i: (self.label(i).lower(), i),
+        )
+
+    def first_iri(self, subject: str, predicate: str) -> str | None:
+        return next(iter(self.iris(subject, predicate)), None)
+
+    def text(self, subject: str, predicate: str) -> str | None:
+        """The subject's English (or untagged) literal for the predicate, else any literal."""
+        literals = [v for v in self.values(subject, predicate) if isinstance(v, ox.Literal)]
+        literals.sort(key=lambda lit: (lit.language not in (None, "en"), lit.value))
+        return literals[0].value if literals else None
+
+    def label(self, iri: str) -> str:
+        """A human-readable name: label, preferred label, title, a well-known name or a CURIE."""
+        for predicate in (RDFS_LABEL, PREF_LABEL, DC_TITLE):
+            if text := self.text(iri, predicate):
+                return text
+        return FALLBACK_LABELS.get(iri) or identifier_text(iri)
+
+    def types(self, iri: str) -> list[str]:
+        return self.iris(iri, RDF_TYPE)
+
+    def is_claim(self, iri: str) -> bool:
+        return CLAIM in self.types(iri)
+
+
+def resource_html(store: ox.Store, iri: str) -> str | None:
+    """The HTML page of a minted IRI, or None when the store does not know it."""
+    description = resource_triples(store, iri)
+    if not description:
+        return None
+    facts = Facts.of(iri, _page_triples(store, iri, description))
+    return render(facts)
+
+
+def _page_triples(store: ox.Store, iri: str, description: list[ox.Triple]) -> list[ox.Triple]:
+    """The description, claims and claim parts around the IRI (or an ontology's terms), and
+    names for them all."""
+    prologue = sparql_prologue()
+    node = ox.NamedNode(iri)
+    context = list(
+        store.query(prologue + _CONTEXT.format(iri=node), use_default_graph_as_union=True)
+    )
+    mentioned = {
+        term
+        for t in description + context
+        for term in (t.subject, t.predicate, t.object)
+        if isinstance(term, ox.NamedNode)
+    }
+    values = " ".join(str(term) for term in sorted(mentioned, key=str))
+    names = store.query(prologue + _NAMES.format(iris=values), use_default_graph_as_union=True)
+    return description + context + list(names)
+
+
+# --- links and values ---------------------------------------------------------------------
+
+
+def href(iri: str) -> str:
+    """Server-relative path (and fragment) for our IRIs; other IRIs unchanged.
+
+    >>> href("https://w3id.org/ketamine-kg/id/drug/ketamine")
+    '/ketamine-kg/id/drug/ketamine'
+    >>> href("https://w3id.org/ketamine-kg/ontology#Drug")
+    '/ketamine-kg/ontology#Drug'
+    >>> href("https://pubmed.ncbi.nlm.nih.gov/24740528")
+    'https://pubmed.ncbi.nlm.nih.gov/24740528'
+    """
+    if not iri.startswith(BASE):
+        return iri
+    parts = urlsplit(iri)
+    return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def identifier_text(iri: str) -> str:
+    """A short readable form of an external IRI: source name and id, CURIE, or the IRI.
+
+    >>> identifier_text("https://pubmed.ncbi.nlm.nih.gov/24740528")
+    'PubMed 24740528'
+    >>> identifier_text("http://purl.obolibrary.org/obo/MONDO_0005146")
+    'MONDO:0005146'
+    """
+    parts = urlsplit(iri)
+    host, path = parts.netloc.removeprefix("www."), parts.path.strip("/")
+    if host == "pubmed.ncbi.nlm.nih.gov":
+        return f"PubMed {path}"
+    if host == "doi.org":
+        return f"doi:{path}"
+    if host == "clinicaltrials.gov":
+        return f"ClinicalTrials.gov {path.rsplit('/', 1)[-1]}"
+    if host == "dailymed.nlm.nih.gov":
+        return "DailyMed label"
+    if host == "ema.europa.eu":
+        return f"EMA: {path.rsplit('/', 1)[-1]}"
+    if found := scheme_of_iri(iri):
+        scheme, local = found
+        return f"{scheme.prefix}:{local}"
+    return curie(iri)
+
+
+def e(text: object) -> str:
+    """HTML-escaped text (quotes too, so it is safe in attributes)."""
+    return escape(str(text), quote=True)
+
+
+def link(facts: Facts, iri: str, *, status: bool = True) -> str:
+    """An <a> to the IRI named by its label; a claim link carries the claim's status."""
+    anchor = f'<a href="{e(href(iri))}">{e(facts.label(iri))}</a>'
+    if status and facts.is_claim(iri):
+        anchor += " " + status_badge(facts, iri, where=True)
+    return anchor
+
+
+def status_badge(facts: Facts, claim: str, *, where: bool = False) -> str:
+    """The claim's use status (with its jurisdiction or research phase when `where`)."""
+    status = facts.first_iri(claim, KKO + "useStatus")
+    if status is None:
+        return '<span class="status">status not recorded</span>'
+    slug = status.rsplit("/", 1)[-1]
+    badge = f'<span class="status status-{e(slug)}">{e(facts.label(status))}</span>'
+    places = [
+        facts.label(i)
+        for p in ("jurisdiction", "researchPhase")
+        for i in facts.iris(claim, KKO + p)
+    ]
+    return badge + (
+        f' <span class="muted">{e(", ".join(places))}</span>' if where and places else ""
+    )
+
+
+_DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+
+
+def literal_html(literal: ox.Literal) -> str:
+    """A literal as text: dates and durations in <time>, booleans as yes/no, lang kept."""
+    value, datatype = literal.value, literal.datatype.value
+    if datatype in (XSD + "date", XSD + "gYear", XSD + "dateTime"):
+        return f'<time datetime="{e(value)}">{e(value)}</time>'
+    if datatype == XSD + "boolean":
+        return "yes" if value in ("true", "1") else "no"
+    if datatype == XSD + "duration" and (match := _DURATION.fullmatch(value)):
+        units = zip(match.groups(), ("h", "min", "s"), strict=True)
+        text = " ".join(f"{n} {unit}" for n, unit in units if n) or value
+        return f'<time datetime="{e(value)}">{e(text)}</time>'
+    if literal.language and literal.language != "en":
+        return f'<span lang="{e(literal.language)}">{e(value)}</span>'
+    return e(value)
+
+
+def value_html(facts: Facts, term: ox.NamedNode | ox.Literal) -> str:
+    return link(facts, term.value) if isinstance(term, ox.NamedNode) else literal_html(term)
+
+
+def values_html(facts: Facts, subject: str, predicate: str) -> str:
+    """Every value of the predicate: inline when one, a list when several, a dash when none."""
+    items = [value_html(facts, v) for v in _sorted_values(facts, facts.values(subject, predicate))]
+    return items[0] if len(items) == 1 else bullets(items)
+
+
+def bullets(items: list[str]) -> str:
+    """Items that are already HTML as a list, or a dash when there are none."""
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "—"
+
+
+def _sorted_values(facts: Facts, values: list[ox.NamedNode | ox.Literal]) -> list:
+    def key(v: ox.NamedNode | ox.Literal) -> tuple[int, str, str]:
+        if isinstance(v, ox.NamedNode):
+            return (0, facts.label(v.value).lower(), v.value)
+        return (1, v.value.lower(), str(v))
+
+    return sorted(set(values), key=key)
+
+
+def cite_html(facts: Facts, evidence: str) -> str:
+    """An evidence item: its link, design and level, citation and source links."""
+    design = ", ".join(
+        facts.label(i)
+        for p in ("studyDesign", "evidenceLevel")
+        for i in facts.iris(evidence, KKO + p)
+    )
+    parts = [
+        link(facts, evidence) + (f' <span class="muted">({e(design)})</span>' if design else "")
+    ]
+    if citation := facts.text(evidence, KKO + "citation"):
+        parts.append(f'<div class="cite">{e(citation)}</div>')
+    sources = facts.iris(evidence, KKO + "source")
+    if sources:
+        parts.append("<div>" + " · ".join(link(facts, s) for s in sources) + "</div>")
+    return "".join(parts)
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def table(headings: list[str], rows: list[list[str]]) -> str:
+    """A table whose cells are already HTML; the first cell of each row is a row header."""
+    head = "".join(f'<th scope="col">{e(h)}</th>' for h in headings)
+    body = "".join(
+        f'<tr><th scope="row">{row[0]}</th>' + "".join(f"<td>{c}</td>" for c in row[1:]) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def section(section_id: str, title: str, body: str) -> str:
+    return f'<section id="{e(section_id)}"><h2>{e(title)}</h2>{body}</section>'
+
+
+def ordered_properties(facts: Facts, predicates: Iterable[str]) -> list[str]:
+    """The leading properties in their fixed order, then the rest by name."""
+    predicates = set(predicates)
+    lead = [p for p in LEADING_PROPERTIES if p in predicates]
+    rest = sorted(predicates - set(lead), key=lambda p: (facts.label(p).lower(), p))
+    return lead + rest
+
+
+def properties_section(facts: Facts) -> str:
+    """Every property of the resource and its values (external identifiers have their own)."""
+    own = facts.out.get(facts.iri, {})
+    predicates = [p for p in own if p not in MATCH_HEADINGS]
+    rows = [
+        [link(facts, p), values_html(facts, facts.iri, p)]
+        for p in ordered_properties(facts, predicates)
+    ]
+    return section("properties", "Properties", table(["Property", "Value"], rows))
+
+
+def incoming_section(facts: Facts) -> str:
+    """The resources that link to this one, by property."""
+    if not facts.incoming:
+        return ""
+    rows = []
+    for p in ordered_properties(facts, facts.incoming):
+        subjects = sorted(set(facts.incoming[p]), key=lambda s: (facts.label(s).lower(), s))
+        items = "".join(f"<li>{link(facts, s)}</li>" for s in subjects)
+        rows.append([link(facts, p), f"<ul>{items}</ul>"])
+    body = table(["Property", "Resources with this value"], rows)
+    return section("referenced-by", "Referenced by", body)
+
+
+def external_section(facts: Facts) -> str:
+    """External identifiers as absolute links, grouped by match type."""
+    groups = []
+    for predicate, heading in MATCH_HEADINGS.items():
+        targets = sorted({v.value for v in facts.values(facts.iri, predicate)})
+        if targets:
+            items = "".join(f"<li>{external_item(t)}</li>" for t in targets)
+            groups.append(f"<h3>{e(heading)}</h3><ul>{items}</ul>")
+    return (
+        section("external-identifiers", "External identifiers", "".join(groups)) if groups else ""
+    )
+
+
+def external_item(iri: str) -> str:
+    found = scheme_of_iri(iri)
+    name = f'<span class="muted">{e(found[0].name)}</span> ' if found else ""
+    return f'{name}<a href="{e(iri)}">{e(identifier_text(iri))}</a>'
+
+
+def claims_of(facts: Facts) -> list[str]:
+    """Claims that name the resource as drug, product, condition or procedure, strongest first."""
+    claims = {
+        s
+        for p in CLAIM_SUBJECT_PROPERTIES
+        for s in facts.incoming.get(KKO + p, [])
+        if facts.is_claim(s)
+    }
+    return sorted(claims, key=lambda c: (_status_rank(facts, c), facts.label(c).lower(), c))
+
+
+def _status_rank(facts: Facts, claim: str) -> int:
+    status = facts.first_iri(claim, KKO + "useStatus")
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def claims_section(facts: Facts) -> str:
+    """The claims about a drug, product, condition or procedure, each with status and evidence."""
+    claims = claims_of(facts)
+    if not claims:
+        return ""
+    rows = [claim_row(facts, c) for c in claims]
+    headings = ["Claim", "Drug", "Condition or procedure", "Status", "Jurisdiction"]
+    headings += ["Research phase", "Evidence"]
+    note = (
+        '<p class="muted">Each use has its own status per drug form, condition or procedure, '
+        "and jurisdiction.</p>"
+    )
+    return section("claims", "Claims", note + table(headings, rows))
+
+
+def claim_row(facts: Facts, claim: str) -> list[str]:
+    drug = values_html(facts, claim, KKO + "drug")
+    if facts.values(claim, KKO + "product"):
+        drug += f" ({values_html(facts, claim, KKO + 'product')})"
+    target = KKO + ("condition" if facts.values(claim, KKO + "condition") else "procedure")
+    evidence = "".join(
+        f"<li>{cite_html(facts, i)}</li>" for i in facts.iris(claim, KKO + "hasEvidence")
+    )
+    return [
+        link(facts, claim, status=False),
+        drug,
+        values_html(facts, claim, target),
+        status_badge(facts, claim),
+        values_html(facts, claim, KKO + "jurisdiction"),
+        values_html(facts, claim, KKO + "researchPhase"),
+        f"<ul>{evidence}</ul>" if evidence else "—",
+    ]
+
+
+def claim_summary(facts: Facts) -> str:
+    """The use a claim asserts, its status first."""
+    rows = [("Status", status_badge(facts, facts.iri))]
+    for name in ("drug", "product", "condition", "procedure", "jurisdiction", "researchPhase"):
+        if facts.values(facts.iri, KKO + name):
+            rows.append((facts.label(KKO + name), values_html(facts, facts.iri, KKO + name)))
+    for name in ("useCategory", "careSetting"):
+        if facts.values(facts.iri, KKO + name):
+            rows.append((facts.label(KKO + name), values_html(facts, facts.iri, KKO + name)))
+    items = "".join(f"<dt>{e(k[:1].upper() + k[1:])}</dt><dd>{v}</dd>" for k, v in rows)
+    quote = facts.text(facts.iri, KKO + "sourceStatement")
+    source = facts.first_iri(facts.iri, PREFIXES["prov"] + "wasDerivedFrom")
+    said = ""
+    if quote:
+        by = f" ({link(facts, source)})" if source else ""
+        said = f"<p>The source article{by} says:</p><blockquote>{e(quote)}</blockquote>"
+    return f'<dl class="summary">{items}</dl>{said}'
+
+
+#: A claim's parts: property -> (section id, title, first column heading, then the heading and
+#: property of each further column; "amount" is the dose amount).
+CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
+    "hasEvidence": (
+        "evidence",
+        "Evidence",
+        "Evidence item",
+        [
+            ("Design", "studyDesign"),
+            ("Level", "evidenceLevel"),
+            ("Citation", "citation"),
+            ("Finding", "finding"),
+            ("Sources", "source"),
+        ],
+    ),
+    "hasApproval": (
+        "approvals",
+        "Approvals",
+        "Approval",
+        [
+            ("Date", "approvalDate"),
+            ("Agency", "agency"),
+            ("Jurisdiction", "jurisdiction"),
+            ("Product", "approvedProduct"),
+            ("Indication", "indicationText"),
+            ("Application", "applicationNumber"),
+            ("Label", "labelSource"),
+        ],
+    ),
+    "hasBenefit": (
+        "benefits",
+        "Benefits",
+        "Benefit",
+        [
+            ("Type", "benefitType"),
+            ("Comparator", "comparator"),
+            ("Caveat", "caveat"),
+            ("Evidence", "hasEvidence"),
+        ],
+    ),
+    "hasDoseRegimen": (
+        "doses",
+        "Doses",
+        "Dose regimen",
+        [
+            ("Route", "route"),
+            ("Dose", "amount"),
+            ("Frequency", "frequency"),
+            ("Onset", "onsetTime"),
+            ("Evidence", "hasEvidence"),
+        ],
+    ),
+}
+
+
+def parts_sections(facts: Facts) -> str:
+    """A claim's evidence, approvals, benefits and dose regimens, one table each."""
+    sections = []
+    for predicate, (section_id, title, first, columns) in CLAIM_PARTS.items():
+        parts = facts.iris(facts.iri, KKO + predicate)
+        if not parts:
+            continue
+        rows = [[link(facts, n), *(part_cell(facts, n, p) for _, p in columns)] for n in parts]
+        headings = [first] + [h for h, _ in columns]
+        sections.append(section(section_id, title, table(headings, rows)))
+    return "".join(sections)
+
+
+def part_cell(facts: Facts, part: str, name: str) -> str:
+    return dose_amount(facts, part) if name == "amount" else values_html(facts, part, KKO + name)
+
+
+def terms_sections(facts: Facts) -> str:
+    """An ontology's classes and properties, each row anchored by the term's fragment."""
+    terms = sorted(t for t in facts.out if t.startswith(facts.iri + "#"))
+    if not terms:
+        return ""
+    classes = [t for t in terms if OWL_CLASS in facts.types(t)]
+    others = [t for t in terms if t not in classes]
+    return section("classes", "Classes", terms_table(facts, classes)) + section(
+        "ontology-properties", "Properties defined here", terms_table(facts, others)
+    )
+
+
+def terms_table(facts: Facts, terms: list[str]) -> str:
+    rows = []
+    for term in sorted(terms, key=lambda t: (facts.label(t).lower(), t)):
+        details = [
+            f"{e(facts.label(p))}: {values_html(facts, term, p)}"
+            for p in ordered_properties(facts, facts.out[term])
+            if p not in (RDF_TYPE, RDFS_LABEL, PREF_LABEL, DEFINITION)
+        ]
+        local = term.split("#", 1)[1]
+        rows.append(
+            f'<tr id="{e(local)}"><th scope="row">{link(facts, term)} <code>{e(curie(term))}</code>'
+            f"</th><td>{', '.join(link(facts, t) for t in facts.types(term))}</td>"
+            f"<td>{e(facts.text(term, DEFINITION) or '—')}</td>"
+            f"<td>{bullets(details)}</td></tr>"
+        )
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("Term", "Kind", "Definition", "Details"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def dose_amount(facts: Facts, dose: str) -> str:
+    """'56\u201384 mg' (an en dash between the bounds), '0.5 mg/kg', or a dash when none."""
+    low, high = (facts.text(dose, KKO + p) for p in ("minDose", "maxDose"))
+    unit = facts.text(dose, KKO + "doseUnit") or ""
+    amount = low if low == high or not high else (f"{low}\u2013{high}" if low else high)
+    return e(f"{amount} {unit}".strip()) if amount else "—"
+
+
+# --- JSON-LD and the page -----------------------------------------------------------------
+
+
+def schema_org(facts: Facts) -> dict:
+    """schema.org JSON-LD for search engines: type, name, description, sameAs, treatments."""
+    iri = facts.iri
+    schema_type = next((SCHEMA_TYPES[t] for t in facts.types(iri) if t in SCHEMA_TYPES), "Thing")
+    doc: dict = {"@context": "https://schema.org", "@type": schema_type, "@id": iri}
+    doc["name"] = facts.label(iri)
+    if definition := facts.text(iri, DEFINITION):
+        doc["description"] = definition
+    if alt := sorted({v.value for v in facts.values(iri, ALT_LABEL)}):
+        doc["alternateName"] = alt
+    if same := sorted({v.value for v in facts.values(iri, SKOS + "exactMatch")}):
+        doc["sameAs"] = same
+    if schema_type == "MedicalCondition" and (drugs := possible_treatments(facts)):
+        doc["possibleTreatment"] = [
+            {"@type": "Drug", "@id": d, "name": facts.label(d)} for d in drugs
+        ]
+    return doc
+
+
+def possible_treatments(facts: Facts) -> list[str]:
+    """Drugs with an approved or established off-label claim for the condition."""
+    drugs = {
+        d
+        for c in claims_of(facts)
+        if facts.first_iri(c, KKO + "useStatus") in TREATMENT_STATUSES
+        for d in facts.iris(c, KKO + "drug")
+    }
+    return sorted(drugs)
+
+
+def script_json(data: object) -> str:
+    """JSON that is safe inside <script> and in XML: <, > and & as \\u escapes.
+
+    >>> text = script_json({"a": "</script><!--&"})
+    >>> "<" in text or "&" in text
+    False
+    >>> json.loads(text)
+    {'a': '</script><!--&'}
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def head(facts: Facts) -> str:
+    title = facts.label(facts.iri)
+    path = urlsplit(facts.iri).path
+    description = facts.text(facts.iri, DEFINITION)
+    lines = [
+        '<meta charset="utf-8" />',
+        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
+        f"<title>{e(title)}</title>",
+        f'<link rel="canonical" href="{e(facts.iri)}" />',
+    ]
+    if description:
+        lines.append(f'<meta name="description" content="{e(description)}" />')
+    lines += [
+        f'<link rel="alternate" type="{e(media)}" href="{e(path)}.{ext}" title="{e(name)}" />'
+        for ext, (media, name) in ALTERNATE_FORMATS.items()
+    ]
+    lines.append(f"<style>{CSS}</style>")
+    lines.append(
+        f'<script type="application/ld+json">\n{script_json(schema_org(facts))}\n</script>'
+    )
+    return "<head>\n" + "\n".join(lines) + "\n</head>"
+
+
+def intro(facts: Facts) -> str:
+    """Heading, IRI, types, other names and definition."""
+    iri = facts.iri
+    types = ", ".join(link(facts, t) for t in facts.types(iri))
+    parts = [
+        f"<h1>{e(facts.label(iri))}</h1>",
+        f'<p class="iri">{e(iri)}</p>',
+    ]
+    if types:
+        parts.append(f"<p>Type: {types}</p>")
+    if alt := sorted({v.value for v in facts.values(iri, ALT_LABEL)}):
+        parts.append(f"<p>Also known as: {e(', '.join(alt))}</p>")
+    if definition := facts.text(iri, DEFINITION):
+        parts.append(f'<p class="definition">{e(definition)}</p>')
+    if comment := facts.text(iri, PREFIXES["rdfs"] + "comment"):
+        parts.append(f'<p class="muted">Note: {e(comment)}</p>')
+    return "\n".join(parts)
+
+
+def footer(facts: Facts) -> str:
+    path = urlsplit(facts.iri).path
+    formats = " · ".join(
+        f'<a href="{e(path)}.{ext}" type="{e(media)}">{e(name)}</a>'
+        for ext, (media, name) in ALTERNATE_FORMATS.items()
+    )
+    licence = '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
+    return (
+        f"<footer><p>This resource as RDF: {formats}</p>"
+        f"<p>ketamine-kg, data under {licence}. "
+        "A research resource, not medical advice.</p></footer>"
+    )
+
+
+def render(facts: Facts) -> str:
+    """The whole page of the resource the facts are about."""
+    iri = facts.iri
+    kind = ", ".join(facts.label(t) for t in facts.types(iri)) or "resource"
+    ontology = BASE + "ontology"
+    body = [
+        f'<header><a href="{e(href(ontology))}">ketamine-kg</a> &#8250; {e(kind)}</header>',
+        "<main>",
+        intro(facts),
+    ]
+    if facts.is_claim(iri):
+        body += [claim_summary(facts), parts_sections(facts)]
+    else:
+        body += [claims_section(facts), terms_sections(facts)]
+    body += [properties_section(facts), external_section(facts), incoming_section(facts), "</main>"]
+    body.append(footer(facts))
+    return (
+        '<!DOCTYPE html>\n<html lang="en" xmlns="http://www.w3.org/1999/xhtml">\n'
+        + head(facts)
+        + "\n<body>\n"
+        + "\n".join(b for b in body if b)
+        + "\n</body>\n</html>\n"
+    )
