@@ -28,6 +28,12 @@ from .sparql_http import ProtocolError, parse_query_request
 from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 
 STATIC = Path(__file__).parent / "static" / "ui"
+#: The query UI may talk only to this origin (the same policy is in index.html).
+UI_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
 SELECT_OFFER = list(dict.fromkeys(results.SELECT_TYPES))
 GRAPH_OFFER = list(results.GRAPH_TYPES)
 CORS = {
@@ -209,7 +215,9 @@ class Endpoint:
         page = STATIC / "index.html"
         if not page.is_file():
             return _error(404, "The query UI is not installed.")
-        return FileResponse(page, media_type="text/html")
+        return FileResponse(
+            page, media_type="text/html", headers={"Content-Security-Policy": UI_POLICY}
+        )
 
 
 class Limits:
