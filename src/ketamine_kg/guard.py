@@ -8,6 +8,7 @@ literal or IRI that merely contains the word is not.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -112,3 +113,13 @@ def check_dataset(
 def query_form(query: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (the first query-form keyword), or ""."""
     return next((w for _, w in keywords(tokens(query)) if w in QUERY_FORMS), "")
+
+
+@functools.lru_cache(maxsize=4096)
+def vet(query: str, graphs: frozenset[str]) -> str:
+    """check_query and query_form in one tokenisation, memoised per query text.
+
+    Returns the query form; raises GuardError (the memo keeps the verdict either way).
+    """
+    check_query(query, graphs)
+    return query_form(query)

@@ -69,6 +69,7 @@ class Endpoint:
         self.settings = settings
         self.store = open_release(release_dir)
         self.graphs = sorted(g.value for g in self.store.named_graphs())
+        self.graph_set = frozenset(self.graphs)
         self.ontology = [
             ox.Triple(q.subject, q.predicate, q.object)
             for q in self.store.quads_for_pattern(
@@ -92,10 +93,9 @@ class Endpoint:
             )
         try:
             guard.check_dataset(list(parsed.default_graphs), list(parsed.named_graphs), self.graphs)
-            guard.check_query(parsed.query, self.graphs)
+            form = guard.vet(parsed.query, self.graph_set)
         except guard.GuardError as exc:
             return _error(exc.status, exc.message)
-        form = guard.query_form(parsed.query)
         offered = GRAPH_OFFER if form in ("CONSTRUCT", "DESCRIBE") else SELECT_OFFER
         if parsed.format:
             names = results.GRAPH_FORMAT_NAMES if offered is GRAPH_OFFER else {}
