@@ -74,8 +74,9 @@ def keywords(toks: list[tuple[str, str]]) -> list[tuple[int, str]]:
     return found
 
 
-def check_query(query: str, graphs: Iterable[str]) -> None:
-    """Raise GuardError for SERVICE, updates, and FROM/FROM NAMED outside `graphs`."""
+def check_query(query: str, graphs: Iterable[str]) -> str:
+    """Raise GuardError for SERVICE, updates, and FROM/FROM NAMED outside `graphs`;
+    else return the query form (SELECT, ASK, CONSTRUCT, DESCRIBE, or "")."""
     known = set(graphs)
     toks = tokens(query)
     words = keywords(toks)
@@ -96,6 +97,7 @@ def check_query(query: str, graphs: Iterable[str]) -> None:
     first = next((w for _, w in words if w in UPDATE_KEYWORDS | QUERY_FORMS), "")
     if first in UPDATE_KEYWORDS:
         raise GuardError(403, "this endpoint is read-only: SPARQL updates are not accepted")
+    return first
 
 
 def check_dataset(
@@ -110,16 +112,7 @@ def check_dataset(
             )
 
 
-def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE (the first query-form keyword), or ""."""
-    return next((w for _, w in keywords(tokens(query)) if w in QUERY_FORMS), "")
-
-
 @functools.lru_cache(maxsize=4096)
 def vet(query: str, graphs: frozenset[str]) -> str:
-    """check_query and query_form in one tokenisation, memoised per query text.
-
-    Returns the query form; raises GuardError (the memo keeps the verdict either way).
-    """
-    check_query(query, graphs)
-    return query_form(query)
+    """check_query memoised per query text: the form, or GuardError."""
+    return check_query(query, graphs)

@@ -130,14 +130,17 @@ def gate(
     return report
 
 
-def release_files(project: Project, dataset: Dataset, report: Report) -> dict[str, bytes]:
-    """Every file of the release, by name: pure, so the build is reproducible byte for byte."""
+def release_files(
+    project: Project, dataset: Dataset, report: Report, store: ox.Store
+) -> dict[str, bytes]:
+    """Every file of the release, by name: pure, so the build is reproducible byte for byte.
+
+    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports)."""
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
     version, released = release_version(dataset)
-    store = to_store(dataset.graphs)
     statements, review = quickstatements(store, released)
     files = {
         f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
@@ -150,7 +153,7 @@ def release_files(project: Project, dataset: Dataset, report: Report) -> dict[st
         f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
         f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.shapes),
         f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], version),
-        "validation-report.ttl": validation_report(report, release_version(dataset)),
+        "validation-report.ttl": validation_report(report, (version, released)),
         **kgx_files(store),
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
@@ -269,7 +272,7 @@ def build(
     if not write:
         return BuildResult(dataset, report, {}, None)
     done = _timed(progress, "release")
-    files = release_files(project, dataset, report)
+    files = release_files(project, dataset, report, store)
     target = out_dir or project.out_dir
     write_release(files, target)
     done(f"{len(files)} files, {sum(len(d) for d in files.values())} bytes -> {target}")
