@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, copy_project
 
 from ketamine_kg.errors import GateError, SourceError
+from ketamine_kg.metadata import NOT_DISTRIBUTIONS, distribution_names
 from ketamine_kg.pipeline import BuildResult, build
 
 EXPECTED_FILES = {
@@ -36,6 +37,7 @@ EXPECTED_FILES = {
     "schema/condition-view.schema.json",
     "wikidata/quickstatements.txt",
     "wikidata/README.md",
+    "ketamine-kg-metadata.ttl",
 } | {
     f"views/condition/{slug}.jsonld"
     for slug in (
@@ -64,7 +66,10 @@ def _tree(directory: Path) -> dict[str, bytes]:
 
 
 def test_release_has_every_format(built: BuildResult) -> None:
-    assert set(built.files) == EXPECTED_FILES
+    """Every data file; the website beside them is checked in test_site.py."""
+    data = set(distribution_names(built.files)) | set(NOT_DISTRIBUTIONS)
+    assert data == EXPECTED_FILES
+    assert "index.html" in built.files and "index.html" not in data
 
 
 def test_building_twice_gives_identical_bytes(built: BuildResult, tmp_path: Path, project) -> None:
@@ -89,7 +94,7 @@ def test_checksums_match_files(built: BuildResult) -> None:
     import hashlib
 
     lines = (built.out_dir / "SHA256SUMS").read_text().splitlines()
-    assert len(lines) == len(EXPECTED_FILES) - 1
+    assert len(lines) == len(built.files) - 1 > len(EXPECTED_FILES)
     for line in lines:
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((built.out_dir / name).read_bytes()).hexdigest() == digest, name

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.server
 SELECT = "SELECT ?label WHERE { <https://w3id.org/ketamine-kg/id/drug/ketamine> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . FILTER (?s = <https://w3id.org/ketamine-kg/id/condition/ptsd>) }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+VOID = "http://rdfs.org/ns/void#"
 CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -130,13 +131,14 @@ def test_service_description(client) -> None:
 
 
 def test_void(client) -> None:
+    """The release's VoID/DCAT description plus this deployment's endpoint."""
     r = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
-    text = r.text
-    assert (
-        r.status_code == 200
-        and "http://rdfs.org/ns/void#sparqlEndpoint" in text
-        and "/downloads/ketamine-kg.nq" in text
-    )
+    assert r.status_code == 200
+    triples = list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+    endpoints = {t.object.value for t in triples if t.predicate.value == VOID + "sparqlEndpoint"}
+    assert endpoints == {"https://w3id.org/ketamine-kg/sparql", str(client.base_url) + "/sparql"}
+    dumps = {t.object.value for t in triples if t.predicate.value == VOID + "dataDump"}
+    assert "https://w3id.org/ketamine-kg/release/0.1.0/ketamine-kg.nq" in dumps
 
 
 def test_named_graphs_are_addressable(client) -> None:

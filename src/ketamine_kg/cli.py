@@ -95,6 +95,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_DIFFERENT = 3  # `diff --exit-code` found differences
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import DiffError, compare, load_release, render_json, render_markdown
+
+    repo = _project(args).root
+    try:
+        doc = compare(load_release(args.old, repo), load_release(args.new, repo))
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    text = render_json(doc) if args.format == "json" else render_markdown(doc)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_DIFFERENT if args.exit_code and doc["changed"] else EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ketamine-kg",
@@ -155,6 +175,21 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     s.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser(
+        "diff",
+        help="semantic changelog between two releases (directories or git revisions)",
+        description="Compare two releases as RDF: claims (status changes first), ontology "
+        "terms, SKOS concepts, instances, SSSOM mappings and derived edges added, removed or "
+        "changed. OLD and NEW are release directories or git revisions whose committed out/ "
+        "is read.",
+    )
+    d.add_argument("old", help="release directory or git revision (e.g. a tag, HEAD~1)")
+    d.add_argument("new", help="release directory or git revision (e.g. out)")
+    d.add_argument("-f", "--format", default="markdown", choices=["markdown", "json"])
+    d.add_argument("-o", "--output", help="write to this file instead of stdout")
+    d.add_argument("--exit-code", action="store_true", help="exit with 3 when the releases differ")
+    d.set_defaults(func=cmd_diff)
     return p
 
 

@@ -1,9 +1,9 @@
-"""Dereferenceable IRIs and release downloads.
+"""Dereferenceable IRIs and release downloads, answered from the release's files.
 
-Slash IRIs (…/id/<kind>/<slug>, …/vocab/<scheme>[/<concept>]) are things, not documents: a
-GET answers 303 See Other to the document `<path>.<ext>` chosen by the Accept header. The
-ontology (hash IRIs, …/ontology#Term) is itself a document and is served directly with
-content negotiation. Documents carry `Vary: Accept` where negotiated.
+The release directory is also the website (see routes.py): thing IRIs (…/id/…, …/vocab/…)
+answer 303 See Other to the document chosen by the Accept header; documents (the dataset, the
+ontology, the shapes) are negotiated in place with Content-Location; every other path is a file
+of the release. Only files listed in SHA256SUMS are ever served.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hashlib
 from email.utils import formatdate
 from pathlib import Path
 
-import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -22,41 +21,13 @@ from starlette.responses import (
     Response,
 )
 
-from . import conneg
-from .namespaces import PREFIXES
+from . import routes
 
-BASE = "https://w3id.org"
-DOCUMENT_TYPES = {
-    "html": "text/html",
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
-RDF_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdf": ox.RdfFormat.RDF_XML,
-}
-EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
-#: Release files and their media types.
-FILE_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".jsonld": "application/ld+json",
-    ".owl": "application/rdf+xml",
-    ".tsv": "text/tab-separated-values",
-    ".json": "application/schema+json",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-}
-ONTOLOGY_PATH = "/ketamine-kg/ontology"
+PREFIX = "/ketamine-kg/"
 
 
 def not_acceptable() -> Response:
-    offered = ", ".join(DOCUMENT_TYPES.values())
+    offered = ", ".join(routes.DOCUMENT_TYPES.values())
     return PlainTextResponse(
         f"Not Acceptable: this resource is available as {offered}.\n",
         406,
@@ -64,44 +35,24 @@ def not_acceptable() -> Response:
     )
 
 
-def _document(
-    store: ox.Store, iri: str, ext: str, ontology_triples: list[ox.Triple]
-) -> Response | None:
-    from .describe import resource_triples
-    from .pages import resource_html
-
-    if ext == "html":
-        page = resource_html(store, iri)
-        return HTMLResponse(page) if page is not None else None
-    triples = ontology_triples if iri == BASE + ONTOLOGY_PATH else resource_triples(store, iri)
-    if not triples:
-        return None
-    prefixes = PREFIXES if RDF_FORMATS[ext] in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    body = ox.serialize(triples, format=RDF_FORMATS[ext], prefixes=prefixes)
-    return Response(body, media_type=DOCUMENT_TYPES[ext])
-
-
-def resource(request: Request, store: ox.Store, ontology_triples: list[ox.Triple]) -> Response:
-    """GET /ketamine-kg/…: a document by extension, else 303 (things) or conneg (ontology)."""
-    path = request.url.path
-    stem, dot, ext = path.rpartition(".")
-    if dot and ext in DOCUMENT_TYPES and "/" not in ext:
-        response = _document(store, BASE + stem, ext, ontology_triples)
-        return response or PlainTextResponse(f"Not Found: no resource <{BASE + stem}>.\n", 404)
-    media = conneg.negotiate(request.headers.get("accept"), list(DOCUMENT_TYPES.values()))
-    if media is None:
+def resource(request: Request, downloads: Downloads, version: str) -> Response:
+    """GET /ketamine-kg/…: the routing table's answer, from the release's files."""
+    path = request.url.path.removeprefix(PREFIX).removeprefix("/ketamine-kg")
+    route = routes.route(path, request.headers.get("accept"), version)
+    vary = {"Vary": "Accept"} if route.negotiated else {}
+    if route.status == 406:
         return not_acceptable()
-    ext = EXTENSION_OF[media]
-    if path == ONTOLOGY_PATH:
-        response = _document(store, BASE + path, ext, ontology_triples)
-        response.headers["Vary"] = "Accept"
-        response.headers["Content-Location"] = f"{path}.{ext}"
-        return response
-    from .describe import is_known
-
-    if not is_known(store, BASE + path):
-        return PlainTextResponse(f"Not Found: no resource <{BASE + path}>.\n", 404)
-    return RedirectResponse(f"{path}.{ext}", status_code=303, headers={"Vary": "Accept"})
+    if route.file is not None and route.file not in downloads.checksums:
+        return PlainTextResponse(f"Not Found: no resource <{routes.BASE}{path}>.\n", 404)
+    if route.status == 303:
+        return RedirectResponse(PREFIX + route.location, status_code=303, headers=vary)
+    if route.status != 200:
+        return PlainTextResponse(f"Not Found: no resource <{routes.BASE}{path}>.\n", 404)
+    response = downloads.response(request, route.file, route.media)
+    response.headers.update(vary)
+    if route.negotiated:
+        response.headers["Content-Location"] = PREFIX + route.file
+    return response
 
 
 class Downloads:
@@ -120,19 +71,16 @@ class Downloads:
             max(p.stat().st_mtime for p in self.release_dir.rglob("*")), usegmt=True
         )
 
-    def response(self, request: Request, name: str) -> Response:
+    def response(self, request: Request, name: str, media: str | None = None) -> Response:
         digest = self.checksums.get(name)
         if digest is None:
             return PlainTextResponse(f"Not Found: {name!r} is not a file of this release.\n", 404)
         etag = f'"{digest}"'
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
-        media = FILE_TYPES.get(Path(name).suffix, "application/octet-stream")
-        if name == "SHA256SUMS":
-            media = "text/plain; charset=utf-8"
         return FileResponse(
             self.release_dir / name,
-            media_type=media,
+            media_type=media or routes.release_media(name),
             headers={"ETag": etag, "Last-Modified": self.last_modified},
         )
 

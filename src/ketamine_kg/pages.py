@@ -27,6 +27,7 @@ from .config import BASE
 from .describe import resource_triples
 from .identifiers import MAPPING_PREDICATES, scheme_of_iri
 from .namespaces import KKO, PREFIXES, curie, sparql_prologue
+from .routes import document_stem, page_path, relative
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
@@ -172,6 +173,8 @@ _NAMES = """CONSTRUCT {{ ?n ?p ?o . ?v ?q ?name }} WHERE {{
   }}
 }}"""
 
+#: The site's one stylesheet (release-relative), written from CSS by the website build.
+STYLESHEET = "style.css"
 CSS = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fff}
 header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}
@@ -190,6 +193,7 @@ td ul,dd ul{margin:0;padding-left:1.1rem}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.summary dt{font-weight:600}
 dl.summary dd{margin:0}
+pre{overflow-x:auto;background:#f6f6f6;padding:.5rem}
 blockquote{border-left:4px solid #ccc;margin:1rem 0;padding:.25rem 1rem;color:#333}
 .status{display:inline-block;padding:0 .4rem;border-radius:.25rem;font-size:.85em;
   font-weight:600;background:#eee;color:#222;white-space:nowrap}
@@ -213,6 +217,15 @@ class Facts:
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     incoming: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def here(self) -> str:
+        """The site path of this page."""
+        return page_path(self.iri) or "index.html"
+
+    def document(self, ext: str) -> str:
+        """A link to this resource's document in one format."""
+        return relative(f"{document_stem(self.iri)}.{ext}", self.here)
 
     @classmethod
     def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Facts:
@@ -286,20 +299,18 @@ def _page_triples(store: ox.Store, iri: str, description: list[ox.Triple]) -> li
 # --- links and values ---------------------------------------------------------------------
 
 
-def href(iri: str) -> str:
-    """Server-relative path (and fragment) for our IRIs; other IRIs unchanged.
+def href(iri: str, here: str) -> str:
+    """A link from the site page `here` to the page of an IRI we mint; other IRIs unchanged.
 
-    >>> href("https://w3id.org/ketamine-kg/id/drug/ketamine")
-    '/ketamine-kg/id/drug/ketamine'
-    >>> href("https://w3id.org/ketamine-kg/ontology#Drug")
-    '/ketamine-kg/ontology#Drug'
-    >>> href("https://pubmed.ncbi.nlm.nih.gov/24740528")
+    >>> href("https://w3id.org/ketamine-kg/id/drug/ketamine", "id/claim/ketamine-ptsd.html")
+    '../drug/ketamine.html'
+    >>> href("https://w3id.org/ketamine-kg/ontology#Drug", "index.html")
+    'ontology/Drug.html'
+    >>> href("https://pubmed.ncbi.nlm.nih.gov/24740528", "index.html")
     'https://pubmed.ncbi.nlm.nih.gov/24740528'
     """
-    if not iri.startswith(BASE):
-        return iri
-    parts = urlsplit(iri)
-    return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+    target = page_path(iri)
+    return relative(target, here) if target else iri
 
 
 def identifier_text(iri: str) -> str:
@@ -335,7 +346,7 @@ def e(text: object) -> str:
 
 def link(facts: Facts, iri: str, *, status: bool = True) -> str:
     """An <a> to the IRI named by its label; a claim link carries the claim's status."""
-    anchor = f'<a href="{e(href(iri))}">{e(facts.label(iri))}</a>'
+    anchor = f'<a href="{e(href(iri, facts.here))}">{e(facts.label(iri))}</a>'
     if status and facts.is_claim(iri):
         anchor += " " + status_badge(facts, iri, where=True)
     return anchor
@@ -715,7 +726,6 @@ def script_json(data: object) -> str:
 
 def head(facts: Facts) -> str:
     title = facts.label(facts.iri)
-    path = urlsplit(facts.iri).path
     description = facts.text(facts.iri, DEFINITION)
     lines = [
         '<meta charset="utf-8" />',
@@ -726,10 +736,11 @@ def head(facts: Facts) -> str:
     if description:
         lines.append(f'<meta name="description" content="{e(description)}" />')
     lines += [
-        f'<link rel="alternate" type="{e(media)}" href="{e(path)}.{ext}" title="{e(name)}" />'
+        f'<link rel="alternate" type="{e(media)}" href="{e(facts.document(ext))}" '
+        f'title="{e(name)}" />'
         for ext, (media, name) in ALTERNATE_FORMATS.items()
     ]
-    lines.append(f"<style>{CSS}</style>")
+    lines.append(f'<link rel="stylesheet" href="{e(relative(STYLESHEET, facts.here))}" />')
     lines.append(
         f'<script type="application/ld+json">\n{script_json(schema_org(facts))}\n</script>'
     )
@@ -755,10 +766,31 @@ def intro(facts: Facts) -> str:
     return "\n".join(parts)
 
 
+#: The site's main sections: site path -> name.
+SITE_SECTIONS = {
+    "index.html": "ketamine-kg",
+    "ontology.html": "ontology",
+    "vocab/index.html": "vocabularies",
+    "shapes.html": "shapes",
+    "queries/index.html": "example queries",
+}
+
+
+def site_header(here: str, kind: str) -> str:
+    """The navigation bar shared by every page of the site.
+
+    >>> site_header("index.html", "dataset").count("<a ")
+    5
+    """
+    links = " · ".join(
+        f'<a href="{e(relative(path, here))}">{e(name)}</a>' for path, name in SITE_SECTIONS.items()
+    )
+    return f"<header><nav>{links}</nav><p>&#8250; {e(kind)}</p></header>"
+
+
 def footer(facts: Facts) -> str:
-    path = urlsplit(facts.iri).path
     formats = " · ".join(
-        f'<a href="{e(path)}.{ext}" type="{e(media)}">{e(name)}</a>'
+        f'<a href="{e(facts.document(ext))}" type="{e(media)}">{e(name)}</a>'
         for ext, (media, name) in ALTERNATE_FORMATS.items()
     )
     licence = '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
@@ -773,9 +805,8 @@ def render(facts: Facts) -> str:
     """The whole page of the resource the facts are about."""
     iri = facts.iri
     kind = ", ".join(facts.label(t) for t in facts.types(iri)) or "resource"
-    ontology = BASE + "ontology"
     body = [
-        f'<header><a href="{e(href(ontology))}">ketamine-kg</a> &#8250; {e(kind)}</header>',
+        site_header(facts.here, kind),
         "<main>",
         intro(facts),
     ]

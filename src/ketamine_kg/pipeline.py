@@ -17,9 +17,11 @@ import rdflib
 from . import __version__, jsonld, serialize
 from .config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from .derive import run_rules
+from .docsite import website
 from .errors import GateError
 from .kgx import kgx_files
-from .load import load_shapes, load_source_graphs, to_store
+from .load import load_shapes, load_source_graphs, parse_turtle, to_store
+from .metadata import Release, describe_release, source_files
 from .reason import check_consistency, reasoner_input
 from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
@@ -31,6 +33,10 @@ Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 DUMP_NAME = "ketamine-kg"
 CLAIM_CLASS = "https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim"
 ONTOLOGY_IRI = "https://w3id.org/ketamine-kg/ontology"
+RELEASE_BASE = "https://w3id.org/ketamine-kg/release/"
+DCTERMS = "http://purl.org/dc/terms/"
+#: The shapes the release's own metadata must conform to.
+METADATA_SHAPES = "metadata.shapes.ttl"
 
 
 @dataclass
@@ -140,7 +146,8 @@ def release_files(
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
-    version, released = release_version(dataset)
+    release = release_of(dataset)
+    version, released = release.version, release.issued
     statements, review = quickstatements(store, released)
     files = {
         f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
@@ -153,7 +160,7 @@ def release_files(
         f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
         f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.shapes),
         f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], version),
-        "validation-report.ttl": validation_report(report, (version, released)),
+        "validation-report.ttl": validation_report(report, release),
         **kgx_files(store),
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
@@ -164,6 +171,27 @@ def release_files(
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
+    sources = [p for paths in project.sources().values() for p in paths]
+    sources += project.shape_files() + project.rule_files()
+    creator, creator_name = _creator(dataset)
+    metadata = describe_release(
+        release, store, len(published), files, source_files(project.root, sources), creator
+    )
+    _check_metadata(metadata, parse_turtle(project.shapes_dir / METADATA_SHAPES))
+    files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata)
+    files.update(
+        website(
+            store,
+            ontology,
+            dataset.shapes,
+            metadata,
+            release,
+            files,
+            project.example_files(),
+            len(published),
+            creator_name,
+        )
+    )
     files["SHA256SUMS"] = b"".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
         for name, data in sorted(files.items())
@@ -171,9 +199,10 @@ def release_files(
     return files
 
 
-def release_version(dataset: Dataset) -> tuple[str, str]:
-    """(versionInfo, modified date) from the ontology header: the release's only clock."""
+def release_of(dataset: Dataset) -> Release:
+    """Version, date and prior version from the ontology header: the release's only clock."""
     version = modified = ""
+    prior = None
     for t in dataset.graphs["ontology"]:
         if t.subject.value != ONTOLOGY_IRI:
             continue
@@ -181,12 +210,39 @@ def release_version(dataset: Dataset) -> tuple[str, str]:
             version = t.object.value
         elif t.predicate.value == "http://purl.org/dc/terms/modified":
             modified = t.object.value
-    return version, modified
+        elif t.predicate.value.endswith("#priorVersion"):
+            prior = t.object.value.removeprefix(RELEASE_BASE).removesuffix("/ontology")
+    return Release(version, modified, prior)
 
 
-def validation_report(report: Report, version: tuple[str, str]) -> bytes:
+def _creator(dataset: Dataset) -> tuple[str, str]:
+    """The ontology's creator IRI (dcterms:creator) and its label."""
+    creator = next(
+        t.object.value
+        for t in dataset.graphs["ontology"]
+        if t.subject.value == ONTOLOGY_IRI and t.predicate.value == DCTERMS + "creator"
+    )
+    label = next(
+        (
+            t.object.value
+            for t in dataset.graphs["data"]
+            if t.subject.value == creator and t.predicate.value.endswith("#label")
+        ),
+        creator,
+    )
+    return creator, label
+
+
+def _check_metadata(metadata: list[ox.Triple], shapes: list[ox.Triple]) -> None:
+    """The release's metadata must conform to its shapes (shipped with the others)."""
+    findings = validate_shapes(_rdflib_graph(metadata), _rdflib_graph(shapes))
+    if findings:
+        raise GateError(Report(findings=findings))
+
+
+def validation_report(report: Report, release: Release) -> bytes:
     """A SHACL ValidationReport for the release (only ever written when it conforms)."""
-    iri = f"https://w3id.org/ketamine-kg/release/{version[0]}/validation-report"
+    iri = release.file_iri("validation-report.ttl")
     xsd = "http://www.w3.org/2001/XMLSchema#"
     sh = "http://www.w3.org/ns/shacl#"
     node = ox.NamedNode(iri)
@@ -204,7 +260,7 @@ def validation_report(report: Report, version: tuple[str, str]) -> bytes:
         ox.Triple(
             node,
             ox.NamedNode("http://purl.org/dc/terms/issued"),
-            ox.Literal(version[1], datatype=ox.NamedNode(xsd + "date")),
+            ox.Literal(release.issued, datatype=ox.NamedNode(xsd + "date")),
         ),
         ox.Triple(
             node,

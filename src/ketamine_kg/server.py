@@ -22,12 +22,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import conneg, guard, linkeddata, results, servicedesc
+from .config import BASE
 from .namespaces import PREFIXES, sparql_prologue
 from .query import open_release
 from .sparql_http import ProtocolError, parse_query_request
 from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 
 STATIC = Path(__file__).parent / "static" / "ui"
+PAV_VERSION = "http://purl.org/pav/version"
+VOID_ENDPOINT = "http://rdfs.org/ns/void#sparqlEndpoint"
 #: The query UI may talk only to this origin (the same policy is in index.html).
 UI_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -70,12 +73,10 @@ class Endpoint:
         self.store = open_release(release_dir)
         self.graphs = sorted(g.value for g in self.store.named_graphs())
         self.graph_set = frozenset(self.graphs)
-        self.ontology = [
-            ox.Triple(q.subject, q.predicate, q.object)
-            for q in self.store.quads_for_pattern(
-                None, None, None, ox.NamedNode("https://w3id.org/ketamine-kg/graph/ontology")
-            )
-        ]
+        self.metadata = list(ox.parse(path=str(release_dir / "index.nt")))
+        self.version = next(
+            t.object.value for t in self.metadata if t.predicate.value == PAV_VERSION
+        )
         self.downloads = linkeddata.Downloads(release_dir)
         self.release_id = self.downloads.checksums["SHA256SUMS"][:16]
         self.pool = WorkerPool(release_dir, settings.workers, settings.worker_memory_mb)
@@ -169,9 +170,11 @@ class Endpoint:
         )
 
     async def void(self, request: Request) -> Response:
-        base = str(request.base_url)
-        names = sorted(n for n in self.downloads.checksums if n.startswith("ketamine-kg"))
-        return self._rdf(request, servicedesc.void_description(base, self.store, names))
+        """The release's VoID/DCAT description, plus this deployment's SPARQL endpoint."""
+        release = ox.NamedNode(f"{BASE}release/{self.version}")
+        endpoint = ox.NamedNode(str(request.base_url) + "sparql")
+        here = ox.Triple(release, ox.NamedNode(VOID_ENDPOINT), endpoint)
+        return self._rdf(request, [*self.metadata, here])
 
     async def graph_store(self, request: Request) -> Response:
         if request.method != "GET" and request.method != "HEAD":
@@ -205,7 +208,7 @@ class Endpoint:
         return JSONResponse(items)
 
     async def resource(self, request: Request) -> Response:
-        return linkeddata.resource(request, self.store, self.ontology)
+        return linkeddata.resource(request, self.downloads, self.version)
 
     async def download(self, request: Request) -> Response:
         name = request.path_params.get("name", "")
@@ -268,6 +271,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:
         Route("/", endpoint.index, methods=["GET", "HEAD"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route("/sparql/", endpoint.sparql, methods=["GET", "POST"]),
+        Route("/ketamine-kg/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route(
             "/graph-store",
             endpoint.graph_store,

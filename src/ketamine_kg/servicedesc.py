@@ -52,28 +52,3 @@ def service_description(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
             ox.Triple(named, _n(SD + "name"), _n(graph)),
         ]
     return triples
-
-
-def void_description(base: str, store: ox.Store, downloads: list[str]) -> list[ox.Triple]:
-    dataset = _n(DATASET)
-    count = next(iter(store.query("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")))["n"]
-    triples = [
-        ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
-        ox.Triple(dataset, _n(DCTERMS + "title"), ox.Literal("ketamine-kg", language="en")),
-        ox.Triple(
-            dataset, _n(DCTERMS + "license"), _n("https://creativecommons.org/licenses/by/4.0/")
-        ),
-        ox.Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(base + "sparql")),
-        ox.Triple(dataset, _n(VOID + "uriSpace"), ox.Literal("https://w3id.org/ketamine-kg/")),
-        ox.Triple(dataset, _n(VOID + "triples"), count),
-        ox.Triple(
-            dataset,
-            _n(VOID + "exampleResource"),
-            _n("https://w3id.org/ketamine-kg/id/condition/ptsd"),
-        ),
-    ]
-    triples += [
-        ox.Triple(dataset, _n(VOID + "dataDump"), _n(base + "downloads/" + name))
-        for name in downloads
-    ]
-    return triples

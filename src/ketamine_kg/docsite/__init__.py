@@ -1,0 +1,110 @@
+"""The documentation website, written into the release beside the dumps.
+
+Every IRI we mint gets an HTML page and (for things and documents) its RDF in four formats, at
+the release-relative path the routing table (routes.py) gives it; plus the landing page, the
+vocabulary, shape and example-query pages, and the model diagram. Links are relative, so the
+site reads the same from disk, from `ketamine-kg serve` and from any static host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..config import BASE
+from ..describe import resource_triples
+from ..metadata import Release
+from ..namespaces import PREFIXES, sparql_prologue
+from ..pages import CSS, STYLESHEET, e, resource_html, table
+from ..routes import document_stem, page_path, relative
+from ..serialize import sorted_triples
+from .diagram import model_svg, usage
+from .landing import landing_page
+from .layout import page
+from .queries import query_pages
+from .shapes import shape_pages
+
+RDF_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+MINTED = f"""SELECT DISTINCT ?s WHERE {{
+  ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
+}} ORDER BY ?s"""
+SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE {
+  ?scheme a skos:ConceptScheme ; skos:prefLabel ?label .
+  OPTIONAL { ?concept skos:inScheme ?scheme }
+} GROUP BY ?scheme ?label ORDER BY ?label"""
+
+
+def rdf_documents(stem: str, triples: list[ox.Triple]) -> dict[str, bytes]:
+    """`<stem>.<ext>` in every served RDF format, from sorted triples."""
+    triples = sorted_triples(triples)
+    documents = {}
+    for ext, fmt in RDF_FORMATS.items():
+        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        documents[f"{stem}.{ext}"] = ox.serialize(triples, format=fmt, prefixes=prefixes)
+    return documents
+
+
+def minted_iris(store: ox.Store) -> list[str]:
+    """Every subject under our IRI base in the store."""
+    return [row["s"].value for row in store.query(MINTED, use_default_graph_as_union=True)]
+
+
+def _vocabulary_index(store: ox.Store) -> str:
+    here = "vocab/index.html"
+    rows = [
+        [
+            f'<a href="{e(relative(page_path(row["scheme"].value) or "", here))}">'
+            f"{e(row['label'].value)}</a>",
+            e(row["concepts"].value),
+        ]
+        for row in store.query(sparql_prologue() + SCHEMES, use_default_graph_as_union=True)
+    ]
+    body = (
+        "<p>The SKOS concept schemes whose concepts the claims use as values (statuses, "
+        "phases, evidence levels, …). Each concept has a definition and, where one exists, a "
+        "mapping to an external vocabulary.</p>" + table(["Scheme", "Concepts"], rows)
+    )
+    return page(here, "Vocabularies", "concept schemes", body)
+
+
+def website(
+    store: ox.Store,
+    ontology: list[ox.Triple],
+    shapes: list[ox.Triple],
+    metadata: list[ox.Triple],
+    release: Release,
+    files: dict[str, bytes],
+    examples: list[Path],
+    triples: int,
+    creator: str,
+) -> dict[str, bytes]:
+    """Every file of the website, by release-relative path (`creator`: the publisher's name)."""
+    site: dict[str, bytes] = {}
+    for iri in minted_iris(store):
+        html = resource_html(store, iri)
+        if html is None:
+            continue
+        site[page_path(iri)] = html.encode()
+        stem = document_stem(iri)
+        if iri == BASE + "ontology":
+            site.update(rdf_documents(stem, ontology))
+        elif "#" not in iri:
+            site.update(rdf_documents(stem, resource_triples(store, iri)))
+    site.update(rdf_documents("shapes", shapes))
+    site.update(rdf_documents("index", metadata))
+    pages = {
+        **shape_pages(shapes),
+        **query_pages(store, examples),
+        "vocab/index.html": _vocabulary_index(store),
+        "index.html": landing_page(store, release, files, triples, creator),
+    }
+    site.update({path: html.encode() for path, html in pages.items()})
+    site["model.svg"] = model_svg(ontology, usage(store)).encode()
+    site[STYLESHEET] = CSS.lstrip().encode()
+    return site

@@ -1,0 +1,206 @@
+"""Pages for the SHACL shapes: what each shape requires, in a table anyone can read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+
+from ..config import BASE
+from ..namespaces import curie
+from ..pages import e, href, table
+from .layout import page
+
+SH = "http://www.w3.org/ns/shacl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+SHAPES = BASE + "shapes"
+TARGETS = {
+    "targetClass": "every instance of",
+    "targetNode": "the node",
+    "targetSubjectsOf": "every subject of",
+    "targetObjectsOf": "every object of",
+}
+#: Constraint -> column, for the property table.
+VALUE_CONSTRAINTS = ("datatype", "class", "node", "nodeKind", "in", "hasValue", "pattern")
+OTHER_CONSTRAINTS = (
+    "languageIn",
+    "uniqueLang",
+    "minExclusive",
+    "lessThanOrEquals",
+    "qualifiedValueShape",
+    "qualifiedMinCount",
+)
+
+
+class Shapes:
+    """The shapes graph, indexed by subject."""
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self.out: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for t in triples:
+            self.out[t.subject][t.predicate.value].append(t.object)
+
+    def values(self, node: object, local: str) -> list:
+        return sorted(self.out.get(node, {}).get(SH + local, []), key=str)
+
+    def one(self, node: object, local: str) -> object | None:
+        return next(iter(self.values(node, local)), None)
+
+    def items(self, head: object) -> list:
+        """The members of an RDF list."""
+        members = []
+        while isinstance(head, ox.BlankNode):
+            members += self.out[head].get(RDF + "first", [])
+            head = next(iter(self.out[head].get(RDF + "rest", [])), None)
+        return members
+
+    def named(self) -> list[ox.NamedNode]:
+        """Every shape or constraint minted under the shapes namespace."""
+        return sorted(
+            (
+                s
+                for s in self.out
+                if isinstance(s, ox.NamedNode) and s.value.startswith(SHAPES + "#")
+            ),
+            key=lambda s: s.value,
+        )
+
+    def types(self, node: object) -> set[str]:
+        return {o.value for o in self.out.get(node, {}).get(RDF + "type", [])}
+
+
+def _term(shapes: Shapes, term: object, here: str) -> str:
+    """A readable, linked rendering of a term in a shape (lists and paths spelled out)."""
+    if isinstance(term, ox.NamedNode):
+        return f'<a href="{e(href(term.value, here))}"><code>{e(curie(term.value))}</code></a>'
+    if isinstance(term, ox.Literal):
+        return f"<code>{e(term.value)}</code>"
+    members = shapes.items(term)
+    if members:
+        return " | ".join(_term(shapes, m, here) for m in members)
+    if alternative := shapes.one(term, "alternativePath"):
+        return " | ".join(_term(shapes, m, here) for m in shapes.items(alternative))
+    if inverse := shapes.one(term, "inversePath"):
+        return "^" + _term(shapes, inverse, here)
+    return "(nested shape)"
+
+
+def _cardinality(shapes: Shapes, node: object) -> str:
+    low = shapes.one(node, "minCount")
+    high = shapes.one(node, "maxCount")
+    low_text = low.value if low is not None else "0"
+    high_text = high.value if high is not None else "*"
+    required = " (required)" if low is not None and int(low.value) > 0 else ""
+    return f"{low_text}..{high_text}{required}"
+
+
+def _property_row(shapes: Shapes, node: object, here: str) -> list[str]:
+    path = _term(shapes, shapes.one(node, "path"), here)
+    if isinstance(node, ox.NamedNode):
+        path += f' <a href="{e(href(node.value, here))}">(shape)</a>'
+    values = [
+        f"{local}: {_term(shapes, v, here)}"
+        for local in VALUE_CONSTRAINTS + OTHER_CONSTRAINTS
+        for v in shapes.values(node, local)
+    ]
+    message = shapes.one(node, "message")
+    return [
+        path,
+        e(_cardinality(shapes, node)),
+        "<br />".join(values),
+        e(message.value if message else ""),
+    ]
+
+
+def _node_shape_body(shapes: Shapes, node: ox.NamedNode, here: str) -> str:
+    parts = []
+    targets = [
+        f"{e(text)} {_term(shapes, v, here)}"
+        for local, text in TARGETS.items()
+        for v in shapes.values(node, local)
+    ]
+    if targets:
+        parts.append("<p>Applies to " + "; ".join(targets) + ".</p>")
+    if message := shapes.one(node, "message"):
+        parts.append(f'<p class="definition">{e(message.value)}</p>')
+    properties = shapes.values(node, "property")
+    if properties:
+        rows = sorted(_property_row(shapes, p, here) for p in properties)
+        parts.append(
+            '<section id="properties"><h2>Properties</h2>'
+            + table(["Property (path)", "Cardinality", "Values must be", "Rule in words"], rows)
+            + "</section>"
+        )
+    for local, words in (("xone", "exactly one of"), ("or", "at least one of")):
+        for head in sorted(shapes.values(node, local), key=lambda h: _term(shapes, h, here)):
+            alternatives = ", ".join(_term(shapes, m, here) for m in shapes.items(head))
+            parts.append(f"<p>Must conform to {words}: {alternatives}.</p>")
+    if checks := shapes.values(node, "sparql"):
+        items = "".join(sorted(f"<li>{_constraint_summary(shapes, c, here)}</li>" for c in checks))
+        parts.append(f'<section id="sparql"><h2>SPARQL rules</h2><ul>{items}</ul></section>')
+    return "\n".join(parts)
+
+
+def _constraint_summary(shapes: Shapes, node: object, here: str) -> str:
+    message = shapes.one(node, "message")
+    text = e(message.value) if message else "(no message)"
+    if isinstance(node, ox.NamedNode):
+        return f'<a href="{e(href(node.value, here))}">{e(curie(node.value))}</a>: {text}'
+    return text
+
+
+def _constraint_body(shapes: Shapes, node: ox.NamedNode) -> str:
+    message = shapes.one(node, "message")
+    select = shapes.one(node, "select")
+    return (
+        f'<p class="definition">{e(message.value if message else "")}</p>'
+        "<p>Violations are the results of:</p>"
+        f"<pre><code>{e(select.value if select else '')}</code></pre>"
+    )
+
+
+def _kind(shapes: Shapes, node: ox.NamedNode) -> str:
+    types = shapes.types(node)
+    if SH + "PropertyShape" in types:
+        return "property shape"
+    if SH + "SPARQLConstraint" in types:
+        return "SPARQL constraint"
+    return "node shape"
+
+
+def shape_pages(triples: list[ox.Triple]) -> dict[str, str]:
+    """`shapes.html` (the index) and `shapes/<Name>.html` for every named shape."""
+    shapes = Shapes(triples)
+    pages: dict[str, str] = {}
+    rows = []
+    for node in shapes.named():
+        name = urlsplit(node.value).fragment
+        here = f"shapes/{name}.html"
+        kind = _kind(shapes, node)
+        if kind == "SPARQL constraint":
+            body = _constraint_body(shapes, node)
+        elif kind == "property shape":
+            rows_ = [_property_row(shapes, node, here)]
+            body = table(
+                ["Property (path)", "Cardinality", "Values must be", "Rule in words"], rows_
+            )
+        else:
+            body = _node_shape_body(shapes, node, here)
+        body = f'<p class="iri">{e(node.value)}</p>' + body
+        pages[here] = page(here, name, kind, body, canonical=node.value)
+        message = shapes.one(node, "message")
+        rows.append(
+            [
+                f'<a href="shapes/{e(name)}.html">{e(name)}</a>',
+                e(kind),
+                e(message.value if message else ""),
+            ]
+        )
+    body = (
+        "<p>Every release passes these SHACL shapes (the build refuses to publish otherwise). "
+        'They are also a download: <a href="ketamine-kg-shapes.ttl">ketamine-kg-shapes.ttl</a>.</p>'
+        + table(["Shape", "Kind", "Rule in words"], rows)
+    )
+    pages["shapes.html"] = page("shapes.html", "SHACL shapes", "shapes", body, canonical=SHAPES)
+    return pages

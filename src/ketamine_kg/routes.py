@@ -1,0 +1,169 @@
+"""The routing table of the IRI space: which file of the release answers a request.
+
+The release directory is also the documentation website: its files sit where the IRI base
+`https://w3id.org/ketamine-kg/` (served under `/ketamine-kg/`) puts them, so it can be browsed
+from disk, served by `ketamine-kg serve` or copied to any static host. One table serves the
+HTTP server (linkeddata.py) and the static-hosting redirect rules (redirects.py), so both
+answer the same Accept-header matrix the same way. Paths are relative to the IRI base:
+
+- things (`id/…`, `vocab/…`) answer 303 See Other to `<path>.<ext>`, the document chosen by
+  the Accept header;
+- documents (`""`, the dataset, whose document stem is `index`; `ontology`; `shapes`) are
+  served directly, negotiated, with a Content-Location header naming `<stem>.<ext>`;
+- the version IRIs of the current release (`release/<version>` and `release/<version>/ontology`)
+  answer 303 to the current documents; `release/<version>/<file>` is a release file;
+- anything else with an extension is a file of the release.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from . import conneg
+from .config import BASE
+
+#: Served document formats: extension -> media type, in the server's order of preference.
+DOCUMENT_TYPES = {
+    "html": "text/html",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
+#: Documents negotiated in place: IRI path -> document stem in the site.
+DOCUMENTS = {"": "index", "ontology": "ontology", "shapes": "shapes"}
+#: Path prefixes of things (non-information resources) answered with 303.
+THING_PREFIXES = ("id/", "vocab/")
+#: Pages of hash-IRI terms live in a folder named after their document.
+TERM_FOLDERS = {"ontology": "ontology", "shapes": "shapes"}
+
+#: Release files by extension, as served for download.
+FILE_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".jsonld": "application/ld+json",
+    ".owl": "application/rdf+xml",
+    ".tsv": "text/tab-separated-values",
+    ".json": "application/schema+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".rdf": "application/rdf+xml",
+    ".svg": "image/svg+xml",
+    ".css": "text/css; charset=utf-8",
+}
+
+_THING = re.compile(r"(id|vocab)/[a-z0-9-]+(/[a-z0-9-]+)?")
+
+
+@dataclass(frozen=True)
+class Route:
+    """What to do with a request: answer `status` with `location`, or serve `file`.
+
+    `file` is relative to the release directory; `location` to the IRI base."""
+
+    status: int
+    file: str | None = None
+    location: str | None = None  # relative to the IRI base
+    media: str | None = None
+    negotiated: bool = False
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The document extension the Accept header prefers, or None (406)."""
+    media = conneg.negotiate(accept, list(DOCUMENT_TYPES.values()))
+    return EXTENSION_OF[media] if media else None
+
+
+def route(path: str, accept: str | None, version: str) -> Route:
+    """The route for `path` (relative to the IRI base, no leading slash).
+
+    >>> route("id/drug/ketamine", "text/turtle", "1.0").location
+    'id/drug/ketamine.ttl'
+    >>> route("ontology", "text/html", "1.0").file
+    'ontology.html'
+    >>> route("release/1.0/ontology", "application/rdf+xml", "1.0").location
+    'ontology.rdf'
+    >>> route("id/drug/ketamine.jsonld", None, "1.0").file
+    'id/drug/ketamine.jsonld'
+    >>> route("release/1.0/kgx/ketamine-kg_edges.tsv", None, "1.0").media
+    'text/tab-separated-values'
+    """
+    versioned = f"release/{version}"
+    if path in DOCUMENTS or _THING.fullmatch(path) or path in (versioned, versioned + "/ontology"):
+        ext = negotiate(accept)
+        if ext is None:
+            return Route(406, negotiated=True)
+        if path in DOCUMENTS:
+            stem = DOCUMENTS[path]
+            return Route(200, file=f"{stem}.{ext}", media=DOCUMENT_TYPES[ext], negotiated=True)
+        if path.startswith(versioned):
+            stem = "ontology" if path.endswith("/ontology") else DOCUMENTS[""]
+            return Route(303, location=f"{stem}.{ext}", negotiated=True)
+        return Route(303, location=f"{path}.{ext}", file=f"{path}.html", negotiated=True)
+    if path.startswith(versioned + "/"):
+        name = path.removeprefix(versioned + "/")
+        return Route(200, file=name, media=release_media(name))
+    if not path or ".." in path.split("/"):
+        return Route(404)
+    return Route(200, file=path, media=release_media(path))
+
+
+def release_media(name: str) -> str:
+    """The media type a release file is served with."""
+    if name == "SHA256SUMS":
+        return "text/plain; charset=utf-8"
+    return FILE_TYPES.get(posixpath.splitext(name)[1], "application/octet-stream")
+
+
+def document_stem(iri: str) -> str | None:
+    """The release-relative stem of the document that describes a minted IRI.
+
+    >>> document_stem("https://w3id.org/ketamine-kg/vocab/use-status/approved")
+    'vocab/use-status/approved'
+    >>> document_stem("https://w3id.org/ketamine-kg/ontology#Drug")
+    'ontology'
+    >>> document_stem("https://w3id.org/ketamine-kg/")
+    'index'
+    """
+    if not iri.startswith(BASE):
+        return None
+    path = urlsplit(iri).path.removeprefix(urlsplit(BASE).path)
+    if path in DOCUMENTS:
+        return DOCUMENTS[path]
+    return path if _THING.fullmatch(path) else None
+
+
+def page_path(iri: str) -> str | None:
+    """The release-relative path of a minted IRI's HTML page (hash-IRI terms have their own).
+
+    >>> page_path("https://w3id.org/ketamine-kg/ontology#Drug")
+    'ontology/Drug.html'
+    >>> page_path("https://w3id.org/ketamine-kg/id/claim/ketamine-ptsd")
+    'id/claim/ketamine-ptsd.html'
+    >>> page_path("https://example.org/x") is None
+    True
+    """
+    stem = document_stem(iri)
+    if stem is None:
+        return None
+    fragment = urlsplit(iri).fragment
+    if fragment and stem in TERM_FOLDERS:
+        return f"{TERM_FOLDERS[stem]}/{fragment}.html"
+    return f"{stem}.html"
+
+
+def relative(target: str, here: str) -> str:
+    """A link from the page `here` to the file `target` (both release-relative).
+
+    >>> relative("vocab/use-status/approved.html", "id/claim/ketamine-ptsd.html")
+    '../../vocab/use-status/approved.html'
+    >>> relative("index.html", "index.html")
+    'index.html'
+    """
+    return posixpath.relpath(target, posixpath.dirname(here) or ".")
