@@ -55,6 +55,16 @@ COMMON_PREFIXES: dict[str, str] = {
 #: Prefix -> namespace for Turtle dumps and SPARQL, in the order they are written.
 PREFIXES: dict[str, str] = {**COMMON_PREFIXES, **KIND_PREFIXES}
 
+#: Vocabularies of the release's own metadata (VoID, DCAT, PAV, SPDX), for its documents.
+METADATA_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "pav": "http://purl.org/pav/",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
 #: JSON-LD uses two short prefixes instead of the per-kind ones, whose names would clash with
 #: property terms such as "drug" or "condition".
 JSONLD_PREFIXES: dict[str, str] = {**COMMON_PREFIXES, "kk": ID, "kkv": VOCAB}

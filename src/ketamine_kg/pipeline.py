@@ -22,6 +22,7 @@ from .errors import GateError
 from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, parse_turtle, to_store
 from .metadata import Release, describe_release, source_files
+from .namespaces import METADATA_PREFIXES
 from .reason import check_consistency, reasoner_input
 from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
@@ -178,7 +179,7 @@ def release_files(
         release, store, len(published), files, source_files(project.root, sources), creator
     )
     _check_metadata(metadata, parse_turtle(project.shapes_dir / METADATA_SHAPES))
-    files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata)
+    files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata, METADATA_PREFIXES)
     files.update(
         website(
             store,

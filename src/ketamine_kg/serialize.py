@@ -49,9 +49,9 @@ def to_nquads(quads: Iterable[ox.Quad]) -> bytes:
     return _sorted_lines(ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
 
 
-def to_turtle(triples: Iterable[ox.Triple]) -> bytes:
-    """Turtle grouped by subject in sorted order, with the shared prefixes."""
-    return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+def to_turtle(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) -> bytes:
+    """Turtle grouped by subject in sorted order, with the shared (or given) prefixes."""
+    return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
 def to_rdfxml(triples: Iterable[ox.Triple]) -> bytes:

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from ..config import BASE
 from ..describe import resource_triples
 from ..metadata import Release
-from ..namespaces import PREFIXES, sparql_prologue
+from ..namespaces import METADATA_PREFIXES, PREFIXES, sparql_prologue
 from ..pages import CSS, STYLESHEET, e, resource_html, table
 from ..routes import document_stem, page_path, relative
 from ..serialize import sorted_triples
@@ -40,13 +40,15 @@ SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE
 } GROUP BY ?scheme ?label ORDER BY ?label"""
 
 
-def rdf_documents(stem: str, triples: list[ox.Triple]) -> dict[str, bytes]:
+def rdf_documents(
+    stem: str, triples: list[ox.Triple], prefixes: dict[str, str] = PREFIXES
+) -> dict[str, bytes]:
     """`<stem>.<ext>` in every served RDF format, from sorted triples."""
     triples = sorted_triples(triples)
     documents = {}
     for ext, fmt in RDF_FORMATS.items():
-        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        documents[f"{stem}.{ext}"] = ox.serialize(triples, format=fmt, prefixes=prefixes)
+        declared = prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        documents[f"{stem}.{ext}"] = ox.serialize(triples, format=fmt, prefixes=declared)
     return documents
 
 
@@ -97,7 +99,7 @@ def website(
         elif "#" not in iri:
             site.update(rdf_documents(stem, resource_triples(store, iri)))
     site.update(rdf_documents("shapes", shapes))
-    site.update(rdf_documents("index", metadata))
+    site.update(rdf_documents("index", metadata, METADATA_PREFIXES))
     pages = {
         **shape_pages(shapes),
         **query_pages(store, examples),

@@ -135,8 +135,8 @@ def model_svg(ontology: list[ox.Triple], used: list[tuple[str, str, str | None, 
     boxes = _boxes(classes, attributes)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="title">',
-        '<title id="title">The ketamine-kg model: classes, their datatype properties, '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img">',
+        '<title>The ketamine-kg model: classes, their datatype properties, '
         "and object properties from domain to range</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
         'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'

