@@ -136,8 +136,8 @@ def model_svg(ontology: list[ox.Triple], used: list[tuple[str, str, str | None, 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img">',
-        '<title>The ketamine-kg model: classes, their datatype properties, '
-        "and object properties from domain to range</title>",
+        "<title>The ketamine-kg model: classes, the properties their instances use, "
+        "and the properties that link instances of one class to another</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
         'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
         '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',

@@ -73,7 +73,8 @@ class Shapes:
 def _term(shapes: Shapes, term: object, here: str) -> str:
     """A readable, linked rendering of a term in a shape (lists and paths spelled out)."""
     if isinstance(term, ox.NamedNode):
-        return f'<a href="{e(href(term.value, here))}"><code>{e(curie(term.value, METADATA_PREFIXES))}</code></a>'
+        name = curie(term.value, METADATA_PREFIXES)
+        return f'<a href="{e(href(term.value, here))}"><code>{e(name)}</code></a>'
     if isinstance(term, ox.Literal):
         return f"<code>{e(term.value)}</code>"
     members = shapes.items(term)
@@ -146,7 +147,8 @@ def _constraint_summary(shapes: Shapes, node: object, here: str) -> str:
     message = shapes.one(node, "message")
     text = e(message.value) if message else "(no message)"
     if isinstance(node, ox.NamedNode):
-        return f'<a href="{e(href(node.value, here))}">{e(curie(node.value, METADATA_PREFIXES))}</a>: {text}'
+        name = curie(node.value, METADATA_PREFIXES)
+        return f'<a href="{e(href(node.value, here))}">{e(name)}</a>: {text}'
     return text
 
 
