@@ -17,6 +17,7 @@ import yaml
 
 from ketamine_kg import kgx
 from ketamine_kg.namespaces import sparql_prologue
+from ketamine_kg.pipeline import release_of
 from ketamine_kg.sssom import read_sssom
 
 KKO = "https://w3id.org/ketamine-kg/ontology#"
@@ -170,14 +171,14 @@ def test_direct_edges_file_round_trips_with_claims(release_dir: Path, store) -> 
     assert expected and local == expected
 
 
-def test_merged_sssom_reads_back(release_dir: Path, project) -> None:
+def test_merged_sssom_reads_back(release_dir: Path, project, built) -> None:
     merged = read_sssom(release_dir / "ketamine-kg.sssom.tsv")
     sources = [m for path in project.sources()["mappings"] for m in read_sssom(path)]
     key = lambda m: (m.subject_iri, m.predicate_iri, m.object_iri)  # noqa: E731
     assert sorted(map(key, merged)) == sorted(map(key, sources))
     header = (release_dir / "ketamine-kg.sssom.tsv").read_text().split("\nsubject_id")[0]
     assert (
-        "mapping_set_version: 0.1.0" in header
+        f"mapping_set_version: {release_of(built.dataset).version}" in header
         and "license: https://creativecommons.org/licenses/by/4.0/" in header
     )
 

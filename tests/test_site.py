@@ -73,9 +73,13 @@ def version(release: Path) -> str:
 
 
 def test_every_minted_iri_has_a_page(release_dir: Path) -> None:
-    iris = minted(release_dir)
-    assert len(iris) > 250
     current = version(release_dir)
+    # IRIs of earlier releases (owl:priorVersion, pav:previousVersion) are those releases' own
+    earlier = {i for i in minted(release_dir) if i.startswith(BASE + "release/")}
+    iris = minted(release_dir) - {
+        i for i in earlier if not i.startswith(f"{BASE}release/{current}")
+    }
+    assert len(iris) > 250
     missing = []
     for iri in sorted(iris):
         parts = urlsplit(iri)

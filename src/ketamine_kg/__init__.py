@@ -1,3 +1,3 @@
 """ketamine-kg: a validated knowledge graph of ketamine's medical uses and their evidence."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
