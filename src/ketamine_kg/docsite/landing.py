@@ -10,19 +10,11 @@ import pyoxigraph as ox
 from ..config import BASE
 from ..metadata import DESCRIPTION, KEYWORDS, LICENSE, TITLE, Release, distribution_names
 from ..namespaces import sparql_prologue
-from ..pages import e, href, table
+from ..pages import STATUS_ORDER, e, href, table
 from ..routes import release_media
 from .layout import page
 
 HERE = "index.html"
-STATUS_ORDER = (
-    "approved",
-    "off-label-established",
-    "off-label-reported",
-    "investigational",
-    "experimental",
-    "withdrawn",
-)
 
 CLAIMS = """SELECT ?claim ?drug ?drugLabel ?target ?targetLabel ?status ?statusLabel ?where
 WHERE {
@@ -63,8 +55,8 @@ def _count(store: ox.Store, where: str) -> int:
 
 def _claims(store: ox.Store) -> list[dict[str, str]]:
     def key(row: dict[str, str]) -> tuple:
-        slug = row["status"].rsplit("/", 1)[-1]
-        rank = STATUS_ORDER.index(slug) if slug in STATUS_ORDER else len(STATUS_ORDER)
+        status = row["status"]
+        rank = STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
         return (rank, row["drugLabel"], row["targetLabel"].lower(), row["where"], row["claim"])
 
     return sorted(_rows(store, CLAIMS), key=key)
