@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help build validate test lint bench clean
+.PHONY: help build validate test lint bench virtuoso virtuoso-stop clean
 
 help:            ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -24,6 +24,13 @@ lint: $(PY)      ## ruff lint and format check
 
 bench: $(PY)     ## build wall time: median of 5 fresh-process runs, cold and warm cache
 	$(PY) bench/build_time.py
+
+VIRTUOSO_DIR ?= .cache/virtuoso
+virtuoso: $(PY)  ## start a throwaway Virtuoso on free loopback ports (stop: make virtuoso-stop)
+	$(PY) scripts/virtuoso.py start $(VIRTUOSO_DIR)
+
+virtuoso-stop:   ## stop the Virtuoso started by make virtuoso, delete its data
+	$(PY) scripts/virtuoso.py stop $(VIRTUOSO_DIR) && rm -rf $(VIRTUOSO_DIR)
 
 clean:           ## remove caches (not the committed release)
 	rm -rf .cache .pytest_cache .ruff_cache

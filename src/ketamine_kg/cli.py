@@ -115,6 +115,89 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_DIFFERENT if args.exit_code and doc["changed"] else EXIT_OK
 
 
+def cmd_redirects(args: argparse.Namespace) -> int:
+    from .redirects import htaccess, nginx, release_version
+
+    release = Path(args.release) if args.release else _project(args).out_dir
+    if not args.version and not (release / "index.nt").is_file():
+        print(f"error: no release at {release}: give --version or a release", file=sys.stderr)
+        return EXIT_FAIL
+    version = args.version or release_version(release)
+    if args.kind == "nginx":
+        sys.stdout.write(nginx(version, root=args.root, listen=args.listen))
+    else:
+        sys.stdout.write(htaccess(args.target, version))
+    return EXIT_OK
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _store_credentials(args: argparse.Namespace):
+    from .gsp import Credentials
+
+    user = os.environ.get("KETAMINE_KG_STORE_USER")
+    if args.password_file:
+        password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
+    else:
+        password = os.environ.get("KETAMINE_KG_STORE_PASSWORD")
+    if user and password is None:
+        raise _UsageError("KETAMINE_KG_STORE_USER is set but no password was given")
+    if password is not None and not user:
+        raise _UsageError("a password was given but KETAMINE_KG_STORE_USER is not set")
+    return Credentials(user, password) if user else None
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .gsp import StoreClient
+    from .publish import XSD, Layout, publish
+
+    project = _project(args)
+    release = Path(args.release) if args.release else project.out_dir
+    try:
+        credentials = _store_credentials(args)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    client = StoreClient(
+        args.endpoint,
+        args.sparql,
+        credentials,
+        timeout=args.timeout,
+        retries=args.retries,
+        backoff=args.backoff,
+    )
+    layout = Layout(version_base=args.version_base, registry=args.registry_graph)
+    outcome = publish(
+        release,
+        client,
+        project.example_files(),
+        layout,
+        dry_run=args.dry_run,
+        progress=_progress,
+        # Test hook: widens the window between verification and the switch.
+        pause_before_switch=float(os.environ.get("KETAMINE_KG_PUBLISH_PAUSE_BEFORE_SWITCH", 0)),
+        altered=frozenset(
+            XSD + d.removeprefix("xsd:") if not d.startswith("http") else d
+            for d in args.accept_altered
+        ),
+    )
+    if outcome.dry_run:
+        print(f"dry run: would publish {outcome.version} (current: {outcome.previous or 'none'})")
+        return EXIT_OK
+    for graph, count in outcome.counts.items():
+        print(f"{count:>8}  {graph}")
+    for c in outcome.comparisons:
+        how = "same" if c.exact else "same after normalisation" if c.equal else "DIFFERENT"
+        print(f"{c.name:<40} {c.kind:<9} {c.size:>4}  {how}")
+    for expected, stored in outcome.altered:
+        print(f"altered by the store (accepted): {expected} -> {stored}")
+    action = "switched" if outcome.switched else "unchanged"
+    print(f"current: {outcome.version} ({action}; previous: {outcome.previous or 'none'})")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ketamine-kg",
@@ -190,11 +273,67 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", help="write to this file instead of stdout")
     d.add_argument("--exit-code", action="store_true", help="exit with 3 when the releases differ")
     d.set_defaults(func=cmd_diff)
+
+    r = sub.add_parser(
+        "redirects",
+        help="print static-hosting rules: the w3id .htaccess or an nginx server block",
+        description="Print rules generated from the server's routing table: 'htaccess' for "
+        "the w3id.org repository (303 to the static host at --target), 'nginx' for a host "
+        "serving the release directory under /ketamine-kg/. See docs/hosting.md.",
+    )
+    kinds = r.add_subparsers(dest="kind", required=True)
+    rh = kinds.add_parser("htaccess", help="the .htaccess for the w3id.org repository")
+    rh.add_argument("--target", required=True, help="the static host's base URL of the release")
+    rn = kinds.add_parser("nginx", help="an nginx map and server block serving the release")
+    rn.add_argument("--root", default="/srv/ketamine-kg", help="the release directory on the host")
+    rn.add_argument("--listen", default="80", help="listen address (default: 80)")
+    for kind in (rh, rn):
+        kind.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+        kind.add_argument("--version", help="release version (default: the release's pav:version)")
+        kind.set_defaults(func=cmd_redirects)
+
+    u = sub.add_parser(
+        "publish",
+        help="publish a release into a remote triple store (SPARQL 1.1 Graph Store Protocol)",
+        description="Load the release as a new version (one graph per role), verify counts, "
+        "content and the example queries' answers, then switch 'current' to it. Publishing a "
+        "release that is already current changes nothing. Credentials: KETAMINE_KG_STORE_USER "
+        "and KETAMINE_KG_STORE_PASSWORD (or --password-file); never printed.",
+    )
+    u.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    u.add_argument("--endpoint", required=True, help="Graph Store Protocol URL (writes)")
+    u.add_argument("--sparql", required=True, help="SPARQL query endpoint URL (reads)")
+    u.add_argument("--password-file", help="read the store password from this file")
+    u.add_argument(
+        "--version-base",
+        default="https://w3id.org/ketamine-kg/release/",
+        help="version graphs are <BASE><version>/graph/<role> (default: %(default)s)",
+    )
+    u.add_argument(
+        "--registry-graph",
+        default="https://w3id.org/ketamine-kg/graph/releases",
+        help="graph recording versions and switches (default: %(default)s)",
+    )
+    u.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request")
+    u.add_argument("--retries", type=int, default=3, help="retries on connection errors and 5xx")
+    u.add_argument("--backoff", type=float, default=0.5, help="first retry delay, doubling")
+    u.add_argument(
+        "--accept-altered",
+        action="append",
+        default=[],
+        metavar="DATATYPE",
+        help="a datatype (e.g. xsd:duration) whose literals the store is known to rewrite: "
+        "report the differences instead of failing (repeatable)",
+    )
+    u.add_argument("--dry-run", action="store_true", help="read the store's state; write nothing")
+    u.set_defaults(func=cmd_publish)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import GateError, SourceError
+    from .gsp import StoreError
+    from .publish import PublishError
     from .query import QueryError
     from .reason import JavaMissingError
 
@@ -206,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     except GateError as exc:
         print("error: validation failed; the release was not written", file=sys.stderr)
         print(exc.report.render(), file=sys.stderr)
-    except (QueryError, JavaMissingError) as exc:
+    except (QueryError, JavaMissingError, PublishError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     return EXIT_FAIL
 

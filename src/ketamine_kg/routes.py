@@ -38,6 +38,12 @@ EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
 DOCUMENTS = {"": "index", "ontology": "ontology", "shapes": "shapes"}
 #: Path prefixes of things (non-information resources) answered with 303.
 THING_PREFIXES = ("id/", "vocab/")
+#: A thing's path: a prefix, then one or two slugs (a regex, also used by the redirect rules).
+THING_PATH = "(?:" + "|".join(map(re.escape, THING_PREFIXES)) + ")[a-z0-9-]+(?:/[a-z0-9-]+)?"
+#: The version IRI of a release (its files are under it), relative to the IRI base.
+RELEASE_PATH = "release/{version}"
+#: Version IRIs answered with 303 to a current document: suffix of RELEASE_PATH -> stem.
+VERSIONED = {"": "index", "/ontology": "ontology"}
 #: Pages of hash-IRI terms live in a folder named after their document.
 TERM_FOLDERS = {"ontology": "ontology", "shapes": "shapes"}
 
@@ -58,7 +64,10 @@ FILE_TYPES = {
     ".css": "text/css; charset=utf-8",
 }
 
-_THING = re.compile(r"(id|vocab)/[a-z0-9-]+(/[a-z0-9-]+)?")
+#: Release files without an extension, with their media types.
+SPECIAL_FILES = {"SHA256SUMS": "text/plain; charset=utf-8"}
+
+_THING = re.compile(THING_PATH)
 
 
 @dataclass(frozen=True)
@@ -94,17 +103,17 @@ def route(path: str, accept: str | None, version: str) -> Route:
     >>> route("release/1.0/kgx/ketamine-kg_edges.tsv", None, "1.0").media
     'text/tab-separated-values'
     """
-    versioned = f"release/{version}"
-    if path in DOCUMENTS or _THING.fullmatch(path) or path in (versioned, versioned + "/ontology"):
+    versioned = RELEASE_PATH.format(version=version)
+    redirected = {versioned + suffix: stem for suffix, stem in VERSIONED.items()}
+    if path in DOCUMENTS or _THING.fullmatch(path) or path in redirected:
         ext = negotiate(accept)
         if ext is None:
             return Route(406, negotiated=True)
         if path in DOCUMENTS:
             stem = DOCUMENTS[path]
             return Route(200, file=f"{stem}.{ext}", media=DOCUMENT_TYPES[ext], negotiated=True)
-        if path.startswith(versioned):
-            stem = "ontology" if path.endswith("/ontology") else DOCUMENTS[""]
-            return Route(303, location=f"{stem}.{ext}", negotiated=True)
+        if path in redirected:
+            return Route(303, location=f"{redirected[path]}.{ext}", negotiated=True)
         return Route(303, location=f"{path}.{ext}", file=f"{path}.html", negotiated=True)
     if path.startswith(versioned + "/"):
         name = path.removeprefix(versioned + "/")
@@ -116,8 +125,8 @@ def route(path: str, accept: str | None, version: str) -> Route:
 
 def release_media(name: str) -> str:
     """The media type a release file is served with."""
-    if name == "SHA256SUMS":
-        return "text/plain; charset=utf-8"
+    if name in SPECIAL_FILES:
+        return SPECIAL_FILES[name]
     return FILE_TYPES.get(posixpath.splitext(name)[1], "application/octet-stream")
 
 

@@ -1,0 +1,492 @@
+"""Publish a release into a remote triple store: load a version, verify it, then switch.
+
+Layout in the store (docs/running-at-scale.md):
+
+- each release version gets its own immutable graphs, one per role:
+  `<version-base><version>/graph/<role>` (e.g. …/release/0.1.0/graph/data);
+- the registry graph records each verified version (graph IRIs, triple counts, SHA-256) and
+  the switches: `<version-base><version> pub:currentFrom N`. "Current" is the version with the
+  highest N. A switch inserts one triple, which a reader sees or does not see: it never sees
+  a half-loaded version, because a version is registered only after it was loaded completely
+  and verified, and is never written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import serialize
+from .config import BASE, DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS, graph_iri
+from .gsp import N_TRIPLES, StoreClient
+from .query import RELEASE_DUMP, QueryError, run_query, with_prefixes
+
+Progress = Callable[[str, str, float], None]  # stage, summary, seconds
+
+ROLES = SOURCE_GRAPHS + DERIVED_GRAPHS
+VERSION_BASE = BASE + "release/"
+REGISTRY_GRAPH = GRAPH_BASE + "releases"
+PUB = BASE + "publish#"
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
+ONTOLOGY_IRI = BASE + "ontology"
+
+# xsd:decimal and the integer types derived from it share one value space.
+DECIMAL_TYPES = {
+    XSD + t
+    for t in (
+        *("decimal", "integer", "long", "int", "short", "byte", "nonNegativeInteger"),
+        *("positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong"),
+        *("unsignedInt", "unsignedShort", "unsignedByte"),
+    )
+}
+
+
+class PublishError(Exception):
+    """A release that could not be published or did not verify."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """The named graphs of a release directory, as sorted N-Triples per role."""
+
+    version: str
+    graphs: dict[str, bytes]
+    counts: dict[str, int]
+    sha256: str
+
+    @classmethod
+    def read(cls, release_dir: Path) -> Release:
+        dump = release_dir / RELEASE_DUMP
+        if not dump.is_file():
+            raise PublishError(f"no release at {release_dir}: {RELEASE_DUMP} is missing")
+        by_role: dict[str, list[ox.Triple]] = {role: [] for role in ROLES}
+        for quad in ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS):
+            role = quad.graph_name.value.removeprefix(GRAPH_BASE)
+            if role not in by_role:
+                raise PublishError(f"{dump}: unexpected graph <{quad.graph_name.value}>")
+            by_role[role].append(quad.triple)
+        version = next(
+            (
+                t.object.value
+                for t in by_role["ontology"]
+                if t.subject.value == ONTOLOGY_IRI and t.predicate.value == VERSION_INFO
+            ),
+            "",
+        )
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", version):
+            raise PublishError(f"{dump}: owl:versionInfo of <{ONTOLOGY_IRI}> is {version!r}")
+        graphs = {r: serialize.to_ntriples(serialize.sorted_triples(t)) for r, t in by_role.items()}
+        digest = hashlib.sha256(b"".join(graphs[r] for r in ROLES)).hexdigest()
+        return cls(version, graphs, {r: len(t) for r, t in by_role.items()}, digest)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Graph IRIs in the store."""
+
+    version_base: str = VERSION_BASE
+    registry: str = REGISTRY_GRAPH
+
+    def release_iri(self, version: str) -> str:
+        return self.version_base + version
+
+    def graphs(self, version: str) -> dict[str, str]:
+        """Role -> graph IRI of one version."""
+        return {role: f"{self.version_base}{version}/graph/{role}" for role in ROLES}
+
+
+@dataclass
+class Comparison:
+    """One example query, run on the store and on the embedded store."""
+
+    name: str
+    kind: str  # select, ask or construct
+    size: int  # rows or triples on the embedded store
+    equal: bool  # after the documented normalisation
+    exact: bool  # term for term, without it
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    version: str
+    previous: str | None
+    loaded: bool
+    switched: bool
+    counts: dict[str, int]  # graph IRI -> triples in the store
+    comparisons: list[Comparison]
+    dry_run: bool = False
+    altered: list[tuple[str, str]] = field(default_factory=list)  # accepted store changes
+
+
+# -- reading the store's state --------------------------------------------------------------
+
+
+def current_version(client: StoreClient, layout: Layout = Layout()) -> str | None:
+    """The version "current" names: the latest switch recorded in the registry."""
+    rows = client.select(
+        f"SELECT ?release ?n WHERE {{ GRAPH <{layout.registry}> "
+        f"{{ ?release <{PUB}currentFrom> ?n }} }}"
+    )["results"]["bindings"]
+    latest = max(rows, key=lambda r: (int(r["n"]["value"]), r["release"]["value"]), default=None)
+    return latest["release"]["value"].removeprefix(layout.version_base) if latest else None
+
+
+def _next_switch(client: StoreClient, layout: Layout) -> int:
+    rows = client.select(
+        f"SELECT ?n WHERE {{ GRAPH <{layout.registry}> {{ ?r <{PUB}currentFrom> ?n }} }}"
+    )["results"]["bindings"]
+    return max((int(r["n"]["value"]) for r in rows), default=0) + 1
+
+
+def registered_checksum(client: StoreClient, layout: Layout, version: str) -> str | None:
+    rows = client.select(
+        f"SELECT ?sha WHERE {{ GRAPH <{layout.registry}> "
+        f"{{ <{layout.release_iri(version)}> <{PUB}sha256> ?sha }} }}"
+    )["results"]["bindings"]
+    return rows[0]["sha"]["value"] if rows else None
+
+
+def remote_counts(client: StoreClient, graphs: Iterable[str]) -> dict[str, int]:
+    """Triples per graph in the store (0 for a graph it does not have)."""
+    graphs = list(graphs)
+    values = " ".join(f"<{g}>" for g in graphs)
+    rows = client.select(
+        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+        "GROUP BY ?g"
+    )["results"]["bindings"]
+    found = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+    return {g: found.get(g, 0) for g in graphs}
+
+
+# -- term normalisation and answer comparison ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """How store terms are matched against the release's.
+
+    `numeric`: xsd:decimal and its derived integer types compare by value (same value space;
+    Virtuoso stores "13.0"^^xsd:decimal as "13"^^xsd:integer). `altered`: datatypes whose
+    values the store is known to change (Virtuoso 7.2 rewrites xsd:duration); such literals
+    match any literal of the same datatype. Only ever widened by an explicit user choice.
+    """
+
+    numeric: bool = True
+    altered: frozenset[str] = frozenset()
+
+
+EXACT = Equivalence(numeric=False)
+
+
+def _literal_key(value: str, datatype: str, language: str, eq: Equivalence) -> tuple:
+    if language:
+        return ("lit", value, "", language.lower())
+    datatype = datatype or XSD + "string"
+    if datatype in eq.altered:
+        return ("altered", datatype)
+    if eq.numeric and datatype in DECIMAL_TYPES:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return ("lit", value, datatype, "")
+        return ("decimal", format(number.normalize(), "f") if number else "0")
+    return ("lit", value, datatype, "")
+
+
+def _ox_key(term: object, eq: Equivalence) -> tuple:
+    if term is None:
+        return ("unbound",)
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("bnode",)
+    assert isinstance(term, ox.Literal)
+    return _literal_key(term.value, term.datatype.value, term.language or "", eq)
+
+
+def _triple_key(t: ox.Triple | ox.Quad, eq: Equivalence) -> tuple:
+    return tuple(_ox_key(x, eq) for x in (t.subject, t.predicate, t.object))
+
+
+def _json_key(term: dict | None, eq: Equivalence) -> tuple:
+    if term is None:
+        return ("unbound",)
+    if term["type"] == "uri":
+        return ("iri", term["value"])
+    if term["type"] == "bnode":
+        return ("bnode",)
+    datatype, language = term.get("datatype", ""), term.get("xml:lang", "")
+    return _literal_key(term["value"], datatype, language, eq)
+
+
+def _concat_separators(query: str) -> dict[str, str]:
+    """Variable -> separator of each GROUP_CONCAT projection (its order is unspecified)."""
+    found = {}
+    for m in re.finditer(r"GROUP_CONCAT\s*\((.*?)\)\s+AS\s+\?(\w+)", query, re.I | re.S):
+        sep = re.search(r'separator\s*=\s*"([^"]*)"', m.group(1), re.I)
+        found[m.group(2)] = sep.group(1) if sep else " "
+    return found
+
+
+def _solutions(rows: list[list[tuple]], variables: list[str], concat: dict[str, str]) -> Counter:
+    index = {v: i for i, v in enumerate(variables)}
+    out = []
+    for row in rows:
+        row = list(row)
+        for var, sep in concat.items():
+            if var in index and row[index[var]][0] == "lit":
+                row[index[var]] = ("concat", tuple(sorted(row[index[var]][1].split(sep))))
+        out.append(tuple(row))
+    return Counter(out)
+
+
+def compare_query(
+    client: StoreClient,
+    store: ox.Store,
+    name: str,
+    query: str,
+    graphs: dict[str, str],
+    eq: Equivalence = Equivalence(),
+) -> Comparison:
+    """Run `query` on the embedded store and on the store's `graphs` (role -> IRI).
+
+    Answers are compared as multisets of solutions (graphs as sets of triples), term for term
+    and under `eq`. Under `eq`, a GROUP_CONCAT value compares as the sorted list of its parts:
+    SPARQL leaves their order unspecified, and engines differ on the result's language tag
+    (Oxigraph keeps a tag all parts share; Virtuoso returns xsd:string). Graph IRIs of the
+    release in the query text are mapped to the version's graphs, which form the dataset.
+    """
+    local = run_query(store, query)
+    remote_text = with_prefixes(query)
+    for role, iri in graphs.items():
+        remote_text = remote_text.replace(f"<{graph_iri(role)}>", f"<{iri}>")
+    dataset = {"default_graphs": tuple(graphs.values()), "named_graphs": tuple(graphs.values())}
+    if isinstance(local, ox.QueryBoolean):
+        same = bool(local) == client.select(remote_text, **dataset)["boolean"]
+        return Comparison(name, "ask", 1, same, same)
+    if isinstance(local, ox.QueryTriples):
+        body = client.query(remote_text, accept=N_TRIPLES, **dataset)
+        mine = list(local)
+        theirs = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        same = {
+            e: {_triple_key(t, e) for t in mine} == {_triple_key(t, e) for t in theirs}
+            for e in (EXACT, eq)
+        }
+        return Comparison(name, "construct", len(set(mine)), same[eq], same[EXACT])
+    variables = [v.value for v in local.variables]
+    local_rows = [[solution[v] for v in variables] for solution in local]
+    remote_rows = client.select(remote_text, **dataset)["results"]["bindings"]
+    concat = _concat_separators(query)
+    same = {}
+    for e in (EXACT, eq):
+        parts = {} if e is EXACT else concat
+        mine = _solutions([[_ox_key(t, e) for t in r] for r in local_rows], variables, parts)
+        theirs = _solutions(
+            [[_json_key(r.get(v), e) for v in variables] for r in remote_rows], variables, parts
+        )
+        same[e] = mine == theirs
+    notes = [f"GROUP_CONCAT ?{v}: compared as the set of its parts" for v in concat]
+    return Comparison(name, "select", len(local_rows), same[eq], same[EXACT], notes)
+
+
+def compare_examples(
+    client: StoreClient,
+    store: ox.Store,
+    example_files: Iterable[Path],
+    graphs: dict[str, str],
+    eq: Equivalence = Equivalence(),
+) -> list[Comparison]:
+    return [
+        compare_query(client, store, path.stem, path.read_text(encoding="utf-8"), graphs, eq)
+        for path in example_files
+    ]
+
+
+def content_differences(
+    stored: bytes, expected: bytes, eq: Equivalence = Equivalence()
+) -> list[tuple[str, str]]:
+    """(expected triple, stored triple) pairs that differ under `eq`, matched by subject and
+    predicate; an unmatched side is ""."""
+
+    def keyed(data: bytes) -> dict[tuple, list[ox.Triple]]:
+        out: dict[tuple, list[ox.Triple]] = {}
+        for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            out.setdefault(_triple_key(q, eq), []).append(q.triple)
+        return out
+
+    have, want = keyed(stored), keyed(expected)
+    missing = [t for k in want.keys() - have.keys() for t in want[k]]
+    extra = [t for k in have.keys() - want.keys() for t in have[k]]
+    pairs = []
+    for t in sorted(missing, key=str):
+        match = next(
+            (x for x in extra if (x.subject, x.predicate) == (t.subject, t.predicate)), None
+        )
+        if match is not None:
+            extra.remove(match)
+        pairs.append((str(t), str(match) if match is not None else ""))
+    return pairs + [("", str(x)) for x in sorted(extra, key=str)]
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+def _chunks(ntriples: bytes, size: int) -> list[bytes]:
+    lines = ntriples.splitlines(keepends=True)
+    return [b"".join(lines[i : i + size]) for i in range(0, len(lines), size)] or [b""]
+
+
+def _registry_ntriples(release: Release, layout: Layout) -> bytes:
+    iri = layout.release_iri(release.version)
+    lines = [
+        f'<{iri}> <{PUB}version> "{release.version}" .',
+        f'<{iri}> <{PUB}sha256> "{release.sha256}" .',
+        f'<{iri}> <{VOID_TRIPLES}> "{sum(release.counts.values())}"^^<{XSD}integer> .',
+    ]
+    for role, graph in layout.graphs(release.version).items():
+        lines += [
+            f"<{iri}> <{PUB}graph> <{graph}> .",
+            f'<{graph}> <{PUB}role> "{role}" .',
+            f'<{graph}> <{VOID_TRIPLES}> "{release.counts[role]}"^^<{XSD}integer> .',
+        ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _timed(progress: Progress | None, stage: str) -> Callable[[str], None]:
+    start = time.perf_counter()
+
+    def done(summary: str) -> None:
+        if progress:
+            progress(stage, summary, time.perf_counter() - start)
+
+    return done
+
+
+def publish(
+    release_dir: Path,
+    client: StoreClient,
+    example_files: list[Path],
+    layout: Layout = Layout(),
+    dry_run: bool = False,
+    chunk_triples: int = 100_000,
+    progress: Progress | None = None,
+    pause_before_switch: float = 0.0,
+    altered: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Load the release as a new version (unless already there), verify it, switch current.
+
+    Raises PublishError when the store disagrees with the release (counts, content, answers)
+    and gsp.StoreError when it cannot be reached or refuses the credentials. Publishing a
+    release that is already current writes nothing. `altered`: datatypes whose literals the
+    store is known to rewrite (see Equivalence); differences in them are reported, not fatal.
+    """
+    eq = Equivalence(altered=altered)
+    done = _timed(progress, "read")
+    release = Release.read(release_dir)
+    graphs = layout.graphs(release.version)
+    total = sum(release.counts.values())
+    done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
+
+    done = _timed(progress, "state")
+    previous = current_version(client, layout)
+    checksum = registered_checksum(client, layout, release.version)
+    if checksum is not None and checksum != release.sha256:
+        raise PublishError(
+            f"version {release.version} is already published with different content "
+            f"(sha256 {checksum[:12]}…, this release {release.sha256[:12]}…): "
+            "a published version is immutable, bump owl:versionInfo"
+        )
+    counts = remote_counts(client, graphs.values())
+    expected = {graphs[r]: release.counts[r] for r in ROLES}
+    present = checksum is not None and counts == expected
+    done(
+        f"current: {previous or 'none'}; version {release.version} "
+        + ("already loaded and verified" if present else "not loaded yet")
+    )
+    outcome = Outcome(release.version, previous, False, False, counts, [], dry_run)
+    if dry_run:
+        return outcome
+
+    if not present:
+        done = _timed(progress, "load")
+        for role in ROLES:
+            first, *rest = _chunks(release.graphs[role], chunk_triples)
+            client.put_graph(graphs[role], first)
+            for chunk in rest:
+                client.post_graph(graphs[role], chunk)
+        outcome.loaded = True
+        done(f"{sum(release.counts.values())} triples into {len(ROLES)} graphs (GSP PUT)")
+
+    done = _timed(progress, "verify")
+    outcome.counts = remote_counts(client, graphs.values())
+    if outcome.counts != expected:
+        wrong = ", ".join(
+            f"<{g}> {outcome.counts[g]} (expected {n})"
+            for g, n in expected.items()
+            if outcome.counts[g] != n
+        )
+        raise PublishError(f"triple counts differ after loading: {wrong}")
+    for role in ROLES:
+        stored = client.get_graph(graphs[role])
+        wrong = content_differences(stored, release.graphs[role], eq)
+        if wrong:
+            shown = "; ".join(f"{a or '(none)'} stored as {b or '(nothing)'}" for a, b in wrong[:3])
+            datatypes = sorted(
+                {m.group(1) for a, _ in wrong for m in re.finditer(r"\^\^<([^>]+)>", a)}
+            )
+            raise PublishError(
+                f"<{graphs[role]}> does not hold the release's {role} graph: {len(wrong)} "
+                f"triple(s) differ, e.g. {shown}"
+                + (
+                    f" (if the store is known to rewrite {', '.join(datatypes)}, accept it "
+                    "with --accept-altered)"
+                    if datatypes
+                    else ""
+                )
+            )
+        outcome.altered += content_differences(stored, release.graphs[role])
+    store = ox.Store()
+    store.bulk_load(path=str(release_dir / RELEASE_DUMP), format=ox.RdfFormat.N_QUADS)
+    try:
+        outcome.comparisons = compare_examples(client, store, example_files, graphs, eq)
+    except QueryError as exc:
+        raise PublishError(f"example query failed on the embedded store: {exc}") from exc
+    differing = [c.name for c in outcome.comparisons if not c.equal]
+    if differing:
+        raise PublishError(f"answers differ from the embedded store for: {', '.join(differing)}")
+    if not present:
+        client.post_graph(layout.registry, _registry_ntriples(release, layout))
+    done(
+        f"counts match ({', '.join(f'{r} {release.counts[r]}' for r in ROLES)}); "
+        f"content matches"
+        + (f" ({len(outcome.altered)} accepted alterations)" if outcome.altered else "")
+        + f"; {len(outcome.comparisons)} example queries give the same answers"
+    )
+
+    done = _timed(progress, "switch")
+    if previous == release.version:
+        done(f"current already serves {release.version}: nothing to switch")
+        return outcome
+    if pause_before_switch:
+        time.sleep(pause_before_switch)
+    switch = _next_switch(client, layout)
+    pointer = (
+        f'<{layout.release_iri(release.version)}> <{PUB}currentFrom> "{switch}"^^<{XSD}integer>'
+    )
+    client.post_graph(layout.registry, f"{pointer} .\n".encode())
+    if current_version(client, layout) != release.version:
+        raise PublishError("the switch did not take: another publish may be running")
+    outcome.switched = True
+    done(f"current: {previous or 'none'} -> {release.version} (switch #{switch})")
+    return outcome

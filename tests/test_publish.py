@@ -1,0 +1,304 @@
+"""`ketamine-kg publish` against a real Virtuoso (Debian virtuoso-opensource), no mocks.
+
+The session fixture starts a throwaway server (scripts/virtuoso.py) on free loopback ports and
+stops it afterwards. Without virtuoso-t these tests skip, unless KETAMINE_KG_REQUIRE_VIRTUOSO=1
+(CI), where they fail. Each test uses its own version base and registry graph, so they do not
+see each other's publications.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, free_port
+
+from ketamine_kg.gsp import StoreClient
+from ketamine_kg.publish import (
+    ROLES,
+    Equivalence,
+    Layout,
+    Release,
+    compare_examples,
+    current_version,
+    remote_counts,
+)
+from ketamine_kg.query import open_release
+
+pytestmark = [pytest.mark.virtuoso]
+
+DURATION = "--accept-altered=xsd:duration"  # Virtuoso 7.2 rewrites xsd:duration (docs)
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("virtuoso_script", ROOT / "scripts/virtuoso.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+vt = _load_script()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory):
+    if not vt.installed():
+        reason = "virtuoso-t/isql-vt not installed (apt-get install virtuoso-opensource)"
+        if os.environ.get("KETAMINE_KG_REQUIRE_VIRTUOSO") == "1":
+            pytest.fail(reason + "; KETAMINE_KG_REQUIRE_VIRTUOSO=1 requires it")
+        pytest.skip(reason)
+    directory = tmp_path_factory.mktemp("virtuoso")
+    server = vt.start(directory)
+    yield server
+    vt.stop(directory)
+
+
+@pytest.fixture
+def layout(request: pytest.FixtureRequest) -> Layout:
+    base = f"https://example.org/test/{request.node.name}/"
+    return Layout(version_base=base + "release/", registry=base + "releases")
+
+
+def reader(server) -> StoreClient:
+    """An anonymous client, as a public reader would be."""
+    return StoreClient(server.gsp, server.sparql, retries=0)
+
+
+def command(server, layout: Layout, release: Path, *extra: str) -> list[str]:
+    return [
+        *(sys.executable, "-m", "ketamine_kg.cli", "--project", str(ROOT), "publish"),
+        *(str(release), "--endpoint", server.gsp, "--sparql", server.sparql),
+        *("--version-base", layout.version_base, "--registry-graph", layout.registry),
+        *extra,
+    ]
+
+
+def environment(server, password: str | None = None, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KETAMINE_KG_STORE_USER": server.user,
+        "KETAMINE_KG_STORE_PASSWORD": password if password is not None else server.password,
+        **extra,
+    }
+
+
+def publish(server, layout: Layout, release: Path, *extra: str, password: str | None = None):
+    return subprocess.run(
+        command(server, layout, release, *extra),
+        env=environment(server, password),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def second_release(tmp_path_factory: pytest.TempPathFactory, release_dir: Path) -> Path:
+    """The release with versionInfo 0.2.0-test and one more ontology triple."""
+    out = tmp_path_factory.mktemp("second") / "out"
+    out.mkdir()
+    text = (release_dir / "ketamine-kg.nq").read_text(encoding="utf-8")
+    version = Release.read(release_dir).version
+    assert f'"{version}" <https://w3id.org/ketamine-kg/graph/ontology>' in text
+    text = text.replace(
+        f'"{version}" <https://w3id.org/ketamine-kg/graph/ontology>',
+        '"0.2.0-test" <https://w3id.org/ketamine-kg/graph/ontology>',
+    )
+    text += (
+        "<https://w3id.org/ketamine-kg/ontology> <http://www.w3.org/2000/01/rdf-schema#comment> "
+        '"second test version"@en <https://w3id.org/ketamine-kg/graph/ontology> .\n'
+    )
+    (out / "ketamine-kg.nq").write_text(text, encoding="utf-8")
+    return out
+
+
+def test_publish_counts_match_and_answers_equal(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir, DURATION)
+    assert done.returncode == 0, done.stderr
+    release = Release.read(release_dir)
+    graphs = layout.graphs(release.version)
+    client = reader(virtuoso)
+    assert current_version(client, layout) == release.version
+    counts = remote_counts(client, graphs.values())
+    assert counts == {graphs[r]: release.counts[r] for r in ROLES}
+    assert sum(counts.values()) == len(
+        (release_dir / "ketamine-kg.nt").read_text(encoding="utf-8").splitlines()
+    )
+    comparisons = compare_examples(
+        client,
+        open_release(release_dir),
+        sorted((ROOT / "queries/examples").glob("*.rq")),
+        graphs,
+        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
+    )
+    assert len(comparisons) == len(list((ROOT / "queries/examples").glob("*.rq"))) >= 14
+    assert [c.name for c in comparisons if not c.equal] == []
+    # The two documented engine differences, and nothing else: GROUP_CONCAT (order, language
+    # tag) and dose-regimens (xsd:decimal 84.0 stored as xsd:integer 84; xsd:duration altered).
+    assert {c.name for c in comparisons if not c.exact} == {"approved-conditions", "dose-regimens"}
+    assert all(c.size > 0 for c in comparisons), "every example has answers to compare"
+    assert virtuoso.password not in done.stdout + done.stderr
+
+
+def test_strict_publish_refuses_what_the_store_alters(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir)
+    assert done.returncode == 1
+    assert "XMLSchema#duration" in done.stderr and "--accept-altered" in done.stderr
+    assert current_version(reader(virtuoso), layout) is None
+
+
+def _snapshot(client: StoreClient, layout: Layout) -> list[tuple]:
+    rows = client.select(
+        "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER (STRSTARTS(STR(?g), "{layout.version_base}") || ?g = <{layout.registry}>) }}'
+    )["results"]["bindings"]
+    return sorted(tuple(sorted((k, tuple(sorted(v.items()))) for k, v in r.items())) for r in rows)
+
+
+def test_publishing_twice_changes_nothing(virtuoso, layout, release_dir):
+    assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
+    before = _snapshot(reader(virtuoso), layout)
+    again = publish(virtuoso, layout, release_dir, DURATION)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded and verified" in again.stderr
+    assert "nothing to switch" in again.stderr
+    assert "(unchanged;" in again.stdout
+    assert _snapshot(reader(virtuoso), layout) == before
+    assert len(before) > 1794
+
+
+def test_second_version_switches_and_first_stays_intact(
+    virtuoso, layout, release_dir, second_release
+):
+    first = Release.read(release_dir)
+    client = reader(virtuoso)
+    assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
+    done = publish(virtuoso, layout, second_release, DURATION)
+    assert done.returncode == 0, done.stderr
+    assert f"current: {first.version} -> 0.2.0-test" in done.stderr
+    assert current_version(client, layout) == "0.2.0-test"
+    second_graphs = layout.graphs("0.2.0-test")
+    assert remote_counts(client, [second_graphs["ontology"]]) == {
+        second_graphs["ontology"]: first.counts["ontology"] + 1
+    }
+    # The old version's graphs are untouched, so a rollback is just another switch.
+    old = layout.graphs(first.version)
+    assert remote_counts(client, old.values()) == {old[r]: first.counts[r] for r in ROLES}
+    back = publish(virtuoso, layout, release_dir, DURATION)
+    assert back.returncode == 0 and "(switch #3)" in back.stderr
+    assert current_version(client, layout) == first.version
+
+
+def test_killed_publish_leaves_current_on_the_previous_version(
+    virtuoso, layout, release_dir, second_release
+):
+    first = Release.read(release_dir).version
+    client = reader(virtuoso)
+    assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
+    process = subprocess.Popen(
+        command(virtuoso, layout, second_release, DURATION),
+        env=environment(virtuoso, KETAMINE_KG_PUBLISH_PAUSE_BEFORE_SWITCH="60"),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if line.strip().startswith("verify") or not line:
+            break
+    assert any(line.strip().startswith("verify") for line in lines), lines
+    # The new version is loaded and verified; current must still be the old one.
+    second = layout.graphs("0.2.0-test")
+    assert remote_counts(client, [second["ontology"]])[second["ontology"]] > 0
+    assert current_version(client, layout) == first
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    process.stderr.close()
+    assert current_version(client, layout) == first
+    rerun = publish(virtuoso, layout, second_release, DURATION)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "already loaded and verified" in rerun.stderr
+    assert current_version(client, layout) == "0.2.0-test"
+
+
+def test_wrong_credentials_fail_clearly_without_echoing_the_password(virtuoso, layout, release_dir):
+    wrong = "not-the-password-" + virtuoso.password[:6]
+    done = publish(virtuoso, layout, release_dir, DURATION, password=wrong)
+    assert done.returncode == 1
+    assert f"authentication failed for {virtuoso.gsp} as user 'dba'" in done.stderr
+    assert wrong not in done.stdout + done.stderr
+    assert virtuoso.password not in done.stdout + done.stderr
+    assert current_version(reader(virtuoso), layout) is None
+
+
+def test_unreachable_store_names_the_url(layout, release_dir):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    class Nowhere:
+        gsp, sparql, user, password = url + "/gsp", url + "/sparql", "dba", "secret-xyz"
+
+    start = time.monotonic()
+    done = publish(Nowhere, layout, release_dir, "--retries", "2", "--backoff", "0.05")
+    assert done.returncode == 1
+    assert f"cannot reach {url}/sparql" in done.stderr and "after 3 attempts" in done.stderr
+    assert "secret-xyz" not in done.stdout + done.stderr
+    assert time.monotonic() - start < 30
+
+
+def test_dry_run_writes_nothing(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "dry run: would publish" in done.stdout
+    assert _snapshot(reader(virtuoso), layout) == []
+
+
+def test_script_stops_its_server(tmp_path):
+    if not vt.installed():
+        pytest.skip("virtuoso-t not installed")
+    server = vt.start(tmp_path / "v")
+    pid = vt._pid(server.directory)
+    assert pid and vt._alive(pid)
+    assert oct((server.password_file).stat().st_mode & 0o777) == "0o600"
+    vt.stop(server.directory)
+    assert not vt._alive(pid)
+
+
+def test_readers_only_ever_see_complete_versions(virtuoso, layout, release_dir, second_release):
+    """A reader resolving current and counting its graphs while versions switch back and forth."""
+    import threading
+
+    totals = {
+        Release.read(d).version: sum(Release.read(d).counts.values())
+        for d in (release_dir, second_release)
+    }
+    client = reader(virtuoso)
+    seen: list[tuple[str | None, int]] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            version = current_version(client, layout)
+            graphs = layout.graphs(version).values() if version else []
+            seen.append((version, sum(remote_counts(client, graphs).values()) if version else 0))
+
+    for release in (release_dir, second_release):
+        assert publish(virtuoso, layout, release, DURATION).returncode == 0
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for release in (release_dir, second_release) * 3:
+            assert publish(virtuoso, layout, release, DURATION).returncode == 0
+    finally:
+        stop.set()
+        thread.join()
+    assert len({v for v, _ in seen}) == 2, "the reader saw both versions"
+    assert all(count == totals[version] for version, count in seen), set(seen)
