@@ -15,6 +15,8 @@ from .layout import page
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 SHAPES = BASE + "shapes"
+#: Prefixes shown in the tables: the data's, the metadata's and the shapes' own.
+SHOWN = {**METADATA_PREFIXES, "kks": SHAPES + "#"}
 TARGETS = {
     "targetClass": "every instance of",
     "targetNode": "the node",
@@ -73,7 +75,7 @@ class Shapes:
 def _term(shapes: Shapes, term: object, here: str) -> str:
     """A readable, linked rendering of a term in a shape (lists and paths spelled out)."""
     if isinstance(term, ox.NamedNode):
-        name = curie(term.value, METADATA_PREFIXES)
+        name = curie(term.value, SHOWN)
         return f'<a href="{e(href(term.value, here))}"><code>{e(name)}</code></a>'
     if isinstance(term, ox.Literal):
         return f"<code>{e(term.value)}</code>"
@@ -147,7 +149,7 @@ def _constraint_summary(shapes: Shapes, node: object, here: str) -> str:
     message = shapes.one(node, "message")
     text = e(message.value) if message else "(no message)"
     if isinstance(node, ox.NamedNode):
-        name = curie(node.value, METADATA_PREFIXES)
+        name = curie(node.value, SHOWN)
         return f'<a href="{e(href(node.value, here))}">{e(name)}</a>: {text}'
     return text
 
