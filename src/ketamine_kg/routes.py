@@ -20,6 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from . import conneg
@@ -130,6 +131,7 @@ def release_media(name: str) -> str:
     return FILE_TYPES.get(posixpath.splitext(name)[1], "application/octet-stream")
 
 
+@lru_cache(maxsize=8192)
 def document_stem(iri: str) -> str | None:
     """The release-relative stem of the document that describes a minted IRI.
 
@@ -148,6 +150,7 @@ def document_stem(iri: str) -> str | None:
     return path if _THING.fullmatch(path) else None
 
 
+@lru_cache(maxsize=8192)
 def page_path(iri: str) -> str | None:
     """The release-relative path of a minted IRI's HTML page (hash-IRI terms have their own).
 
@@ -167,6 +170,7 @@ def page_path(iri: str) -> str | None:
     return f"{stem}.html"
 
 
+@lru_cache(maxsize=8192)
 def relative(target: str, here: str) -> str:
     """A link from the page `here` to the file `target` (both release-relative).
 
