@@ -4,8 +4,10 @@
     python scripts/virtuoso.py start DIR   # create DIR, start the server, print connection info
     python scripts/virtuoso.py stop DIR    # stop it (DIR stays; delete it to discard the data)
 
-The dba password is written to DIR/password (mode 0600) and never printed. Tests import this
-file (tests/test_publish.py) so that each test run owns its own server.
+The dba password is written to DIR/password (mode 0600) and never printed, nor passed on
+isql's command line (ketamine_kg.bulkload.Isql). DIR/data is in DirsAllowed, for `publish
+--bulk-load`. Tests import this file (tests/test_publish.py) so that each test run owns its own
+server.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ketamine_kg.bulkload import BulkLoadError, Isql
 
 SERVER, ISQL = "virtuoso-t", "isql-vt"
 VAD_DIR = "/usr/share/virtuoso-opensource-7/vad"
@@ -111,6 +115,11 @@ class Virtuoso:
         return self.base + "/sparql"
 
     @property
+    def bulk_dir(self) -> Path:
+        """A directory in DirsAllowed: files the bulk loader may read."""
+        return self.directory / "data"
+
+    @property
     def password_file(self) -> Path:
         return self.directory / "password"
 
@@ -134,18 +143,10 @@ def _free_port() -> int:
 
 
 def _isql(port: int, user: str, password: str, sql: str) -> str:
-    # isql takes the password only on its command line: visible to local `ps` while it runs,
-    # acceptable for a throwaway loopback server, not for a shared host.
-    result = subprocess.run(
-        [ISQL, f"127.0.0.1:{port}", user, password, "VERBOSE=OFF", "PROMPT=OFF", "BANNER=OFF"],
-        input=sql + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
-        raise RuntimeError(f"isql failed: {(result.stdout + result.stderr).strip()[-500:]}")
-    return result.stdout
+    try:
+        return Isql("127.0.0.1", port, user, password, program=ISQL, timeout=60).run(sql)
+    except (BulkLoadError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"isql failed: {exc}") from None
 
 
 def start(directory: Path, timeout: float = 60.0) -> Virtuoso:
@@ -169,8 +170,17 @@ def start(directory: Path, timeout: float = 60.0) -> Virtuoso:
         stderr=subprocess.DEVNULL,
     )
     password = secrets.token_hex(16)
-    # A new database has the well-known dba/dba login until this line runs (loopback only).
-    _isql(server.sql_port, "dba", "dba", f"USER_SET_PASSWORD('dba', '{password}');")
+    # A new database has the well-known dba/dba login until this line runs (loopback only);
+    # isql given no password tries exactly that one, so nothing secret is on its command line.
+    result = subprocess.run(
+        [ISQL, "-H", "127.0.0.1", "-S", str(server.sql_port), "-U", "dba", "VERBOSE=OFF"],
+        input=f"USER_SET_PASSWORD('dba', '{password}');\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
+        raise RuntimeError(f"isql failed: {(result.stdout + result.stderr).strip()[-300:]}")
     server.password_file.write_text(password + "\n")
     server.password_file.chmod(0o600)
     (directory / "connection.json").write_text(
@@ -246,6 +256,7 @@ def main(argv: list[str]) -> int:
         f"  password file: {server.password_file}\n"
         f"publish:  KETAMINE_KG_STORE_USER=dba ketamine-kg publish --endpoint {server.gsp} "
         f"--sparql {server.sparql} --password-file {server.password_file}\n"
+        f"  (bulk:  add --bulk-load 127.0.0.1:{server.sql_port} --bulk-dir {server.bulk_dir})\n"
         f"stop:     python scripts/virtuoso.py stop {server.directory}"
     )
     return 0

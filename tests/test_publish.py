@@ -8,18 +8,25 @@ see each other's publications.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import re
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port
 
-from ketamine_kg.gsp import StoreClient
+from ketamine_kg.bulkload import Isql
+from ketamine_kg.gsp import Credentials, StoreClient, StoreError
 from ketamine_kg.publish import (
     ROLES,
     Equivalence,
@@ -27,6 +34,7 @@ from ketamine_kg.publish import (
     Release,
     compare_examples,
     current_version,
+    registered_checksum,
     remote_counts,
 )
 from ketamine_kg.query import open_release
@@ -274,8 +282,6 @@ def test_script_stops_its_server(tmp_path):
 
 def test_readers_only_ever_see_complete_versions(virtuoso, layout, release_dir, second_release):
     """A reader resolving current and counting its graphs while versions switch back and forth."""
-    import threading
-
     totals = {
         Release.read(d).version: sum(Release.read(d).counts.values())
         for d in (release_dir, second_release)
@@ -302,3 +308,246 @@ def test_readers_only_ever_see_complete_versions(virtuoso, layout, release_dir, 
         thread.join()
     assert len({v for v, _ in seen}) == 2, "the reader saw both versions"
     assert all(count == totals[version] for version, count in seen), set(seen)
+
+
+# -- Virtuoso's bulk loader (publish --bulk-load) -------------------------------------------
+
+
+def bulk(server) -> tuple[str, ...]:
+    return ("--bulk-load", f"127.0.0.1:{server.sql_port}", "--bulk-dir", str(server.bulk_dir))
+
+
+def _bulk_files(server) -> list[str]:
+    return sorted(p.name for p in server.bulk_dir.glob("ketamine-kg-publish-*"))
+
+
+def _load_list(server, where: str) -> int:
+    """Rows of DB.DBA.LOAD_LIST with our publish files matching `where`."""
+    out = server.isql(
+        "SELECT 'rows=' || cast (COUNT (*) AS VARCHAR) FROM DB.DBA.LOAD_LIST "
+        f"WHERE LL_FILE LIKE '%/ketamine-kg-publish-%' AND {where};"
+    )
+    return int(out.split("rows=", 1)[1].split()[0])
+
+
+def test_bulk_publish_counts_match_and_answers_equal(virtuoso, layout, release_dir):
+    loaded_before = _load_list(virtuoso, "LL_STATE = 2 AND LL_ERROR IS NULL")
+    done = publish(virtuoso, layout, release_dir, DURATION, *bulk(virtuoso))
+    assert done.returncode == 0, done.stderr
+    assert "(Virtuoso bulk loader via isql" in done.stderr
+    # The bulk loader, not GSP, loaded the five role graphs; its files are gone again.
+    assert _load_list(virtuoso, "LL_STATE = 2 AND LL_ERROR IS NULL") == loaded_before + len(ROLES)
+    assert _bulk_files(virtuoso) == []
+    release = Release.read(release_dir)
+    graphs = layout.graphs(release.version)
+    client = reader(virtuoso)
+    assert current_version(client, layout) == release.version
+    assert remote_counts(client, graphs.values()) == {graphs[r]: release.counts[r] for r in ROLES}
+    comparisons = compare_examples(
+        client,
+        open_release(release_dir),
+        sorted((ROOT / "queries/examples").glob("*.rq")),
+        graphs,
+        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
+    )
+    assert len(comparisons) >= 14 and all(c.size > 0 for c in comparisons)
+    assert [c.name for c in comparisons if not c.equal] == []
+    assert {c.name for c in comparisons if not c.exact} == {"approved-conditions", "dose-regimens"}
+    assert virtuoso.password not in done.stdout + done.stderr
+
+
+def test_bulk_publishing_twice_changes_nothing(virtuoso, layout, release_dir):
+    assert publish(virtuoso, layout, release_dir, DURATION, *bulk(virtuoso)).returncode == 0
+    before = _snapshot(reader(virtuoso), layout)
+    loaded = _load_list(virtuoso, "LL_STATE = 2")
+    again = publish(virtuoso, layout, release_dir, DURATION, *bulk(virtuoso))
+    assert again.returncode == 0, again.stderr
+    assert "already loaded and verified" in again.stderr and "nothing to switch" in again.stderr
+    assert "bulk loader" not in again.stderr, "nothing may be loaded again"
+    assert _load_list(virtuoso, "LL_STATE = 2") == loaded
+    assert _snapshot(reader(virtuoso), layout) == before
+    assert len(before) > 1794
+
+
+def test_bulk_load_error_fails_clearly_and_keeps_current(
+    virtuoso, layout, release_dir, second_release
+):
+    first = Release.read(release_dir).version
+    client = reader(virtuoso)
+    assert publish(virtuoso, layout, release_dir, DURATION, *bulk(virtuoso)).returncode == 0
+    # /var/tmp is outside the test server's DirsAllowed (/tmp is allowed by Virtuoso itself).
+    outside = Path(tempfile.mkdtemp(prefix="kkg-bulk-", dir="/var/tmp"))
+    try:
+        done = publish(
+            virtuoso,
+            layout,
+            second_release,
+            DURATION,
+            *("--bulk-load", f"127.0.0.1:{virtuoso.sql_port}", "--bulk-dir", str(outside)),
+        )
+        assert done.returncode == 1
+        error = done.stderr.strip().splitlines()[-1]
+        assert error.startswith(f"error: bulk load of {outside}/ketamine-kg-publish-"), error
+        assert "into <" + layout.graphs("0.2.0-test")["ontology"] + ">" in error
+        assert "FA003: Access to" in error and "denied due to access control in ini file" in error
+        assert list(outside.iterdir()) == []
+    finally:
+        shutil.rmtree(outside)
+    assert current_version(client, layout) == first
+    assert registered_checksum(client, layout, "0.2.0-test") is None
+    assert _load_list(virtuoso, "LL_STATE <> 2") == 0, "nothing of ours stays queued"
+    assert virtuoso.password not in done.stdout + done.stderr
+
+
+def test_bulk_dry_run_writes_nothing(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir, "--dry-run", *bulk(virtuoso))
+    assert done.returncode == 0, done.stderr
+    assert "dry run: would publish" in done.stdout
+    assert _snapshot(reader(virtuoso), layout) == []
+    assert _bulk_files(virtuoso) == []
+
+
+def test_bulk_load_with_a_wrong_password_fails_without_echoing_it(virtuoso, layout, release_dir):
+    wrong = "not-the-password-" + virtuoso.password[:6]
+    done = publish(virtuoso, layout, release_dir, *bulk(virtuoso), password=wrong)
+    assert done.returncode == 1
+    assert f"authentication failed for isql at 127.0.0.1:{virtuoso.sql_port} as user 'dba'" in (
+        done.stderr
+    )
+    assert wrong not in done.stdout + done.stderr
+    assert current_version(reader(virtuoso), layout) is None
+
+
+def test_bulk_load_needs_a_directory(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir, "--bulk-load", f"127.0.0.1:{virtuoso.sql_port}")
+    assert done.returncode == 2 and "--bulk-load needs --bulk-dir" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--bulk-dir", "/tmp"), "--bulk-dir and --isql need --bulk-load"),
+        (("--isql", "isql"), "--bulk-dir and --isql need --bulk-load"),
+        (("--bulk-load", "1111", "--bulk-dir", "/tmp"), "--bulk-load takes HOST:PORT"),
+    ],
+)
+def test_bulk_options_are_checked_before_any_connection(layout, release_dir, extra, message):
+    url = f"http://127.0.0.1:{free_port()}"
+
+    class Nowhere:
+        gsp, sparql, user, password = url + "/gsp", url + "/sparql", "dba", "secret-xyz"
+
+    done = publish(Nowhere, layout, release_dir, *extra)
+    assert done.returncode == 2 and message in done.stderr
+    assert "cannot reach" not in done.stderr
+
+
+def test_isql_password_is_not_on_the_command_line(virtuoso):
+    isql = Isql("127.0.0.1", virtuoso.sql_port, virtuoso.user, virtuoso.password)
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(isql.run("delay (2);\nselect 42;")))
+    thread.start()
+    command_lines = []
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                text = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                if text.startswith("isql-vt "):
+                    command_lines.append(text)
+        time.sleep(0.05)
+    thread.join()
+    assert command_lines, "isql was running"
+    assert all(virtuoso.password not in c for c in command_lines)
+    assert "42" in result[0] and virtuoso.password not in result[0]
+
+
+# -- the read-only recipe of docs/running-at-scale.md ---------------------------------------
+
+
+def _documented_permissions_sql() -> str:
+    text = (ROOT / "docs/running-at-scale.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    [block] = [b for b in blocks if "RDF_DEFAULT_USER_PERMS_SET" in b]
+    return block
+
+
+def test_documented_read_only_recipe(tmp_path, release_dir, second_release):
+    """Apply the doc's SQL to a fresh server; check what anonymous and the reader may do."""
+    if not vt.installed():
+        pytest.skip("virtuoso-t not installed")
+    server = vt.start(tmp_path / "v")
+    try:
+        version = Release.read(release_dir).version
+        layout = Layout()  # the recipe names the production graph IRIs
+        hidden = Layout("https://example.org/hidden/release/", "https://example.org/hidden/reg")
+        for where in (layout, hidden):
+            assert publish(server, where, release_dir, DURATION).returncode == 0
+        reader_password = secrets.token_hex(8)
+        sql = _documented_permissions_sql()
+        assert "/0.2.0/" in sql  # the doc's example version, here the release's
+        server.isql(sql.replace("<password>", reader_password).replace("/0.2.0/", f"/{version}/"))
+
+        graphs = layout.graphs(version)
+        expected = {graphs[r]: Release.read(release_dir).counts[r] for r in ROLES}
+        anonymous = reader(server)
+        authenticated = StoreClient(
+            server.base + "/sparql-graph-crud-auth",
+            server.base + "/sparql-auth",
+            Credentials("kkg_reader", reader_password),
+            retries=0,
+        )
+        for client in (anonymous, authenticated):
+            assert current_version(client, layout) == version
+            assert remote_counts(client, graphs.values()) == expected
+            # Everything else in the store is hidden, e.g. another publication's graphs.
+            assert set(remote_counts(client, hidden.graphs(version).values()).values()) == {0}
+            assert current_version(client, hidden) is None
+
+        scratch = "https://example.org/scratch"
+        update = f"INSERT DATA {{ GRAPH <{scratch}> {{ <urn:a> <urn:b> <urn:c> }} }}"
+        for client in (anonymous, authenticated):
+            with pytest.raises(StoreError, match="HTTP 500"):
+                client.query(update)
+        with pytest.raises(StoreError, match="HTTP 403"):
+            authenticated.put_graph(scratch, b"<urn:a> <urn:b> <urn:c> .\n")
+        with pytest.raises(StoreError, match="HTTP 403"):
+            StoreClient(server.base + "/sparql-graph-crud", server.sparql, retries=0).put_graph(
+                scratch, b"<urn:a> <urn:b> <urn:c> .\n"
+            )
+        dba = StoreClient(
+            server.gsp,
+            server.base + "/sparql-auth",
+            Credentials(server.user, server.password),
+            retries=0,
+        )
+        assert remote_counts(dba, [scratch]) == {scratch: 0}
+
+        # The next version: grant its graphs first (as documented), then publish with the
+        # authenticated endpoint for reads; the public sees it as soon as it is current.
+        grants = "\n".join(
+            f"DB.DBA.RDF_GRAPH_USER_PERMS_SET ('{g}', 'nobody', 1);"
+            for g in layout.graphs("0.2.0-test").values()
+        )
+        documented = sql.replace("/0.2.0/", "/0.2.0-test/")
+        assert all(line in documented for line in grants.splitlines()), "all five role graphs"
+        server.isql(grants)
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "ketamine_kg.cli", "--project", str(ROOT), "publish"),
+                *(str(second_release), "--endpoint", server.gsp, DURATION),
+                *("--sparql", server.base + "/sparql-auth"),
+            ],
+            env=environment(server),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert current_version(anonymous, layout) == "0.2.0-test"
+        second = layout.graphs("0.2.0-test")
+        assert remote_counts(anonymous, [second["data"]]) == {
+            second["data"]: expected[graphs["data"]]
+        }
+    finally:
+        vt.stop(server.directory)

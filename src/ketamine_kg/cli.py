@@ -149,6 +149,26 @@ def _store_credentials(args: argparse.Namespace):
     return Credentials(user, password) if user else None
 
 
+def _bulk_loader(args: argparse.Namespace, credentials):
+    from .bulkload import BulkLoader, Isql
+
+    if args.bulk_load is None:
+        if args.bulk_dir or args.isql:
+            raise _UsageError("--bulk-dir and --isql need --bulk-load")
+        return None
+    host, _, port = args.bulk_load.rpartition(":")
+    if not host or not port.isdigit():
+        raise _UsageError(f"--bulk-load takes HOST:PORT (isql), not {args.bulk_load!r}")
+    if not args.bulk_dir:
+        raise _UsageError("--bulk-load needs --bulk-dir (a directory in Virtuoso's DirsAllowed)")
+    if credentials is None:
+        raise _UsageError("--bulk-load needs KETAMINE_KG_STORE_USER and a password")
+    isql = Isql(
+        host, int(port), credentials.user, credentials.password, program=args.isql or "isql-vt"
+    )
+    return BulkLoader(isql, Path(args.bulk_dir))
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from .gsp import StoreClient
     from .publish import XSD, Layout, publish
@@ -157,6 +177,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     release = Path(args.release) if args.release else project.out_dir
     try:
         credentials = _store_credentials(args)
+        loader = _bulk_loader(args, credentials)
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -182,6 +203,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             XSD + d.removeprefix("xsd:") if not d.startswith("http") else d
             for d in args.accept_altered
         ),
+        loader=loader,
     )
     if outcome.dry_run:
         print(f"dry run: would publish {outcome.version} (current: {outcome.previous or 'none'})")
@@ -325,6 +347,19 @@ def parser() -> argparse.ArgumentParser:
         help="a datatype (e.g. xsd:duration) whose literals the store is known to rewrite: "
         "report the differences instead of failing (repeatable)",
     )
+    u.add_argument(
+        "--bulk-load",
+        metavar="ISQL_HOST:PORT",
+        help="load with Virtuoso's bulk loader through isql at this address instead of GSP "
+        "(the store must read --bulk-dir; verification and the switch stay on HTTP)",
+    )
+    u.add_argument(
+        "--bulk-dir",
+        metavar="DIR",
+        help="directory for the bulk loader's files, seen by Virtuoso under the same path and "
+        "listed in its DirsAllowed",
+    )
+    u.add_argument("--isql", metavar="PROGRAM", help="isql program (default: isql-vt)")
     u.add_argument("--dry-run", action="store_true", help="read the store's state; write nothing")
     u.set_defaults(func=cmd_publish)
     return p
