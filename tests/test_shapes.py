@@ -22,6 +22,7 @@ from ketamine_kg.derive import run_rules
 from ketamine_kg.load import load_shapes, load_source_graphs, to_store
 from ketamine_kg.namespaces import PREFIXES
 from ketamine_kg.serialize import to_ntriples
+from ketamine_kg.validate import shacl_results
 
 FIXTURES = Path(__file__).parent / "shapes"
 KKS = "https://w3id.org/ketamine-kg/shapes#"
@@ -39,8 +40,9 @@ def context(project: Project) -> tuple[dict[str, list[ox.Triple]], rdflib.Graph]
     return {"ontology": graphs["ontology"], "vocab": graphs["vocab"]}, shapes
 
 
-def run_fixture(path: Path, context, project: Project) -> tuple[rdflib.Graph, rdflib.Graph]:
-    sources, shapes = context
+def fixture_data(path: Path, context, project: Project) -> rdflib.Graph:
+    """The fixture over `_base.ttl`, the vocabularies (and ontology), with the rules run."""
+    sources, _ = context
     text = path.read_text(encoding="utf-8")
     triples = list(
         ox.parse(
@@ -53,11 +55,28 @@ def run_fixture(path: Path, context, project: Project) -> tuple[rdflib.Graph, rd
         graphs["ontology"] = sources["ontology"]
     if "# derive: no" not in text:
         graphs["direct"] = run_rules(to_store(graphs), project.rule_files())
-    data = rdflib.Graph().parse(
+    return rdflib.Graph().parse(
         data=to_ntriples(t for g in graphs.values() for t in g).decode(), format="nt"
     )
-    _, results, _ = validate(data, shacl_graph=shapes, inference="none")
-    return results, shapes
+
+
+def run_fixture(path: Path, context, project: Project) -> tuple[rdflib.Graph, rdflib.Graph]:
+    """The gate's SHACL report for the fixture, and the shapes."""
+    shapes = context[1]
+    return shacl_results(fixture_data(path, context, project), shapes), shapes
+
+
+def _result_rows(results: rdflib.Graph) -> list[tuple]:
+    """Each validation result as a comparable row (its own node is a blank node)."""
+    fields = (SH.focusNode, SH.resultPath, SH.value, SH.sourceConstraintComponent)
+    fields += (SH.sourceConstraint, SH.resultMessage, SH.resultSeverity)
+    rows = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        shape = results.value(result, SH.sourceShape)
+        row = [results.value(result, f) for f in fields]
+        row.append(shape if isinstance(shape, rdflib.URIRef) else None)
+        rows.append(tuple(n if not isinstance(n, rdflib.BNode) else "_" for n in row))
+    return sorted(rows, key=repr)
 
 
 def fired(results: rdflib.Graph, shapes: rdflib.Graph) -> dict[str, list[str]]:
@@ -102,6 +121,33 @@ def test_invalid_fixture_fires_its_shape(path: Path, context, project: Project) 
     assert any(expect in m for m in names[shape]), (
         f"no message of {shape} says {expect!r}: {names[shape]}"
     )
+
+
+def _sparql_fixtures() -> list[Path]:
+    """Invalid fixtures of SPARQL-based constraints, and of the shapes that hold one."""
+    shapes = rdflib.Graph()
+    for path in sorted(Path(__file__).parents[1].joinpath("shapes").glob("*.shapes.ttl")):
+        shapes.parse(path)
+    names = set()
+    for shape, constraint in shapes.subject_objects(SH.sparql):
+        names |= {str(n)[len(KKS) :] for n in (shape, constraint) if str(n).startswith(KKS)}
+    return [p for p in _fixtures("invalid") if p.stem.split("-", 1)[0] in names]
+
+
+@pytest.mark.parametrize("path", _sparql_fixtures(), ids=lambda p: p.stem)
+def test_gate_reports_exactly_what_plain_pyshacl_reports(path: Path, context, project) -> None:
+    """The gate parses each SPARQL constraint once (validate._PreparedQueryGraph); plain
+    pySHACL parses it per focus node. The reports must be the same, result for result."""
+    data = fixture_data(path, context, project)
+    shapes = context[1]
+    _, plain, _ = validate(data, shacl_graph=shapes, inference="none")
+    gate = shacl_results(data, shapes)
+    assert _result_rows(plain), f"{path.name} should have results"
+    assert _result_rows(gate) == _result_rows(plain)
+
+
+def test_sparql_fixtures_are_found() -> None:
+    assert len(_sparql_fixtures()) >= 5
 
 
 def test_every_shape_has_fixtures(context, project: Project) -> None:
