@@ -107,6 +107,17 @@ def publish(server, layout: Layout, release: Path, *extra: str, password: str | 
     )
 
 
+def example_comparisons(client: StoreClient, release_dir: Path, graphs: dict[str, str]):
+    """Each example query on the store's version graphs against the embedded release."""
+    return compare_examples(
+        client,
+        open_release(release_dir),
+        sorted((ROOT / "queries/examples").glob("*.rq")),
+        graphs,
+        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
+    )
+
+
 @pytest.fixture(scope="module")
 def second_release(tmp_path_factory: pytest.TempPathFactory, release_dir: Path) -> Path:
     """The release with versionInfo 0.2.0-test and one more ontology triple."""
@@ -139,13 +150,7 @@ def test_publish_counts_match_and_answers_equal(virtuoso, layout, release_dir):
     assert sum(counts.values()) == len(
         (release_dir / "ketamine-kg.nt").read_text(encoding="utf-8").splitlines()
     )
-    comparisons = compare_examples(
-        client,
-        open_release(release_dir),
-        sorted((ROOT / "queries/examples").glob("*.rq")),
-        graphs,
-        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
-    )
+    comparisons = example_comparisons(client, release_dir, graphs)
     assert len(comparisons) == len(list((ROOT / "queries/examples").glob("*.rq"))) >= 14
     assert [c.name for c in comparisons if not c.equal] == []
     # The two documented engine differences, and nothing else: GROUP_CONCAT (order, language
@@ -343,13 +348,7 @@ def test_bulk_publish_counts_match_and_answers_equal(virtuoso, layout, release_d
     client = reader(virtuoso)
     assert current_version(client, layout) == release.version
     assert remote_counts(client, graphs.values()) == {graphs[r]: release.counts[r] for r in ROLES}
-    comparisons = compare_examples(
-        client,
-        open_release(release_dir),
-        sorted((ROOT / "queries/examples").glob("*.rq")),
-        graphs,
-        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
-    )
+    comparisons = example_comparisons(client, release_dir, graphs)
     assert len(comparisons) >= 14 and all(c.size > 0 for c in comparisons)
     assert [c.name for c in comparisons if not c.equal] == []
     assert {c.name for c in comparisons if not c.exact} == {"approved-conditions", "dose-regimens"}
