@@ -472,12 +472,12 @@ def test_unacceptable_thing_is_406(client) -> None:
 
 
 def test_unknown_thing_is_404(client) -> None:
-    assert (
-        client.get(
-            "/ketamine-kg/id/drug/no-such-drug", headers={"Accept": "text/turtle"}
-        ).status_code
-        == 404
-    )
+    """A 404 of a negotiated path says it varies on Accept (another Accept would get 406)."""
+    response = client.get("/ketamine-kg/id/drug/no-such-drug", headers={"Accept": "text/turtle"})
+    assert response.status_code == 404
+    assert response.headers["Vary"] == "Accept"
+    unknown_file = client.get("/ketamine-kg/no-such-file.ttl")
+    assert unknown_file.status_code == 404 and "Vary" not in unknown_file.headers
 
 
 @pytest.mark.parametrize(

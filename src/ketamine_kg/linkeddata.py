@@ -42,12 +42,12 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
     vary = {"Vary": "Accept"} if route.negotiated else {}
     if route.status == 406:
         return not_acceptable()
-    if route.file is not None and route.file not in downloads.checksums:
-        return PlainTextResponse(f"Not Found: no resource <{routes.BASE}{path}>.\n", 404)
+    missing = route.file is not None and route.file not in downloads.checksums
+    if missing or route.status not in (200, 303):
+        not_found = f"Not Found: no resource <{routes.BASE}{path}>.\n"
+        return PlainTextResponse(not_found, 404, headers=vary)
     if route.status == 303:
         return RedirectResponse(PREFIX + route.location, status_code=303, headers=vary)
-    if route.status != 200:
-        return PlainTextResponse(f"Not Found: no resource <{routes.BASE}{path}>.\n", 404)
     response = downloads.response(request, route.file, route.media)
     response.headers.update(vary)
     if route.negotiated:

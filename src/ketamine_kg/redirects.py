@@ -230,11 +230,9 @@ def nginx(version: str, root: str = "/srv/ketamine-kg", listen: str = "80") -> s
     ]
     lines += [
         f'    location ~ "^{re.escape(PREFIX)}(?<kkg_thing>{routes.THING_PATH})$" {{',
-        "        set $kkg_vary Accept;",
-        "        add_header Vary $kkg_vary always;",
+        "        add_header Vary Accept always;",
         *negotiate,
         "        if (!-f $document_root/$kkg_thing.html) {",
-        '            set $kkg_vary "";',
         f'            return 404 "Not Found: no resource <{BASE}$kkg_thing>.\\n";',
         "        }",
         f"        return 303 {PREFIX}$kkg_thing.$kkg_ext;",
