@@ -316,9 +316,7 @@ def compare(old: Snapshot, new: Snapshot) -> dict[str, Any]:
         for name in (*SECTIONS, "mappings", "direct_edges")
     }
     doc["summary"]["status_changes"] = len(doc["status_changes"])
-    doc["changed"] = old.header != new.header or any(
-        n for counts in doc["summary"].values() for n in _counts(counts)
-    )
+    doc["changed"] = old.header != new.header or has_semantic_changes(doc)
     return doc
 
 

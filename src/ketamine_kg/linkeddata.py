@@ -23,21 +23,17 @@ from starlette.responses import (
 
 from . import routes
 
-PREFIX = "/ketamine-kg/"
+PREFIX = routes.PREFIX
 
 
 def not_acceptable() -> Response:
-    offered = ", ".join(routes.DOCUMENT_TYPES.values())
-    return PlainTextResponse(
-        f"Not Acceptable: this resource is available as {offered}.\n",
-        406,
-        headers={"Vary": "Accept"},
-    )
+    """406, naming the formats offered."""
+    return PlainTextResponse(routes.NOT_ACCEPTABLE + "\n", 406, headers={"Vary": "Accept"})
 
 
 def resource(request: Request, downloads: Downloads, version: str) -> Response:
     """GET /ketamine-kg/…: the routing table's answer, from the release's files."""
-    path = request.url.path.removeprefix(PREFIX).removeprefix("/ketamine-kg")
+    path = request.path_params["path"]
     route = routes.route(path, request.headers.get("accept"), version)
     vary = {"Vary": "Accept"} if route.negotiated else {}
     if route.status == 406:

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import BASE
 from .identifiers import SCHEMES, scheme_of_iri
-from .routes import release_media
+from .routes import RELEASE_PATH, release_media
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
@@ -86,10 +86,36 @@ class Release:
 
     @property
     def iri(self) -> str:
-        return f"{BASE}release/{self.version}"
+        """The release's IRI (its VoID dataset, in the IRI space)."""
+        return release_iri(self.version)
 
     def file_iri(self, name: str) -> str:
+        """The IRI (and download URL) of one of the release's files."""
         return f"{self.iri}/{name}"
+
+
+def release_iri(version: str) -> str:
+    """`https://w3id.org/ketamine-kg/release/<version>`."""
+    return BASE + RELEASE_PATH.format(version=version)
+
+
+def release_version(metadata: Iterable[ox.Triple]) -> str:
+    """The version of the release the metadata describes: its release IRI's `pav:version`.
+
+    (The build activity's software agent has a `pav:version` too; it is not the release's.)
+    Raises ValueError when there is not exactly one.
+    """
+    versions = {
+        t.object.value
+        for t in metadata
+        if t.predicate.value == PAV + "version"
+        and isinstance(t.subject, ox.NamedNode)
+        and t.subject.value == release_iri(t.object.value)
+    }
+    if len(versions) != 1:
+        found = ", ".join(sorted(versions)) or "none"
+        raise ValueError(f"expected one release pav:version in the metadata, found {found}")
+    return versions.pop()
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -126,9 +152,10 @@ def _count(store: ox.Store, where: str) -> int:
     return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
 
 
-def _grouped(store: ox.Store, select: str, where: str) -> list[tuple[str, int]]:
+def _grouped(store: ox.Store, where: str) -> list[tuple[str, int]]:
+    """(?k, count of solutions) per value of ?k in `where`, ordered by ?k."""
     query = f"SELECT ?k (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?k ORDER BY ?k"
-    rows = store.query(query.replace("?k", select, 1), use_default_graph_as_union=True)
+    rows = store.query(query, use_default_graph_as_union=True)
     return [(row["k"].value, int(row["n"].value)) for row in rows]
 
 
@@ -161,7 +188,7 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
     g.add(v, DCT + "conformsTo", SHAPES_IRI)
     g.add(v, DCAT + "landingPage", BASE)
     if release.prior:
-        g.add(v, PAV + "previousVersion", f"{BASE}release/{release.prior}")
+        g.add(v, PAV + "previousVersion", release_iri(release.prior))
     g.add(v, VOID + "uriSpace", _lit(BASE))
     g.add(v, VOID + "sparqlEndpoint", BASE + "sparql")
     g.add(v, VOID + "rootResource", BASE + "ontology")
@@ -193,12 +220,12 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
 
 
 def _partitions(g: _Graph, v: str, store: ox.Store) -> None:
-    for cls, entities in _grouped(store, "?k", "SELECT DISTINCT ?s ?k { ?s a ?k }"):
+    for cls, entities in _grouped(store, "SELECT DISTINCT ?s ?k { ?s a ?k }"):
         node = ox.BlankNode()
         g.add(v, VOID + "classPartition", node)
         g.add(node, VOID + "class", cls)
         g.add(node, VOID + "entities", _lit(entities, "integer"))
-    for prop, triples in _grouped(store, "?k", "SELECT ?s ?k ?o { ?s ?k ?o }"):
+    for prop, triples in _grouped(store, "SELECT ?s ?k ?o { ?s ?k ?o }"):
         node = ox.BlankNode()
         g.add(v, VOID + "propertyPartition", node)
         g.add(node, VOID + "property", prop)

@@ -272,9 +272,15 @@ class Facts:
         return CLAIM in self.types(iri)
 
 
-def resource_html(store: ox.Store, iri: str) -> str | None:
-    """The HTML page of a minted IRI, or None when the store does not know it."""
-    description = resource_triples(store, iri)
+def resource_html(
+    store: ox.Store, iri: str, description: list[ox.Triple] | None = None
+) -> str | None:
+    """The HTML page of a minted IRI, or None when the store does not know it.
+
+    `description`: the IRI's `resource_triples`, if the caller already has them.
+    """
+    if description is None:
+        description = resource_triples(store, iri)
     if not description:
         return None
     facts = Facts.of(iri, _page_triples(store, iri, description))

@@ -21,7 +21,7 @@ from .docsite import website
 from .errors import GateError
 from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, parse_turtle, to_store
-from .metadata import Release, describe_release, source_files
+from .metadata import Release, describe_release, release_iri, source_files
 from .namespaces import METADATA_PREFIXES
 from .reason import check_consistency, reasoner_input
 from .sssom import merged_sssom
@@ -34,7 +34,6 @@ Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 DUMP_NAME = "ketamine-kg"
 CLAIM_CLASS = "https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim"
 ONTOLOGY_IRI = "https://w3id.org/ketamine-kg/ontology"
-RELEASE_BASE = "https://w3id.org/ketamine-kg/release/"
 DCTERMS = "http://purl.org/dc/terms/"
 #: The shapes the release's own metadata must conform to.
 METADATA_SHAPES = "metadata.shapes.ttl"
@@ -212,7 +211,7 @@ def release_of(dataset: Dataset) -> Release:
         elif t.predicate.value == "http://purl.org/dc/terms/modified":
             modified = t.object.value
         elif t.predicate.value.endswith("#priorVersion"):
-            prior = t.object.value.removeprefix(RELEASE_BASE).removesuffix("/ontology")
+            prior = t.object.value.removeprefix(release_iri("")).removesuffix("/ontology")
     return Release(version, modified, prior)
 
 

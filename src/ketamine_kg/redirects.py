@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from . import routes
+from . import metadata, routes
 from .config import BASE
 
-#: The IRI base's path, under which the static host serves the release.
-PREFIX = urlsplit(BASE).path
-PAV_VERSION = "http://purl.org/pav/version"
+PREFIX = routes.PREFIX
 
 _OTHER_PARAMS = r"(?:\s*;(?!\s*q\s*=)[^;,]*)*"
 _END = r"\s*(?:,|$)"
@@ -84,8 +81,7 @@ def accept_rules() -> list[tuple[str, str]]:
 
 def _documents(version: str) -> dict[str, str]:
     """Negotiated paths other than things -> the stem of their document."""
-    release = routes.RELEASE_PATH.format(version=version)
-    return {**routes.DOCUMENTS, **{release + s: stem for s, stem in routes.VERSIONED.items()}}
+    return {**routes.DOCUMENTS, **routes.version_redirects(version)}
 
 
 _NEGOTIATION_COMMENT = (
@@ -93,12 +89,6 @@ _NEGOTIATION_COMMENT = (
     f"# q-values compared to one decimal (ties: {', '.join(routes.DOCUMENT_TYPES)});",
     "# empty: nothing acceptable.",
 )
-
-
-def _not_acceptable() -> str:
-    return "Not Acceptable: this resource is available as " + ", ".join(
-        routes.DOCUMENT_TYPES.values()
-    )
 
 
 def htaccess(target: str, version: str) -> str:
@@ -225,7 +215,7 @@ def nginx(version: str, root: str = "/srv/ketamine-kg", listen: str = "80") -> s
     negotiate = [
         '        default_type "text/plain; charset=utf-8";',
         '        if ($kkg_ext = "") {',
-        f'            return 406 "{_not_acceptable()}\\n";',
+        f'            return 406 "{routes.NOT_ACCEPTABLE}\\n";',
         "        }",
     ]
     lines += [
@@ -261,6 +251,6 @@ def nginx(version: str, root: str = "/srv/ketamine-kg", listen: str = "80") -> s
 
 
 def release_version(release_dir: Path) -> str:
-    """The release's version: pav:version in its index.nt (as the server reads it)."""
+    """The release's version, from its index.nt (as the server reads it)."""
     triples = ox.parse(path=str(release_dir / "index.nt"), format=ox.RdfFormat.N_TRIPLES)
-    return next(t.object.value for t in triples if t.predicate.value == PAV_VERSION)
+    return metadata.release_version(triples)

@@ -35,6 +35,12 @@ DOCUMENT_TYPES = {
     "rdf": "application/rdf+xml",
 }
 EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
+#: The 406 text (server and generated rules).
+NOT_ACCEPTABLE = "Not Acceptable: this resource is available as " + ", ".join(
+    DOCUMENT_TYPES.values()
+)
+#: The IRI base's path, under which the server and a static host serve the release.
+PREFIX = urlsplit(BASE).path
 #: Documents negotiated in place: IRI path -> document stem in the site.
 DOCUMENTS = {"": "index", "ontology": "ontology", "shapes": "shapes"}
 #: Path prefixes of things (non-information resources) answered with 303.
@@ -90,6 +96,13 @@ def negotiate(accept: str | None) -> str | None:
     return EXTENSION_OF[media] if media else None
 
 
+@lru_cache
+def version_redirects(version: str) -> dict[str, str]:
+    """The version IRIs of `version` (relative paths) -> the stem of the document they 303 to."""
+    release = RELEASE_PATH.format(version=version)
+    return {release + suffix: stem for suffix, stem in VERSIONED.items()}
+
+
 def route(path: str, accept: str | None, version: str) -> Route:
     """The route for `path` (relative to the IRI base, no leading slash).
 
@@ -105,7 +118,7 @@ def route(path: str, accept: str | None, version: str) -> Route:
     'text/tab-separated-values'
     """
     versioned = RELEASE_PATH.format(version=version)
-    redirected = {versioned + suffix: stem for suffix, stem in VERSIONED.items()}
+    redirected = version_redirects(version)
     if path in DOCUMENTS or _THING.fullmatch(path) or path in redirected:
         ext = negotiate(accept)
         if ext is None:
@@ -119,7 +132,7 @@ def route(path: str, accept: str | None, version: str) -> Route:
     if path.startswith(versioned + "/"):
         name = path.removeprefix(versioned + "/")
         return Route(200, file=name, media=release_media(name))
-    if not path or ".." in path.split("/"):
+    if ".." in path.split("/"):
         return Route(404)
     return Route(200, file=path, media=release_media(path))
 
@@ -144,7 +157,7 @@ def document_stem(iri: str) -> str | None:
     """
     if not iri.startswith(BASE):
         return None
-    path = urlsplit(iri).path.removeprefix(urlsplit(BASE).path)
+    path = urlsplit(iri).path.removeprefix(PREFIX)
     if path in DOCUMENTS:
         return DOCUMENTS[path]
     return path if _THING.fullmatch(path) else None

@@ -22,14 +22,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import conneg, guard, linkeddata, results, servicedesc
-from .config import BASE
+from .metadata import release_iri, release_version
 from .namespaces import PREFIXES, sparql_prologue
 from .query import open_release
 from .sparql_http import ProtocolError, parse_query_request
 from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 
 STATIC = Path(__file__).parent / "static" / "ui"
-PAV_VERSION = "http://purl.org/pav/version"
 VOID_ENDPOINT = "http://rdfs.org/ns/void#sparqlEndpoint"
 #: The query UI may talk only to this origin (the same policy is in index.html).
 UI_POLICY = (
@@ -74,9 +73,7 @@ class Endpoint:
         self.graphs = sorted(g.value for g in self.store.named_graphs())
         self.graph_set = frozenset(self.graphs)
         self.metadata = list(ox.parse(path=str(release_dir / "index.nt")))
-        self.version = next(
-            t.object.value for t in self.metadata if t.predicate.value == PAV_VERSION
-        )
+        self.version = release_version(self.metadata)
         self.downloads = linkeddata.Downloads(release_dir)
         self.release_id = self.downloads.checksums["SHA256SUMS"][:16]
         self.pool = WorkerPool(release_dir, settings.workers, settings.worker_memory_mb)
@@ -171,7 +168,7 @@ class Endpoint:
 
     async def void(self, request: Request) -> Response:
         """The release's VoID/DCAT description, plus this deployment's SPARQL endpoint."""
-        release = ox.NamedNode(f"{BASE}release/{self.version}")
+        release = ox.NamedNode(release_iri(self.version))
         endpoint = ox.NamedNode(str(request.base_url) + "sparql")
         here = ox.Triple(release, ox.NamedNode(VOID_ENDPOINT), endpoint)
         return self._rdf(request, [*self.metadata, here])

@@ -89,7 +89,8 @@ def website(
     """Every file of the website, by release-relative path (`creator`: the publisher's name)."""
     site: dict[str, bytes] = {}
     for iri in minted_iris(store):
-        html = resource_html(store, iri)
+        description = resource_triples(store, iri)
+        html = resource_html(store, iri, description)
         if html is None:
             continue
         site[page_path(iri)] = html.encode()
@@ -97,7 +98,7 @@ def website(
         if iri == BASE + "ontology":
             site.update(rdf_documents(stem, ontology))
         elif "#" not in iri:
-            site.update(rdf_documents(stem, resource_triples(store, iri)))
+            site.update(rdf_documents(stem, description))
     site.update(rdf_documents("shapes", shapes))
     site.update(rdf_documents("index", metadata, METADATA_PREFIXES))
     pages = {
