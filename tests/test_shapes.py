@@ -36,7 +36,9 @@ def _fixtures(kind: str) -> list[Path]:
 @pytest.fixture(scope="module")
 def context(project: Project) -> tuple[dict[str, list[ox.Triple]], rdflib.Graph]:
     graphs = load_source_graphs(project)
-    shapes = rdflib.Graph().parse(data=to_ntriples(load_shapes(project)).decode(), format="nt")
+    shapes = rdflib.Graph().parse(
+        data=to_ntriples(load_shapes(project.data_shape_files())).decode(), format="nt"
+    )
     return {"ontology": graphs["ontology"], "vocab": graphs["vocab"]}, shapes
 
 

@@ -73,7 +73,17 @@ class Project:
         }
 
     def shape_files(self) -> list[Path]:
+        """Every shapes file: those of the data and the one of the release metadata."""
         return sorted(self.shapes_dir.glob("*.shapes.ttl"))
+
+    def data_shape_files(self) -> list[Path]:
+        """The shapes the data is validated against (all but the metadata's)."""
+        return [p for p in self.shape_files() if p != self.metadata_shapes_file]
+
+    @property
+    def metadata_shapes_file(self) -> Path:
+        """The shapes the release's own metadata must conform to."""
+        return self.shapes_dir / "metadata.shapes.ttl"
 
     def rule_files(self) -> list[Path]:
         return sorted((self.queries_dir / "rules").glob("*.rq"))
@@ -83,6 +93,16 @@ class Project:
 
     def example_files(self) -> list[Path]:
         return sorted((self.queries_dir / "examples").glob("*.rq"))
+
+    def schema_files(self) -> list[Path]:
+        """JSON Schemas shipped in the release."""
+        return sorted(self.schemas_dir.glob("*.json"))
+
+    def build_inputs(self) -> list[Path]:
+        """Every project file the build reads (the release's provenance lists them)."""
+        files = [p for paths in self.sources().values() for p in paths]
+        files += self.shape_files() + self.rule_files() + self.qc_files()
+        return files + self.example_files() + self.schema_files()
 
 
 def default_project() -> Project:

@@ -44,12 +44,9 @@ def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
     return graphs
 
 
-def load_shapes(project: Project) -> list[ox.Triple]:
-    """The SHACL shapes of the project."""
-    triples: list[ox.Triple] = []
-    for path in project.shape_files():
-        triples.extend(parse_turtle(path))
-    return triples
+def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
+    """The SHACL shapes in these files."""
+    return [t for path in paths for t in parse_turtle(path)]
 
 
 def to_store(graphs: dict[str, Iterable[ox.Triple]]) -> ox.Store:

@@ -20,7 +20,7 @@ from .derive import run_rules
 from .docsite import website
 from .errors import GateError
 from .kgx import kgx_files
-from .load import load_shapes, load_source_graphs, parse_turtle, to_store
+from .load import load_shapes, load_source_graphs, to_store
 from .metadata import Release, describe_release, release_iri, source_files
 from .namespaces import METADATA_PREFIXES
 from .reason import check_consistency, reasoner_input
@@ -35,16 +35,22 @@ DUMP_NAME = "ketamine-kg"
 CLAIM_CLASS = "https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim"
 ONTOLOGY_IRI = "https://w3id.org/ketamine-kg/ontology"
 DCTERMS = "http://purl.org/dc/terms/"
-#: The shapes the release's own metadata must conform to.
-METADATA_SHAPES = "metadata.shapes.ttl"
 
 
 @dataclass
 class Dataset:
-    """The named graphs of one build, by role, plus the shapes."""
+    """The named graphs of one build, by role, plus the shapes.
+
+    `shapes` validate the data; `metadata_shapes` the release's metadata. Both are published.
+    """
 
     graphs: dict[str, list[ox.Triple]]
     shapes: list[ox.Triple] = field(default_factory=list)
+    metadata_shapes: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def all_shapes(self) -> list[ox.Triple]:
+        return self.shapes + self.metadata_shapes
 
     def union(self, roles: tuple[str, ...] | None = None) -> list[ox.Triple]:
         selected = roles or tuple(self.graphs)
@@ -92,10 +98,11 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     """Parse every source and run the rules: the dataset that the gate checks."""
     done = _timed(progress, "load")
     graphs = load_source_graphs(project)
-    shapes = load_shapes(project)
+    shapes = load_shapes(project.data_shape_files())
+    metadata_shapes = load_shapes([project.metadata_shapes_file])
     total = sum(len(g) for g in graphs.values())
     files = sum(len(f) for f in project.sources().values()) + len(project.shape_files())
-    done(f"{files} files, {total} triples, {len(shapes)} shape triples")
+    done(f"{files} files, {total} triples, {len(shapes) + len(metadata_shapes)} shape triples")
 
     done = _timed(progress, "derive")
     store = to_store(graphs)
@@ -105,7 +112,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
         for t in graphs["direct"]
     )
     done(f"{len(project.rule_files())} rules, {len(graphs['direct'])} direct-edge triples")
-    return Dataset(graphs, shapes), store
+    return Dataset(graphs, shapes, metadata_shapes), store
 
 
 def gate(
@@ -158,7 +165,7 @@ def release_files(
         f"{DUMP_NAME}-ontology.owl": serialize.to_rdfxml(ontology),
         f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
         f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
-        f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.shapes),
+        f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.all_shapes),
         f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], version),
         "validation-report.ttl": validation_report(report, release),
         **kgx_files(store),
@@ -167,23 +174,20 @@ def release_files(
     }
     for slug, view in condition_views(compacted).items():
         files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
-    for path in sorted(project.schemas_dir.glob("*.json")):
+    for path in project.schema_files():
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
-    sources = [p for paths in project.sources().values() for p in paths]
-    sources += project.shape_files() + project.rule_files()
     creator, creator_name = _creator(dataset)
-    metadata = describe_release(
-        release, store, len(published), files, source_files(project.root, sources), creator
-    )
-    _check_metadata(metadata, parse_turtle(project.shapes_dir / METADATA_SHAPES))
+    inputs = source_files(project.root, project.build_inputs())
+    metadata = describe_release(release, store, len(published), files, inputs, creator)
+    _check_metadata(metadata, dataset.metadata_shapes)
     files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata, METADATA_PREFIXES)
     files.update(
         website(
             store,
             ontology,
-            dataset.shapes,
+            dataset.all_shapes,
             metadata,
             release,
             files,
