@@ -168,12 +168,18 @@ def version(release_dir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def nginx_url(release_dir: Path, version: str, tmp_path_factory) -> Iterator[str]:
-    """nginx with the generated server block, serving the release directory."""
+def nginx_url(release_dir: Path, version: str, live_server: str, tmp_path_factory) -> Iterator[str]:
+    """nginx with the generated server block, serving the release directory (the endpoint IRI
+    redirected to the live server's endpoint)."""
     _require(NGINX)
     conf_dir = tmp_path_factory.mktemp("nginx")
     port = free_port()
-    site = redirects.nginx(version, root=str(release_dir), listen=f"127.0.0.1:{port}")
+    site = redirects.nginx(
+        version,
+        root=str(release_dir),
+        listen=f"127.0.0.1:{port}",
+        sparql=f"{live_server}{PREFIX}sparql",
+    )
     (conf_dir / "site.conf").write_text(site)
     temp = " ".join(
         f"{kind}_temp_path {conf_dir}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
@@ -192,8 +198,11 @@ def nginx_url(release_dir: Path, version: str, tmp_path_factory) -> Iterator[str
 
 
 @pytest.fixture(scope="module")
-def apache(release_dir: Path, version: str, tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """Apache running the generated .htaccess at /ketamine-kg/; the static host at /site/….
+def apache(
+    release_dir: Path, version: str, live_server: str, tmp_path_factory
+) -> Iterator[tuple[str, str]]:
+    """Apache running the generated .htaccess at /ketamine-kg/; the static host at /site/…;
+    the endpoint IRI redirected to the live server's endpoint.
 
     Yields (base URL, redirect target). The served folders are world-readable copies because
     Apache started as root serves as nobody."""
@@ -207,7 +216,7 @@ def apache(release_dir: Path, version: str, tmp_path_factory) -> Iterator[tuple[
         shutil.copytree(release_dir, www / "site")
         (www / "w3id" / PREFIX.strip("/")).mkdir(parents=True)
         (www / "w3id" / PREFIX.strip("/") / ".htaccess").write_text(
-            redirects.htaccess(target, version)
+            redirects.htaccess(target, version, sparql=f"{live_server}{PREFIX}sparql")
         )
         for path in [www, *www.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -439,4 +448,42 @@ def test_folders_are_not_resources(
     path = path.format(v=version)
     assert (
         answer(live_server, path, None)["status"] == answer(nginx_url, path, None)["status"] == 404
+    )
+
+
+ASK = "ASK { ?s a <https://w3id.org/ketamine-kg/ontology#Drug> }"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_endpoint_iri_redirects_keeping_the_method(
+    method: str, live_server: str, nginx_url: str, apache: tuple[str, str]
+) -> None:
+    """void:sparqlEndpoint is <…/sparql>: the w3id rules and nginx send it on with 307, so a
+    POSTed query arrives as a POST, and a GET keeps its query string."""
+    apache_url, _ = apache
+    endpoint = f"{live_server}{PREFIX}sparql"
+    accept = {"Accept": "application/sparql-results+json"}
+    for base in (apache_url, nginx_url):
+        with httpx.Client(timeout=30) as client:
+            if method == "POST":
+                first = client.post(base + PREFIX + "sparql", data={"query": ASK}, headers=accept)
+            else:
+                first = client.get(base + PREFIX + "sparql", params={"query": ASK}, headers=accept)
+            assert first.status_code == 307, base
+            location = first.headers["location"]
+            assert location.split("?")[0] == endpoint
+            assert ("?query=" in location) == (method == "GET")
+            answer = client.request(
+                method, location, data={"query": ASK} if method == "POST" else None, headers=accept
+            )
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+
+
+def test_static_nginx_without_an_endpoint_says_so() -> None:
+    conf = redirects.nginx("1.0")
+    block = conf[conf.index(f"location = {PREFIX}sparql {{") :].split("}", 1)[0]
+    assert "return 404" in block and "no SPARQL endpoint" in block
+    assert "return 307 https://q.example/s$is_args$args;" in redirects.nginx(
+        "1.0", sparql="https://q.example/s"
     )

@@ -124,9 +124,9 @@ def cmd_redirects(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     version = args.version or release_version(release)
     if args.kind == "nginx":
-        sys.stdout.write(nginx(version, root=args.root, listen=args.listen))
+        sys.stdout.write(nginx(version, root=args.root, listen=args.listen, sparql=args.sparql))
     else:
-        sys.stdout.write(htaccess(args.target, version))
+        sys.stdout.write(htaccess(args.target, version, sparql=args.sparql))
     return EXIT_OK
 
 
@@ -312,6 +312,12 @@ def parser() -> argparse.ArgumentParser:
     for kind in (rh, rn):
         kind.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
         kind.add_argument("--version", help="release version (default: the release's pav:version)")
+        kind.add_argument(
+            "--sparql",
+            metavar="URL",
+            help="SPARQL endpoint the endpoint IRI …/sparql redirects to with 307 (htaccess "
+            "default: <target>sparql, a `ketamine-kg serve` there; nginx default: 404)",
+        )
         kind.set_defaults(func=cmd_redirects)
 
     u = sub.add_parser(

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import BASE
 from .identifiers import SCHEMES, scheme_of_iri
-from .routes import RELEASE_PATH, release_media
+from .routes import ENDPOINT_PATH, RELEASE_PATH, release_media
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
@@ -190,7 +190,7 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
     if release.prior:
         g.add(v, PAV + "previousVersion", release_iri(release.prior))
     g.add(v, VOID + "uriSpace", _lit(BASE))
-    g.add(v, VOID + "sparqlEndpoint", BASE + "sparql")
+    g.add(v, VOID + "sparqlEndpoint", BASE + ENDPOINT_PATH)
     g.add(v, VOID + "rootResource", BASE + "ontology")
     for path in EXAMPLE_RESOURCES:
         g.add(v, VOID + "exampleResource", BASE + path)

@@ -29,6 +29,10 @@ from . import metadata, routes
 from .config import BASE
 
 PREFIX = routes.PREFIX
+NO_ENDPOINT = (
+    "Not Found: this static host has no SPARQL endpoint "
+    "(generate the rules with --sparql URL to redirect to one)."
+)
 
 _OTHER_PARAMS = r"(?:\s*;(?!\s*q\s*=)[^;,]*)*"
 _END = r"\s*(?:,|$)"
@@ -91,12 +95,14 @@ _NEGOTIATION_COMMENT = (
 )
 
 
-def htaccess(target: str, version: str) -> str:
+def htaccess(target: str, version: str, sparql: str | None = None) -> str:
     """The w3id.org `.htaccess`: every IRI under the base redirects to the static host `target`.
 
     Things, documents and version IRIs answer 303 to `<target><stem>.<ext>` with the
-    extension negotiated from Accept (406 if none), `Vary: Accept`; release files and any
-    other path answer 302 to the file on the static host.
+    extension negotiated from Accept (406 if none), `Vary: Accept`; the endpoint IRI
+    `…/sparql` answers 307 (a POST stays a POST) to `sparql` (default: `<target>sparql`, where
+    `ketamine-kg serve` answers); release files and any other path answer 302 to the file on
+    the static host.
 
     >>> rules = htaccess("https://example.org/kkg/", "1.0").splitlines()
     >>> print(next(line for line in rules if line.startswith("RewriteRule ^ontology$")))
@@ -145,6 +151,9 @@ def htaccess(target: str, version: str) -> str:
     release = re.escape(routes.RELEASE_PATH.format(version=version))
     lines += [
         "",
+        "# The SPARQL endpoint IRI (VoID's void:sparqlEndpoint): 307 keeps the method and body.",
+        f"RewriteRule ^{routes.ENDPOINT_PATH}$ {sparql or target + routes.ENDPOINT_PATH} [R=307,L]",
+        "",
         "# Files of this release, and any other path: the file on the static host.",
         f"RewriteRule ^{release}/(.+)$ {target}$1 [R=302,L]",
         f"RewriteRule ^(.+)$ {target}$1 [R=302,L]",
@@ -153,12 +162,15 @@ def htaccess(target: str, version: str) -> str:
     return "\n".join(lines)
 
 
-def nginx(version: str, root: str = "/srv/ketamine-kg", listen: str = "80") -> str:
+def nginx(
+    version: str, root: str = "/srv/ketamine-kg", listen: str = "80", sparql: str | None = None
+) -> str:
     """An nginx `map` and `server` block serving the release directory `root` under PREFIX.
 
     For the http context (e.g. /etc/nginx/conf.d/ketamine-kg.conf). Things answer 303 to
     `<path>.<ext>` (404 if the thing has no page), documents are served in place with
     Content-Location, version IRIs answer 303, release files are served under their version.
+    The endpoint path `…/sparql` answers 307 to `sparql` if given, else 404 saying so.
 
     >>> conf = nginx("1.0", root="/srv/out", listen="8080")
     >>> "location = /ketamine-kg/release/1.0/ontology {" in conf
@@ -212,6 +224,15 @@ def nginx(version: str, root: str = "/srv/ketamine-kg", listen: str = "80") -> s
             "        try_files $uri =404;",
             "    }",
         ]
+    lines += [f"    location = {PREFIX}{routes.ENDPOINT_PATH} {{"]
+    if sparql:
+        lines.append(f"        return 307 {sparql}$is_args$args;")
+    else:
+        lines += [
+            '        default_type "text/plain; charset=utf-8";',
+            f'        return 404 "{NO_ENDPOINT}\\n";',
+        ]
+    lines.append("    }")
     negotiate = [
         '        default_type "text/plain; charset=utf-8";',
         '        if ($kkg_ext = "") {',

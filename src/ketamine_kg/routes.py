@@ -41,6 +41,8 @@ NOT_ACCEPTABLE = "Not Acceptable: this resource is available as " + ", ".join(
 )
 #: The IRI base's path, under which the server and a static host serve the release.
 PREFIX = urlsplit(BASE).path
+#: The SPARQL endpoint's path under the base (VoID's void:sparqlEndpoint).
+ENDPOINT_PATH = "sparql"
 #: Documents negotiated in place: IRI path -> document stem in the site.
 DOCUMENTS = {"": "index", "ontology": "ontology", "shapes": "shapes"}
 #: Path prefixes of things (non-information resources) answered with 303.

@@ -25,6 +25,7 @@ from . import conneg, guard, linkeddata, results, servicedesc
 from .metadata import release_iri, release_version
 from .namespaces import PREFIXES, sparql_prologue
 from .query import open_release
+from .routes import ENDPOINT_PATH
 from .sparql_http import ProtocolError, parse_query_request
 from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 
@@ -268,7 +269,7 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:
         Route("/", endpoint.index, methods=["GET", "HEAD"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route("/sparql/", endpoint.sparql, methods=["GET", "POST"]),
-        Route("/ketamine-kg/sparql", endpoint.sparql, methods=["GET", "POST"]),
+        Route(linkeddata.PREFIX + ENDPOINT_PATH, endpoint.sparql, methods=["GET", "POST"]),
         Route(
             "/graph-store",
             endpoint.graph_store,
