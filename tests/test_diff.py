@@ -22,6 +22,7 @@ from ketamine_kg.diff import (
     compare,
     has_semantic_changes,
     load_release,
+    read_mapping_rows,
     render_json,
     render_markdown,
 )
@@ -601,3 +602,27 @@ def test_cli_not_a_release_and_bad_nquads(base: Path, tmp_path: Path, capsys) ->
     (broken / NQUADS_NAME).write_text("<a> <b> .\n")
     assert main(["diff", str(broken), str(base)]) == 1
     assert f"error: {broken}: ketamine-kg.nq is not valid N-Quads" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("drug:x\tskos:exactMatch\t\n", r"line 4: subject_id, predicate_id and object_id"),
+        (
+            "drug:x\tskos:exactMatch\tMESH:D1\ndrug:x\tskos:exactMatch\tMESH:D1\n",
+            r"line 5: .*twice",
+        ),
+    ],
+)
+def test_bad_mapping_rows_name_their_line(rows: str, message: str) -> None:
+    text = "#curie_map: {}\n#mapping_set_id: x\nsubject_id\tpredicate_id\tobject_id\n" + rows
+    with pytest.raises(DiffError, match=message):
+        read_mapping_rows(text, "NEW")
+
+
+def test_sssom_that_is_not_utf8_is_a_clear_error(base: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(base, broken)
+    (broken / SSSOM_NAME).write_bytes(b"subject_id\xff\n")
+    with pytest.raises(DiffError, match=r"ketamine-kg.sssom.tsv: not UTF-8 \(byte 10\)"):
+        diff(base, broken)

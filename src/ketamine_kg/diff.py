@@ -19,14 +19,13 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
-from .config import BASE, DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS
-from .namespaces import COMMON_PREFIXES, ID, KKO, VOCAB, curie
+from .config import DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS
+from .namespaces import COMMON_PREFIXES, ID, KKO, ONTOLOGY_IRI, VOCAB, curie
 
 NQUADS_NAME = "ketamine-kg.nq"
 SSSOM_NAME = "ketamine-kg.sssom.tsv"
 FORMAT = "ketamine-kg-diff/1"
 
-ONTOLOGY_IRI = BASE + "ontology"
 CLAIM_CLASS = KKO + "TherapeuticUseClaim"
 RDF_TYPE = COMMON_PREFIXES["rdf"] + "type"
 OWL = COMMON_PREFIXES["owl"]
@@ -111,7 +110,7 @@ def load_release(spec: str, repo: Path) -> Snapshot:
         if not (path / NQUADS_NAME).is_file():
             raise DiffError(f"{spec}: not a release directory ({NQUADS_NAME} is missing)")
         sssom = path / SSSOM_NAME
-        text = sssom.read_text(encoding="utf-8") if sssom.is_file() else None
+        text = _utf8(sssom.read_bytes(), f"{spec}/{SSSOM_NAME}") if sssom.is_file() else None
         return snapshot((path / NQUADS_NAME).read_bytes(), text, spec)
     commit = _resolve_revision(spec, repo)
     nquads = _git_show(repo, commit, NQUADS_NAME)
@@ -121,8 +120,15 @@ def load_release(spec: str, repo: Path) -> Snapshot:
             f"out/{NQUADS_NAME} is not in that commit"
         )
     sssom_bytes = _git_show(repo, commit, SSSOM_NAME)
-    text = sssom_bytes.decode("utf-8") if sssom_bytes is not None else None
+    text = _utf8(sssom_bytes, f"{spec}:out/{SSSOM_NAME}") if sssom_bytes is not None else None
     return snapshot(nquads, text, spec, commit)
+
+
+def _utf8(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DiffError(f"{source}: not UTF-8 (byte {exc.start})") from None
 
 
 def _resolve_revision(spec: str, repo: Path) -> str:
@@ -215,17 +221,22 @@ def read_mapping_rows(text: str, source: str = "") -> MappingRows:
     ...                   "drug:x\\tskos:exactMatch\\tMESH:D1\\t0.9\\n")
     {('drug:x', 'skos:exactMatch', 'MESH:D1'): {'confidence': '0.9'}}
     """
-    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
-    reader = csv.DictReader(io.StringIO(body), delimiter="\t")
+    kept = [(n, line) for n, line in enumerate(text.splitlines(keepends=True), 1)]
+    kept = [(n, line) for n, line in kept if not line.startswith("#")]
+    reader = csv.DictReader(io.StringIO("".join(line for _, line in kept)), delimiter="\t")
     missing = [c for c in MAPPING_KEY if c not in (reader.fieldnames or ())]
     if missing:
         raise DiffError(f"{source}: {SSSOM_NAME} lacks the columns {', '.join(missing)}")
-    return {
-        tuple(row[c] for c in MAPPING_KEY): {
-            c: v or "" for c, v in row.items() if c is not None and c not in MAPPING_KEY
-        }
-        for row in reader
-    }
+    rows: MappingRows = {}
+    for row in reader:
+        key = tuple(row[c] for c in MAPPING_KEY)
+        where = f"{source}: {SSSOM_NAME} line {kept[reader.line_num - 1][0]}"
+        if not all(key):
+            raise DiffError(f"{where}: subject_id, predicate_id and object_id must all be set")
+        if key in rows:
+            raise DiffError(f"{where}: the mapping {' '.join(key)} is listed twice")
+        rows[key] = {c: v or "" for c, v in row.items() if c is not None and c not in MAPPING_KEY}
+    return rows
 
 
 def _value(term: object, edges: dict, seen: frozenset = frozenset()) -> Value:

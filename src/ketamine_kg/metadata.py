@@ -23,19 +23,14 @@ import pyoxigraph as ox
 from . import __version__
 from .config import BASE
 from .identifiers import SCHEMES, scheme_of_iri
+from .namespaces import METADATA_PREFIXES, ONTOLOGY_IRI
 from .routes import ENDPOINT_PATH, RELEASE_PATH, release_media
 
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
-PROV = "http://www.w3.org/ns/prov#"
-PAV = "http://purl.org/pav/"
-SPDX = "http://spdx.org/rdf/terms#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCAT, DCT, VOID, PROV, PAV, SPDX, FOAF, RDFS, XSD, SKOS = (
+    METADATA_PREFIXES[p]
+    for p in ("dcat", "dcterms", "void", "prov", "pav", "spdx", "foaf", "rdfs", "xsd", "skos")
+)
+RDF_TYPE = METADATA_PREFIXES["rdf"] + "type"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 SHAPES_IRI = BASE + "shapes"
@@ -191,7 +186,7 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
         g.add(v, PAV + "previousVersion", release_iri(release.prior))
     g.add(v, VOID + "uriSpace", _lit(BASE))
     g.add(v, VOID + "sparqlEndpoint", BASE + ENDPOINT_PATH)
-    g.add(v, VOID + "rootResource", BASE + "ontology")
+    g.add(v, VOID + "rootResource", ONTOLOGY_IRI)
     for path in EXAMPLE_RESOURCES:
         g.add(v, VOID + "exampleResource", BASE + path)
     g.add(v, VOID + "vocabulary", BASE + "ontology#")

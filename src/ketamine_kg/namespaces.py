@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .config import BASE
 
-KKO = BASE + "ontology#"
+#: The ontology's IRI (its terms are in KKO).
+ONTOLOGY_IRI = BASE + "ontology"
+KKO = ONTOLOGY_IRI + "#"
 ID = BASE + "id/"
 VOCAB = BASE + "vocab/"
 

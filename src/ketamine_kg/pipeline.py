@@ -22,7 +22,7 @@ from .errors import GateError
 from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, to_store
 from .metadata import Release, describe_release, release_iri, source_files
-from .namespaces import METADATA_PREFIXES
+from .namespaces import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
 from .reason import check_consistency, reasoner_input
 from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
@@ -32,9 +32,8 @@ from .wikidata import quickstatements
 Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 
 DUMP_NAME = "ketamine-kg"
-CLAIM_CLASS = "https://w3id.org/ketamine-kg/ontology#TherapeuticUseClaim"
-ONTOLOGY_IRI = "https://w3id.org/ketamine-kg/ontology"
-DCTERMS = "http://purl.org/dc/terms/"
+CLAIM_CLASS = KKO + "TherapeuticUseClaim"
+DCTERMS = COMMON_PREFIXES["dcterms"]
 
 
 @dataclass
