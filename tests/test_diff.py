@@ -626,3 +626,22 @@ def test_sssom_that_is_not_utf8_is_a_clear_error(base: Path, tmp_path: Path) -> 
     (broken / SSSOM_NAME).write_bytes(b"subject_id\xff\n")
     with pytest.raises(DiffError, match=r"ketamine-kg.sssom.tsv: not UTF-8 \(byte 10\)"):
         diff(base, broken)
+
+
+def test_numbers_compare_by_value_not_by_lexical_form(base: Path, tmp_path: Path) -> None:
+    """ "6.5" → "6.50" is no change; "6.5" → "7.5" is one (xsd:decimal)."""
+    decimal = ox.NamedNode(COMMON_PREFIXES["xsd"] + "decimal")
+    quads = quads_of(base)
+    target = next(q for q in quads if q.object == ox.Literal("6.5", datatype=decimal))
+
+    def with_object(text: str) -> list[ox.Quad]:
+        changed = ox.Quad(target.subject, target.predicate, ox.Literal(text, datatype=decimal))
+        changed = ox.Quad(changed.subject, changed.predicate, changed.object, target.graph_name)
+        return [changed if q == target else q for q in quads]
+
+    sssom = (base / SSSOM_NAME).read_text()
+    same = write(tmp_path / "same", with_object("6.50"), sssom)
+    other = write(tmp_path / "other", with_object("7.5"), sssom)
+    assert not has_semantic_changes(diff(base, same))
+    changed = diff(base, other)
+    assert has_semantic_changes(changed) and "7.5" in render_markdown(changed)

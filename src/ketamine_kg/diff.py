@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from .config import DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS
+from .literals import canonical
 from .namespaces import COMMON_PREFIXES, ID, KKO, ONTOLOGY_IRI, VOCAB, curie
 
 NQUADS_NAME = "ketamine-kg.nq"
@@ -245,7 +246,8 @@ def _value(term: object, edges: dict, seen: frozenset = frozenset()) -> Value:
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
         plain = datatype in (XSD_STRING, LANG_STRING)
-        return Value("literal", term.value, "" if plain else datatype, term.language or "")
+        text = term.value if plain else canonical(term.value, datatype)
+        return Value("literal", text, "" if plain else datatype, term.language or "")
     if isinstance(term, ox.BlankNode):
         return Value("blank", _blank_text(term, edges, seen))
     return Value("literal", str(term))  # an RDF-star triple term
