@@ -68,6 +68,7 @@ class Downloads:
         )
 
     def response(self, request: Request, name: str, media: str | None = None) -> Response:
+        """The file `name` (404 unless listed), with ETag/304 and its media type."""
         digest = self.checksums.get(name)
         if digest is None:
             return PlainTextResponse(f"Not Found: {name!r} is not a file of this release.\n", 404)
@@ -81,6 +82,7 @@ class Downloads:
         )
 
     def listing(self) -> HTMLResponse:
+        """An HTML table of every file, linking to /downloads/."""
         rows = "".join(
             f'<tr><td><a href="/downloads/{n}">{n}</a></td>'
             f"<td>{(self.release_dir / n).stat().st_size}</td><td><code>{d}</code></td></tr>"

@@ -153,8 +153,7 @@ def release_files(
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
     release = release_of(dataset)
-    version, released = release.version, release.issued
-    statements, review = quickstatements(store, released)
+    statements, review = quickstatements(store, release.issued)
     files = {
         f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
         f"{DUMP_NAME}.nt": serialize.to_ntriples(published),
@@ -165,7 +164,7 @@ def release_files(
         f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
         f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
         f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.all_shapes),
-        f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], version),
+        f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], release.version),
         "validation-report.ttl": validation_report(report, release),
         **kgx_files(store),
         "wikidata/quickstatements.txt": statements,
