@@ -13,7 +13,7 @@ import pytest
 
 from ketamine_kg.describe import is_known, resource_triples
 from ketamine_kg.namespaces import sparql_prologue
-from ketamine_kg.pages import resource_html
+from ketamine_kg.pages import Names, resource_html
 from ketamine_kg.serialize import sorted_triples
 
 BASE = "https://w3id.org/ketamine-kg/"
@@ -329,6 +329,17 @@ def test_every_ontology_term_has_an_anchor_on_the_ontology_page(store: ox.Store)
 
 def test_pages_are_deterministic(store: ox.Store) -> None:
     assert resource_html(store, PTSD) == resource_html(store, PTSD)
+
+
+def test_the_names_index_gives_the_pages_the_queries_give(store: ox.Store) -> None:
+    """The website renders with one `Names` for the store; every page is as if queried."""
+    names = Names(store)
+    differ = [
+        iri
+        for iri in minted_subjects(store)
+        if resource_html(store, iri, names=names) != resource_html(store, iri)
+    ]
+    assert not differ, differ
 
 
 # --- every page -------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ anchors resolve, the HTML is valid (the Nu validator), and the pages carry what 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -13,8 +15,12 @@ from urllib.parse import unquote, urlsplit
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg.config import BASE
-from ketamine_kg.metadata import distribution_names
+from ketamine_kg.config import BASE, graph_iri
+from ketamine_kg.docsite import vocabulary_index
+from ketamine_kg.docsite.landing import landing_page
+from ketamine_kg.docsite.shapes import CONSTRAINTS, LOGICAL, TARGETS, shape_pages
+from ketamine_kg.metadata import Release, describe_release, distribution_names
+from ketamine_kg.namespaces import PREFIXES
 from ketamine_kg.query import run_query
 from ketamine_kg.routes import page_path, route
 
@@ -27,6 +33,12 @@ RDF_FILES = {
 }
 #: Minted IRIs that name services, not documents.
 SERVICES = {BASE + "sparql"}
+TAG = re.compile(r"<[^>]+>")
+
+
+def text_of(html: str) -> str:
+    """The text of some HTML, tags removed."""
+    return TAG.sub("", html)
 
 
 class Links(HTMLParser):
@@ -156,8 +168,6 @@ def test_landing_page_schema_org_dataset(release_dir: Path) -> None:
 
 
 def test_landing_page_download_table_has_true_sizes_and_checksums(release_dir: Path) -> None:
-    import hashlib
-
     html = (release_dir / "index.html").read_text(encoding="utf-8")
     table = html.split('id="downloads"', 1)[1].split("</section>", 1)[0]
     for name in ("ketamine-kg.nq", "kgx/ketamine-kg_edges.tsv", "ketamine-kg-ontology.owl"):
@@ -217,3 +227,141 @@ def test_model_diagram_shows_every_class_and_claim_link(release_dir: Path) -> No
         assert f'class="cls">{name}</text>' in svg, name
     for edge in ("hasEvidence", "hasApproval", "drug", "condition", "activeIngredient"):
         assert f">{edge}<" in svg or f">{edge}," in svg or f", {edge}<" in svg, edge
+
+
+def test_shape_pages_show_the_node_shapes_own_constraints(release_dir: Path) -> None:
+    for name, required in (
+        ("BuildActivityShape", "class prov:Activity"),
+        ("Sha256Shape", "class spdx:Checksum"),
+        ("SourceFileShape", "class prov:Entity"),
+        ("OntologyHeaderShape", "class owl:Ontology"),
+    ):
+        page = (release_dir / "shapes" / f"{name}.html").read_text(encoding="utf-8")
+        assert f"Each focus node must be: {required}." in text_of(page), name
+
+
+def test_shape_pages_show_every_parameter_the_shapes_use(release_dir: Path) -> None:
+    """A node shape's page shows each of its parameters; a property shape's row, each of its."""
+    sh = PREFIXES["sh"]
+    on_node_shapes = {*CONSTRAINTS, *TARGETS, *(local for local, _ in LOGICAL)}
+    on_node_shapes |= {"property", "sparql", "message"}
+    on_property_shapes = {*CONSTRAINTS, *(local for local, _ in LOGICAL)}
+    on_property_shapes |= {"path", "minCount", "maxCount", "message"}
+    triples = list(ox.parse(path=str(release_dir / "ketamine-kg-shapes.ttl")))
+    used: dict[object, set[str]] = {}
+    for t in triples:
+        if t.predicate.value.startswith(sh):
+            used.setdefault(t.subject, set()).add(t.predicate.value.removeprefix(sh))
+    node_shapes = {
+        t.subject
+        for t in triples
+        if t.predicate.value == PREFIXES["rdf"] + "type" and t.object.value == sh + "NodeShape"
+    }
+    unshown = []
+    for subject, parameters in used.items():
+        if subject in node_shapes:
+            unshown += [f"{subject}: sh:{p}" for p in parameters - on_node_shapes]
+        elif "path" in parameters:
+            unshown += [f"{subject}: sh:{p}" for p in parameters - on_property_shapes]
+    assert len(node_shapes) > 20 and not unshown, unshown
+
+
+SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix schema: <http://schema.org/> .
+@prefix kks: <https://w3id.org/ketamine-kg/shapes#> .
+
+kks:PathsShape a sh:NodeShape ;
+    sh:targetClass schema:Thing ;
+    sh:class schema:Drug ;
+    sh:nodeKind sh:IRI ;
+    sh:property
+        [ sh:path ( schema:a schema:b ) ; sh:minCount 1 ] ,
+        [ sh:path [ sh:alternativePath ( schema:c [ sh:inversePath schema:d ] ) ] ] ,
+        [ sh:path ( schema:e [ sh:zeroOrMorePath schema:f ] ) ; sh:maxLength 9 ] .
+"""
+
+
+def test_shape_pages_spell_paths_and_node_constraints() -> None:
+    triples = list(ox.parse(SHAPES.encode(), format=ox.RdfFormat.TURTLE))
+    page = text_of(shape_pages(triples)["shapes/PathsShape.html"])
+    assert "Applies to every instance of schema:Thing." in page
+    assert "Each focus node must be: class schema:Drug; nodeKind sh:IRI." in page
+    assert "schema:a / schema:b1..* (required)" in page  # a list path is a sequence
+    assert "schema:c | (^schema:d)0..*" in page  # alternatives
+    assert "schema:e / (schema:f*)0..*maxLength: 9" in page
+
+
+def _store(*quads: tuple[str, str, str | ox.Literal, str]) -> ox.Store:
+    store = ox.Store()
+    for s, p, o, g in quads:
+        obj = o if isinstance(o, ox.Literal) else ox.NamedNode(o)
+        store.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), obj, ox.NamedNode(graph_iri(g))))
+    return store
+
+
+def test_vocabulary_index_orders_schemes_by_english_label_then_iri() -> None:
+    label, kind = PREFIXES["skos"] + "prefLabel", PREFIXES["rdf"] + "type"
+    scheme = PREFIXES["skos"] + "ConceptScheme"
+    ours, b, a = BASE + "vocab/ours", "http://example.org/b", "http://example.org/a"
+    store = _store(
+        *((iri, kind, scheme, "vocab") for iri in (ours, b, a)),
+        (ours, label, ox.Literal("Alpha", language="en"), "vocab"),
+        (ours, label, ox.Literal("Zulu", language="fr"), "vocab"),
+        (b, label, ox.Literal("Same", language="en"), "vocab"),
+        (a, label, ox.Literal("Same", language="en"), "vocab"),
+    )
+    page = vocabulary_index(store)
+    rows = re.findall(r'<tr><th scope="row"><a href="([^"]*)">([^<]*)</a>', page)
+    # our scheme's page is relative; a scheme with no page of ours links to its IRI
+    assert rows == [("ours.html", "Alpha"), (a, "Same"), (b, "Same")]
+
+
+def test_landing_page_counts_things_once_and_takes_downloads_from_dcat() -> None:
+    kko, rdfs, skos = PREFIXES["kko"], PREFIXES["rdfs"], PREFIXES["skos"]
+    kind = PREFIXES["rdf"] + "type"
+    claim, drug, status = (
+        BASE + "id/claim/c",
+        BASE + "id/drug/d",
+        BASE + "vocab/use-status/approved",
+    )
+    condition, scheme = BASE + "id/condition/x", BASE + "vocab/use-status"
+    store = _store(
+        # a claim and its status concept in two graphs are still one claim and one concept
+        *((claim, kind, kko + "TherapeuticUseClaim", g) for g in ("data", "direct")),
+        *((status, kind, skos + "Concept", g) for g in ("vocab", "data")),
+        (claim, kko + "drug", drug, "data"),
+        (claim, kko + "useStatus", status, "data"),
+        (claim, kko + "condition", condition, "data"),
+        (drug, rdfs + "label", ox.Literal("ketamine", language="en"), "data"),
+        (condition, rdfs + "label", ox.Literal("pain", language="en"), "data"),
+        (status, skos + "prefLabel", ox.Literal("approved", language="en"), "vocab"),
+        (status, skos + "prefLabel", ox.Literal("approuvé", language="fr"), "vocab"),
+        (scheme, kind, skos + "ConceptScheme", "vocab"),
+    )
+    release = Release("1.0.0", "2025-01-01")
+    files = {"a.ttl": b"<a> <b> <c> .\n", "b.nt": b""}
+    metadata = describe_release(release, store, 12, files, [], BASE + "id/agent/us")
+    page = landing_page(store, release, metadata, 12, "us")
+    said = page.split('id="what-it-says"', 1)[1].split("</section>", 1)[0]
+    assert "The graph records 1 claims" in said and said.count('class="status ') == 1
+    numbers = text_of(page.split('id="statistics"', 1)[1].split("</section>", 1)[0])
+    assert "1 claims" in numbers and "1 concepts in 1 SKOS schemes" in numbers
+    downloads = page.split('id="downloads"', 1)[1].split("</section>", 1)[0]
+    for name, data in files.items():
+        row = downloads.split(f'<a href="{name}">', 1)[1].split("</tr>", 1)[0]
+        assert f"<td>{len(data):,}</td>" in row and hashlib.sha256(data).hexdigest() in row
+
+
+def test_landing_page_counts_the_concept_schemes(release_dir: Path, store) -> None:
+    html = (release_dir / "index.html").read_text(encoding="utf-8")
+    query = "SELECT DISTINCT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
+    schemes = len(list(store.query(query, use_default_graph_as_union=True)))
+    assert schemes > 1 and f" concepts in {schemes} SKOS schemes</li>" in html
+
+
+def test_model_diagram_coordinates_are_rounded(release_dir: Path) -> None:
+    svg = (release_dir / "model.svg").read_text(encoding="utf-8")
+    drawing = svg.split("</style>", 1)[1]
+    numbers = re.findall(r"-?\d+(?:\.\d+)?", " ".join(re.findall(r'(?:x|y|d)="([^"]*)"', drawing)))
+    assert numbers and all(len(n.partition(".")[2]) <= 1 for n in numbers)

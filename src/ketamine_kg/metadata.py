@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from . import __version__
 from .config import BASE
 from .identifiers import SCHEMES, scheme_of_iri
-from .namespaces import METADATA_PREFIXES, ONTOLOGY_IRI
+from .namespaces import KKO, METADATA_PREFIXES, ONTOLOGY_IRI
 from .routes import ENDPOINT_PATH, RELEASE_PATH, release_media
 
 DCAT, DCT, VOID, PROV, PAV, SPDX, FOAF, RDFS, XSD, SKOS = (
@@ -189,7 +189,7 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
     g.add(v, VOID + "rootResource", ONTOLOGY_IRI)
     for path in EXAMPLE_RESOURCES:
         g.add(v, VOID + "exampleResource", BASE + path)
-    g.add(v, VOID + "vocabulary", BASE + "ontology#")
+    g.add(v, VOID + "vocabulary", KKO)
     for prefix in (SKOS, DCT, PROV, "http://schema.org/"):
         g.add(v, VOID + "vocabulary", prefix)
     g.add(v, VOID + "triples", _lit(published, "integer"))
@@ -220,7 +220,7 @@ def _partitions(g: _Graph, v: str, store: ox.Store) -> None:
         g.add(v, VOID + "classPartition", node)
         g.add(node, VOID + "class", cls)
         g.add(node, VOID + "entities", _lit(entities, "integer"))
-    for prop, triples in _grouped(store, "SELECT ?s ?k ?o { ?s ?k ?o }"):
+    for prop, triples in _grouped(store, "SELECT DISTINCT ?s ?k ?o { ?s ?k ?o }"):
         node = ox.BlankNode()
         g.add(v, VOID + "propertyPartition", node)
         g.add(node, VOID + "property", prop)
@@ -231,8 +231,8 @@ def _linksets(g: _Graph, v: str, store: ox.Store) -> None:
     """One void:Linkset per (external scheme, mapping predicate), counting its links."""
     counts: dict[tuple[str, str], int] = {}
     query = (
-        "SELECT ?p ?o { ?s ?p ?o VALUES ?p { skos:exactMatch skos:closeMatch skos:broadMatch "
-        "skos:narrowMatch skos:relatedMatch } }"
+        "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o VALUES ?p { skos:exactMatch skos:closeMatch "
+        "skos:broadMatch skos:narrowMatch skos:relatedMatch } }"
     )
     rows = store.query(f"PREFIX skos: <{SKOS}>\n" + query, use_default_graph_as_union=True)
     for row in rows:

@@ -5,10 +5,12 @@ of IRIs), the resources that link to it, its external identifiers grouped by mat
 links to its RDF in every served format. Drug, product, condition and procedure pages list the
 claims about them with their evidence; a claim page lists its evidence, approvals, benefits and
 dose regimens. A claim is never shown without its use status. The page embeds schema.org
-JSON-LD for search engines; it needs no script and no external resource.
+JSON-LD for search engines; it runs no script and needs only the site's stylesheet.
 
-Links to our own resources are server-relative (the IRI's path); other IRIs are absolute.
-Pages are XHTML-compatible HTML5 (void elements self-closed), so XML parsers read them too.
+Links to the site's own pages (and the stylesheet) are relative to the page, so the site reads
+the same from disk and from any host; other IRIs are absolute. Pages are XHTML-compatible HTML5
+(void elements self-closed), so XML parsers read them too. `document` is the skeleton every
+page of the site shares.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pyoxigraph as ox
 from .config import BASE
 from .describe import resource_triples
 from .identifiers import MAPPING_PREDICATES, scheme_of_iri
+from .metadata import LICENSE
 from .namespaces import KKO, PREFIXES, curie, sparql_prologue
 from .routes import document_stem, page_path, relative
 
@@ -160,13 +163,22 @@ _CONTEXT = """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
   ?n ?p ?o .
 }}"""
 
+#: Properties that name or type a mentioned IRI, or give a claim's status and place.
+_NAMING = (
+    "rdf:type rdfs:label skos:prefLabel dcterms:title kko:useStatus kko:jurisdiction "
+    "kko:researchPhase"
+)
+#: A claim's status and places, whose names its page shows too.
+_CLAIM_PLACES = tuple(KKO + p for p in ("useStatus", "jurisdiction", "researchPhase"))
+
 # Names, types and claim statuses of the mentioned IRIs, and names of those statuses (two
 # queries: Oxigraph evaluates the UNION of both under one VALUES about ten times slower).
 _NAMES = (
     """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
   VALUES ?n {{ {iris} }}
-  VALUES ?p {{ rdf:type rdfs:label skos:prefLabel dcterms:title
-              kko:useStatus kko:jurisdiction kko:researchPhase }}
+  VALUES ?p {{ """
+    + _NAMING
+    + """ }}
   ?n ?p ?o .
 }}""",
     """CONSTRUCT {{ ?v ?q ?name }} WHERE {{
@@ -176,6 +188,8 @@ _NAMES = (
   ?v ?q ?name .
 }}""",
 )
+#: Every naming triple of the store (a few hundred), for `Names`.
+_NAMES_GRAPH = f"CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?p {{ {_NAMING} }} ?n ?p ?o }}"
 
 #: The site's one stylesheet (release-relative), written from CSS by the website build.
 STYLESHEET = "style.css"
@@ -272,24 +286,61 @@ class Facts:
         return CLAIM in self.types(iri)
 
 
+class Names:
+    """The store's naming triples by subject: built once, it answers what the `_NAMES`
+    queries answer for any page, without querying."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = defaultdict(list)
+        query = sparql_prologue() + _NAMES_GRAPH
+        for t in store.query(query, use_default_graph_as_union=True):
+            self.by_subject[t.subject].append(t)
+        self.claims = {
+            s
+            for s, triples in self.by_subject.items()
+            if any(t.predicate.value == RDF_TYPE and t.object.value == CLAIM for t in triples)
+        }
+
+    def about(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
+        """The naming triples of the IRIs, and the names of the claims' statuses and places."""
+        names = [t for iri in iris for t in self.by_subject.get(iri, ())]
+        places = {
+            t.object
+            for t in names
+            if t.subject in self.claims and t.predicate.value in _CLAIM_PLACES
+        }
+        return names + [
+            t
+            for place in places
+            for t in self.by_subject.get(place, ())
+            if t.predicate.value in (RDFS_LABEL, PREF_LABEL)
+        ]
+
+
 def resource_html(
-    store: ox.Store, iri: str, description: list[ox.Triple] | None = None
+    store: ox.Store,
+    iri: str,
+    description: list[ox.Triple] | None = None,
+    names: Names | None = None,
 ) -> str | None:
     """The HTML page of a minted IRI, or None when the store does not know it.
 
-    `description`: the IRI's `resource_triples`, if the caller already has them.
+    `description`: the IRI's `resource_triples`, if the caller already has them; `names`: the
+    store's `Names`, for a caller that renders many pages (else the page queries its names).
     """
     if description is None:
         description = resource_triples(store, iri)
     if not description:
         return None
-    facts = Facts.of(iri, _page_triples(store, iri, description))
+    facts = Facts.of(iri, _page_triples(store, iri, description, names))
     return render(facts)
 
 
-def _page_triples(store: ox.Store, iri: str, description: list[ox.Triple]) -> list[ox.Triple]:
+def _page_triples(
+    store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None = None
+) -> list[ox.Triple]:
     """The description, claims and claim parts around the IRI (or an ontology's terms), and
-    names for them all."""
+    names for them all (from `names` when given)."""
     prologue = sparql_prologue()
     node = ox.NamedNode(iri)
     context = list(
@@ -301,13 +352,15 @@ def _page_triples(store: ox.Store, iri: str, description: list[ox.Triple]) -> li
         for term in (t.subject, t.predicate, t.object)
         if isinstance(term, ox.NamedNode)
     }
+    if names is not None:
+        return description + context + names.about(mentioned)
     values = " ".join(str(term) for term in sorted(mentioned, key=str))
-    names = [
+    queried = [
         t
         for query in _NAMES
         for t in store.query(prologue + query.format(iris=values), use_default_graph_as_union=True)
     ]
-    return description + context + names
+    return description + context + queried
 
 
 # --- links and values ---------------------------------------------------------------------
@@ -738,29 +791,6 @@ def script_json(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def head(facts: Facts) -> str:
-    title = facts.label(facts.iri)
-    description = facts.text(facts.iri, DEFINITION)
-    lines = [
-        '<meta charset="utf-8" />',
-        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
-        f"<title>{e(title)}</title>",
-        f'<link rel="canonical" href="{e(facts.iri)}" />',
-    ]
-    if description:
-        lines.append(f'<meta name="description" content="{e(description)}" />')
-    lines += [
-        f'<link rel="alternate" type="{e(media)}" href="{e(facts.document(ext))}" '
-        f'title="{e(name)}" />'
-        for ext, (media, name) in ALTERNATE_FORMATS.items()
-    ]
-    lines.append(f'<link rel="stylesheet" href="{e(relative(STYLESHEET, facts.here))}" />')
-    lines.append(
-        f'<script type="application/ld+json">\n{script_json(schema_org(facts))}\n</script>'
-    )
-    return "<head>\n" + "\n".join(lines) + "\n</head>"
-
-
 def intro(facts: Facts) -> str:
     """Heading, IRI, types, other names and definition."""
     iri = facts.iri
@@ -802,16 +832,53 @@ def site_header(here: str, kind: str) -> str:
     return f"<header><nav>{links}</nav><p>&#8250; {e(kind)}</p></header>"
 
 
-def footer(facts: Facts) -> str:
-    formats = " · ".join(
-        f'<a href="{e(facts.document(ext))}" type="{e(media)}">{e(name)}</a>'
-        for ext, (media, name) in ALTERNATE_FORMATS.items()
-    )
-    licence = '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
+def site_footer(lead: str = "") -> str:
+    """The footer of every page: `lead` (HTML) first, then the licence and a caution."""
+    licence = f'<a href="{e(LICENSE)}">CC BY 4.0</a>'
     return (
-        f"<footer><p>This resource as RDF: {formats}</p>"
-        f"<p>ketamine-kg, data under {licence}. "
+        f"<footer>{lead}<p>ketamine-kg, data under {licence}. "
         "A research resource, not medical advice.</p></footer>"
+    )
+
+
+def document(
+    here: str,
+    title: str,
+    kind: str,
+    main: Iterable[str],
+    *,
+    canonical: str | None = None,
+    description: str | None = None,
+    links: Iterable[str] = (),
+    jsonld: object | None = None,
+    footer: str = "",
+) -> str:
+    """A whole page of the site at the site path `here`: head, navigation bar, the `main`
+    parts (HTML, empty ones dropped) and the footer.
+
+    `kind` is shown under the navigation bar; `links`: further `<link />` elements of the head;
+    `jsonld`: data for a JSON-LD script; `footer`: HTML that leads the footer.
+    """
+    head = [
+        '<meta charset="utf-8" />',
+        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
+        f"<title>{e(title)}</title>",
+    ]
+    if canonical:
+        head.append(f'<link rel="canonical" href="{e(canonical)}" />')
+    if description:
+        head.append(f'<meta name="description" content="{e(description)}" />')
+    head += links
+    head.append(f'<link rel="stylesheet" href="{e(relative(STYLESHEET, here))}" />')
+    if jsonld is not None:
+        head.append(f'<script type="application/ld+json">\n{script_json(jsonld)}\n</script>')
+    body = [site_header(here, kind), "<main>", *main, "</main>", site_footer(footer)]
+    return (
+        '<!DOCTYPE html>\n<html lang="en" xmlns="http://www.w3.org/1999/xhtml">\n<head>\n'
+        + "\n".join(head)
+        + "\n</head>\n<body>\n"
+        + "\n".join(b for b in body if b)
+        + "\n</body>\n</html>\n"
     )
 
 
@@ -819,21 +886,29 @@ def render(facts: Facts) -> str:
     """The whole page of the resource the facts are about."""
     iri = facts.iri
     kind = ", ".join(facts.label(t) for t in facts.types(iri)) or "resource"
-    body = [
-        site_header(facts.here, kind),
-        "<main>",
-        intro(facts),
-    ]
+    main = [intro(facts)]
     if facts.is_claim(iri):
-        body += [claim_summary(facts), parts_sections(facts)]
+        main += [claim_summary(facts), parts_sections(facts)]
     else:
-        body += [claims_section(facts), terms_sections(facts)]
-    body += [properties_section(facts), external_section(facts), incoming_section(facts), "</main>"]
-    body.append(footer(facts))
-    return (
-        '<!DOCTYPE html>\n<html lang="en" xmlns="http://www.w3.org/1999/xhtml">\n'
-        + head(facts)
-        + "\n<body>\n"
-        + "\n".join(b for b in body if b)
-        + "\n</body>\n</html>\n"
+        main += [claims_section(facts), terms_sections(facts)]
+    main += [properties_section(facts), external_section(facts), incoming_section(facts)]
+    alternates = [
+        f'<link rel="alternate" type="{e(media)}" href="{e(facts.document(ext))}" '
+        f'title="{e(name)}" />'
+        for ext, (media, name) in ALTERNATE_FORMATS.items()
+    ]
+    formats = " · ".join(
+        f'<a href="{e(facts.document(ext))}" type="{e(media)}">{e(name)}</a>'
+        for ext, (media, name) in ALTERNATE_FORMATS.items()
+    )
+    return document(
+        facts.here,
+        facts.label(iri),
+        kind,
+        main,
+        canonical=iri,
+        description=facts.text(iri, DEFINITION),
+        links=alternates,
+        jsonld=schema_org(facts),
+        footer=f"<p>This resource as RDF: {formats}</p>",
     )

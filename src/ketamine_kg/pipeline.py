@@ -184,14 +184,13 @@ def release_files(
     files.update(
         website(
             store,
-            ontology,
-            dataset.all_shapes,
-            metadata,
-            release,
-            files,
-            project.example_files(),
-            len(published),
-            creator_name,
+            ontology=ontology,
+            shapes=dataset.all_shapes,
+            metadata=metadata,
+            release=release,
+            examples=project.example_files(),
+            triples=len(published),
+            creator=creator_name,
         )
     )
     files["SHA256SUMS"] = b"".join(

@@ -48,6 +48,18 @@ def resolve_query(text_or_name: str, examples_dir: Path) -> str:
     raise QueryError(f"{text_or_name!r} is neither a query, a .rq file nor an example ({names})")
 
 
+def example_title(text: str) -> str:
+    """The question an example query answers: its first line, a comment ("" if none).
+
+    >>> example_title("# Which conditions is ketamine approved for?\\nSELECT ...")
+    'Which conditions is ketamine approved for?'
+    >>> example_title("")
+    ''
+    """
+    first = text.splitlines()[0] if text.strip() else ""
+    return first.lstrip("# ").strip() if first.startswith("#") else ""
+
+
 def with_prefixes(query: str) -> str:
     """Prepend the shared PREFIX declarations the query does not declare itself."""
     declared = {

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from . import conneg, guard, linkeddata, results, servicedesc
 from .metadata import release_iri, release_version
 from .namespaces import PREFIXES, sparql_prologue
-from .query import open_release
+from .query import example_title, open_release
 from .routes import ENDPOINT_PATH
 from .sparql_http import ProtocolError, parse_query_request
 from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
@@ -201,7 +201,7 @@ class Endpoint:
         items = []
         for path in sorted(directory.glob("*.rq")) if directory else []:
             text = path.read_text(encoding="utf-8")
-            title = text.splitlines()[0].lstrip("# ").strip()
+            title = example_title(text)
             items.append({"name": path.stem, "title": title, "query": sparql_prologue() + text})
         return JSONResponse(items)
 

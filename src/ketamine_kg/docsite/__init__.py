@@ -15,9 +15,9 @@ import pyoxigraph as ox
 from ..config import BASE
 from ..describe import resource_triples
 from ..metadata import Release
-from ..namespaces import METADATA_PREFIXES, PREFIXES, sparql_prologue
-from ..pages import CSS, STYLESHEET, e, resource_html, table
-from ..routes import document_stem, page_path, relative
+from ..namespaces import METADATA_PREFIXES, ONTOLOGY_IRI, PREFIXES, sparql_prologue
+from ..pages import CSS, STYLESHEET, Names, e, href, resource_html, table
+from ..routes import document_stem, page_path
 from ..serialize import sorted_triples
 from .diagram import model_svg, usage
 from .landing import landing_page
@@ -34,17 +34,18 @@ RDF_FORMATS = {
 MINTED = f"""SELECT DISTINCT ?s WHERE {{
   ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
 }} ORDER BY ?s"""
+#: Each concept scheme by its English label (the shapes require exactly one).
 SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE {
   ?scheme a skos:ConceptScheme ; skos:prefLabel ?label .
+  FILTER(langMatches(lang(?label), "en"))
   OPTIONAL { ?concept skos:inScheme ?scheme }
-} GROUP BY ?scheme ?label ORDER BY ?label"""
+} GROUP BY ?scheme ?label ORDER BY ?label ?scheme"""
 
 
 def rdf_documents(
     stem: str, triples: list[ox.Triple], prefixes: dict[str, str] = PREFIXES
 ) -> dict[str, bytes]:
-    """`<stem>.<ext>` in every served RDF format, from sorted triples."""
-    triples = sorted_triples(triples)
+    """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them."""
     documents = {}
     for ext, fmt in RDF_FORMATS.items():
         declared = prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
@@ -57,12 +58,12 @@ def minted_iris(store: ox.Store) -> list[str]:
     return [row["s"].value for row in store.query(MINTED, use_default_graph_as_union=True)]
 
 
-def _vocabulary_index(store: ox.Store) -> str:
+def vocabulary_index(store: ox.Store) -> str:
+    """`vocab/index.html`: every concept scheme with its number of concepts."""
     here = "vocab/index.html"
     rows = [
         [
-            f'<a href="{e(relative(page_path(row["scheme"].value) or "", here))}">'
-            f"{e(row['label'].value)}</a>",
+            f'<a href="{e(href(row["scheme"].value, here))}">{e(row["label"].value)}</a>',
             e(row["concepts"].value),
         ]
         for row in store.query(sparql_prologue() + SCHEMES, use_default_graph_as_union=True)
@@ -81,31 +82,34 @@ def website(
     shapes: list[ox.Triple],
     metadata: list[ox.Triple],
     release: Release,
-    files: dict[str, bytes],
     examples: list[Path],
     triples: int,
     creator: str,
 ) -> dict[str, bytes]:
-    """Every file of the website, by release-relative path (`creator`: the publisher's name)."""
+    """Every file of the website, by release-relative path (`creator`: the publisher's name).
+
+    The landing page takes the files' sizes, checksums and media types from `metadata`.
+    """
     site: dict[str, bytes] = {}
+    names = Names(store)
     for iri in minted_iris(store):
-        description = resource_triples(store, iri)
-        html = resource_html(store, iri, description)
+        description = resource_triples(store, iri)  # sorted, as rdf_documents wants them
+        html = resource_html(store, iri, description, names)
         if html is None:
             continue
         site[page_path(iri)] = html.encode()
         stem = document_stem(iri)
-        if iri == BASE + "ontology":
-            site.update(rdf_documents(stem, ontology))
+        if iri == ONTOLOGY_IRI:
+            site.update(rdf_documents(stem, sorted_triples(ontology)))
         elif "#" not in iri:
             site.update(rdf_documents(stem, description))
-    site.update(rdf_documents("shapes", shapes))
-    site.update(rdf_documents("index", metadata, METADATA_PREFIXES))
+    site.update(rdf_documents("shapes", sorted_triples(shapes)))
+    site.update(rdf_documents("index", sorted_triples(metadata), METADATA_PREFIXES))
     pages = {
         **shape_pages(shapes),
         **query_pages(store, examples),
-        "vocab/index.html": _vocabulary_index(store),
-        "index.html": landing_page(store, release, files, triples, creator),
+        "vocab/index.html": vocabulary_index(store),
+        "index.html": landing_page(store, release, metadata, triples, creator),
     }
     site.update({path: html.encode() for path, html in pages.items()})
     site["model.svg"] = model_svg(ontology, usage(store)).encode()

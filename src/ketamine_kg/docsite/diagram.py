@@ -14,11 +14,12 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
-from ..namespaces import KKO
+from ..config import graph_iri
+from ..namespaces import KKO, PREFIXES
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-OWL = "http://www.w3.org/2002/07/owl#"
-SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
+RDF_TYPE = PREFIXES["rdf"] + "type"
+OWL_CLASS = PREFIXES["owl"] + "Class"
+SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
 CENTRE = KKO + "TherapeuticUseClaim"
 #: Clockwise from the top, so that classes linked to each other (not only to claims) are
 #: neighbours and no arrow crosses the centre; classes not listed follow in name order.
@@ -47,13 +48,13 @@ def _local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1]
 
 
-USAGE = """
-SELECT DISTINCT ?p ?a ?b ?literal WHERE {
-  GRAPH <https://w3id.org/ketamine-kg/graph/data> { ?s ?p ?o . ?s a ?a }
-  OPTIONAL { ?o a ?b }
+USAGE = f"""
+SELECT DISTINCT ?p ?a ?b ?literal WHERE {{
+  GRAPH <{graph_iri("data")}> {{ ?s ?p ?o . ?s a ?a }}
+  OPTIONAL {{ ?o a ?b }}
   BIND(isLiteral(?o) AS ?literal)
-  FILTER(STRSTARTS(STR(?p), "https://w3id.org/ketamine-kg/ontology#"))
-}"""
+  FILTER(STRSTARTS(STR(?p), "{KKO}"))
+}}"""
 
 
 def usage(store: ox.Store) -> list[tuple[str, str, str | None, bool]]:
@@ -73,7 +74,7 @@ def _model(
         t.subject.value
         for t in ontology
         if t.predicate.value == RDF_TYPE
-        and t.object.value == OWL + "Class"
+        and t.object.value == OWL_CLASS
         and t.subject.value.startswith(KKO)
     )
     attributes: dict[str, set[str]] = defaultdict(set)
@@ -152,12 +153,14 @@ def model_svg(ontology: list[ox.Triple], used: list[tuple[str, str, str | None, 
         label = ", ".join(names)
         sx, sy, _, sh = boxes[source]
         if source == target:
-            top = sy - sh / 2
+            top = round(sy - sh / 2, 1)
+            left, right, up = round(sx - 20, 1), round(sx + 20, 1), round(top - 50, 1)
             parts.append(
-                f'<path class="loop" d="M {sx - 20} {top} C {sx - 40} {top - 50}, '
-                f'{sx + 40} {top - 50}, {sx + 20} {top}" marker-end="url(#arrow)"/>'
+                f'<path class="loop" d="M {left} {top} C {round(sx - 40, 1)} {up}, '
+                f'{round(sx + 40, 1)} {up}, {right} {top}" marker-end="url(#arrow)"/>'
             )
-            labels.append(_text(sx - len(label) * CHAR / 2, top - 42, label, "edge lbl"))
+            x, y = round(sx - len(label) * CHAR / 2, 1), round(top - 42, 1)
+            labels.append(_text(x, y, label, "edge lbl"))
             continue
         tx, ty = boxes[target][:2]
         x1, y1 = _border(boxes[source], (tx, ty))

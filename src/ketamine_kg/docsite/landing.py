@@ -3,30 +3,41 @@ how to query and cite it; with schema.org `Dataset` JSON-LD for dataset search e
 
 from __future__ import annotations
 
-import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..config import BASE
-from ..metadata import DESCRIPTION, KEYWORDS, LICENSE, TITLE, Release, distribution_names
-from ..namespaces import sparql_prologue
+from ..config import BASE, graph_iri
+from ..metadata import DCAT, DESCRIPTION, KEYWORDS, LICENSE, MEDIA_TYPES, SPDX, TITLE, Release
+from ..namespaces import KKO, sparql_prologue
 from ..pages import STATUS_ORDER, e, href, table
-from ..routes import release_media
+from . import diagram
 from .layout import page
 
 HERE = "index.html"
 
-CLAIMS = """SELECT ?claim ?drug ?drugLabel ?target ?targetLabel ?status ?statusLabel ?where
+#: One row per claim (its concepts by their English preferred label, which the shapes require).
+CLAIMS = """SELECT DISTINCT ?claim ?drug ?drugLabel ?target ?targetLabel ?status ?statusLabel
+  ?where
 WHERE {
   ?claim a kko:TherapeuticUseClaim ; kko:drug ?drug ; kko:useStatus ?status .
-  ?drug rdfs:label ?drugLabel . ?status skos:prefLabel ?statusLabel .
+  ?drug rdfs:label ?drugLabel .
+  ?status skos:prefLabel ?statusLabel FILTER(langMatches(lang(?statusLabel), "en"))
   { ?claim kko:condition ?target } UNION { ?claim kko:procedure ?target }
   ?target rdfs:label ?targetLabel .
-  OPTIONAL { ?claim kko:jurisdiction/skos:prefLabel ?jurisdiction }
-  OPTIONAL { ?claim kko:researchPhase/skos:prefLabel ?phase }
+  OPTIONAL {
+    ?claim kko:jurisdiction/skos:prefLabel ?jurisdiction
+    FILTER(langMatches(lang(?jurisdiction), "en"))
+  }
+  OPTIONAL {
+    ?claim kko:researchPhase/skos:prefLabel ?phase FILTER(langMatches(lang(?phase), "en"))
+  }
   BIND(COALESCE(?jurisdiction, ?phase, "") AS ?where)
 }"""
 
+#: What the landing page counts: a name ("{schemes}": the number of concept schemes) and a
+#: pattern whose distinct solutions are counted.
 STATISTICS = (
     ("claims", "?s a kko:TherapeuticUseClaim"),
     ("conditions", "?s a kko:MedicalCondition"),
@@ -34,12 +45,19 @@ STATISTICS = (
     ("benefit assertions", "?s a kko:BenefitAssertion"),
     ("evidence items", "?s a kko:EvidenceItem"),
     ("regulatory approvals", "?s a kko:RegulatoryApproval"),
-    ("concepts in 9 SKOS schemes", "?s a skos:Concept"),
-    (
-        "external identifier mappings",
-        "GRAPH <https://w3id.org/ketamine-kg/graph/mappings> { ?s ?p ?o }",
-    ),
+    ("concepts in {schemes} SKOS schemes", "?s a skos:Concept"),
+    ("external identifier mappings", f"GRAPH <{graph_iri('mappings')}> {{ ?s ?p ?o }}"),
 )
+
+
+@dataclass(frozen=True)
+class Download:
+    """A distribution of the release, as the release's DCAT metadata describes it."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
 
 
 def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
@@ -49,8 +67,17 @@ def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
 
 
 def _count(store: ox.Store, where: str) -> int:
-    (row,) = _rows(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+    """The number of distinct solutions of the pattern (a triple in two graphs counts once)."""
+    (row,) = _rows(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT * {{ {where} }} }}")
     return int(row["n"])
+
+
+def _statistics(store: ox.Store, triples: int) -> str:
+    schemes = _count(store, "?s a skos:ConceptScheme")
+    counts = [(triples, "triples")] + [
+        (_count(store, where), name.format(schemes=schemes)) for name, where in STATISTICS
+    ]
+    return "".join(f"<li><strong>{n:,}</strong> {e(name)}</li>" for n, name in counts)
 
 
 def _claims(store: ox.Store) -> list[dict[str, str]]:
@@ -84,23 +111,55 @@ def _summary(claims: list[dict[str, str]]) -> str:
         ]
         for r in claims
     ]
+    count = len({r["claim"] for r in claims})  # a claim of several rows is one claim
     return (
-        f"<p>The graph records {len(claims)} claims that a form of ketamine is used for a "
+        f"<p>The graph records {count} claims that a form of ketamine is used for a "
         "condition or procedure. Each claim has one use status, at least one evidence item with "
         "its source, and provenance back to the article the graph started from.</p>"
         f"<ul>{''.join(sentences)}</ul>" + table(["Claim", "Status", "Where / phase"], table_rows)
     )
 
 
-def _downloads(release: Release, files: dict[str, bytes]) -> str:
+def distributions(metadata: list[ox.Triple], release: Release) -> list[Download]:
+    """The release's distributions by name, with the media type, size and SHA-256 that its
+    DCAT metadata states."""
+    out: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for t in metadata:
+        out[t.subject][t.predicate.value].append(t.object)
+
+    def one(subject: object, predicate: str) -> str:
+        (value,) = out[subject][predicate]
+        return value.value
+
+    def sha256(distribution: ox.NamedNode) -> str:
+        (value,) = [
+            one(checksum, SPDX + "checksumValue")
+            for checksum in out[distribution][SPDX + "checksum"]
+            if one(checksum, SPDX + "algorithm") == SPDX + "checksumAlgorithm_sha256"
+        ]
+        return value
+
+    found = [
+        Download(
+            name=d.value.removeprefix(release.file_iri("")),
+            media_type=one(d, DCAT + "mediaType").removeprefix(MEDIA_TYPES),
+            size=int(one(d, DCAT + "byteSize")),
+            sha256=sha256(d),
+        )
+        for d in out[ox.NamedNode(release.iri)][DCAT + "distribution"]
+    ]
+    return sorted(found, key=lambda d: d.name)
+
+
+def _downloads(release: Release, files: list[Download]) -> str:
     rows = [
         [
-            f'<a href="{e(name)}">{e(name)}</a>',
-            e(release_media(name).split(";")[0]),
-            f"{len(files[name]):,}",
-            f"<code>{hashlib.sha256(files[name]).hexdigest()}</code>",
+            f'<a href="{e(f.name)}">{e(f.name)}</a>',
+            e(f.media_type),
+            f"{f.size:,}",
+            f"<code>{e(f.sha256)}</code>",
         ]
-        for name in distribution_names(files)
+        for f in files
     ]
     return (
         f"<p>Every file of release {e(release.version)}, also at "
@@ -120,7 +179,7 @@ def citation(release: Release) -> str:
     )
 
 
-def schema_org(release: Release, files: dict[str, bytes], creator_name: str) -> dict:
+def schema_org(release: Release, files: list[Download], creator_name: str) -> dict:
     """schema.org `Dataset` (Google Dataset Search's required and recommended properties)."""
     return {
         "@context": "https://schema.org/",
@@ -140,24 +199,25 @@ def schema_org(release: Release, files: dict[str, bytes], creator_name: str) -> 
         "distribution": [
             {
                 "@type": "DataDownload",
-                "name": name,
-                "encodingFormat": release_media(name).split(";")[0],
-                "contentUrl": release.file_iri(name),
-                "contentSize": f"{len(files[name])} B",
+                "name": f.name,
+                "encodingFormat": f.media_type,
+                "contentUrl": release.file_iri(f.name),
+                "contentSize": f"{f.size} B",
             }
-            for name in distribution_names(files)
+            for f in files
         ],
     }
 
 
 def landing_page(
-    store: ox.Store, release: Release, files: dict[str, bytes], triples: int, creator_name: str
+    store: ox.Store,
+    release: Release,
+    metadata: list[ox.Triple],
+    triples: int,
+    creator_name: str,
 ) -> str:
-    """The HTML of the landing page (`index.html`)."""
-    statistics = [f"<li><strong>{triples:,}</strong> triples</li>"] + [
-        f"<li><strong>{_count(store, where):,}</strong> {e(name)}</li>"
-        for name, where in STATISTICS
-    ]
+    """The HTML of the landing page (`index.html`); `metadata`: the release's DCAT metadata."""
+    files = distributions(metadata, release)
     sections = [
         f'<p class="definition">{e(DESCRIPTION)}</p>',
         f"<p>Release <strong>{e(release.version)}</strong>, issued "
@@ -165,13 +225,16 @@ def landing_page(
         '<section id="what-it-says"><h2>What the graph says</h2>'
         + _summary(_claims(store))
         + "</section>",
-        f'<section id="statistics"><h2>In numbers</h2><ul>{"".join(statistics)}</ul></section>',
+        '<section id="statistics"><h2>In numbers</h2><ul>'
+        + _statistics(store, triples)
+        + "</ul></section>",
         '<section id="model"><h2>The model</h2>'
         "<p>Classes (boxes, with their literal- and concept-valued properties) and the "
         "properties that link them (arrows). Every term has a page: start at the "
         '<a href="ontology.html">ontology</a>, the <a href="vocab/index.html">vocabularies</a> '
         'or the <a href="shapes.html">shapes</a> the data must satisfy.</p>'
-        '<p><img src="model.svg" width="1400" height="1000" style="max-width:100%;height:auto" '
+        f'<p><img src="model.svg" width="{diagram.WIDTH}" height="{diagram.HEIGHT}" '
+        'style="max-width:100%;height:auto" '
         'alt="Diagram of the model: a therapeutic use claim links a drug or product to a '
         "condition or procedure, with evidence items, benefits, dose regimens and regulatory "
         'approvals." /></p></section>',
@@ -184,8 +247,8 @@ def landing_page(
         "IRI dereferences to HTML, Turtle, JSON-LD, N-Triples or RDF/XML by content "
         "negotiation.</p>"
         "<pre><code>curl -H 'Accept: text/csv' --data-urlencode "
-        "'query=SELECT ?c WHERE { ?claim &lt;https://w3id.org/ketamine-kg/ontology#condition&gt;"
-        " ?c }' http://127.0.0.1:8000/sparql</code></pre></section>",
+        f"'query=SELECT ?c WHERE {{ ?claim {e(f'<{KKO}condition>')} ?c }}' "
+        "http://127.0.0.1:8000/sparql</code></pre></section>",
         '<section id="cite"><h2>How to cite</h2>'
         f"<blockquote>{e(citation(release))}</blockquote></section>",
         '<section id="licence"><h2>Licence</h2>'

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..pages import e, href, identifier_text, table
-from ..query import run_query
+from ..query import example_title, run_query
 from .layout import page
 
 
@@ -44,7 +44,7 @@ def query_pages(store: ox.Store, files: list[Path]) -> dict[str, str]:
     items = []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        question = text.splitlines()[0].lstrip("# ").strip()
+        question = example_title(text)
         here = f"queries/{path.stem}.html"
         body = (
             f"<p>Run it: <code>ketamine-kg query {e(path.stem)}</code>, or paste it into the "
