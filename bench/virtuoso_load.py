@@ -5,8 +5,8 @@
 Starts a throwaway Virtuoso (scripts/virtuoso.py), publishes the release with
 `ketamine-kg publish`'s code, then:
 
-1. the example queries (all 14, round robin) against the current version, for each client
-   count, each for a fixed time: requests/s, p50 and p99 latency, errors;
+1. the example queries (all of queries/examples, round robin) against the current version,
+   for each client count, each for a fixed time: requests/s, p50 and p99 latency, errors;
 2. load rate at scale: `--scale` copies of the release (IRIs renamed per copy) posted over the
    Graph Store Protocol into one graph, triples/s, then the same query mix over that graph at
    4 clients;
@@ -15,7 +15,8 @@ Starts a throwaway Virtuoso (scripts/virtuoso.py), publishes the release with
 
 Clients are threads with one keep-alive HTTP connection each; they share the 2 CPUs with the
 server, so the figures are a floor. Prints a Markdown report and writes it to
-bench/results/virtuoso-<date>.md. The server is stopped at the end, also on errors.
+bench/results/virtuoso-<date>.md. The server is stopped and its temporary directory removed at
+the end, also on errors.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import datetime
 import http.client
 import importlib.util
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,8 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ketamine_kg.bulkload import BulkLoader, Isql  # noqa: E402
+from ketamine_kg.config import Project, graph_iri  # noqa: E402
 from ketamine_kg.gsp import Credentials, StoreClient  # noqa: E402
-from ketamine_kg.namespaces import sparql_prologue  # noqa: E402
+from ketamine_kg.namespaces import ID, sparql_prologue  # noqa: E402
 from ketamine_kg.publish import XSD, Layout, Release, publish, remote_counts  # noqa: E402
 
 
@@ -51,12 +54,12 @@ def _script():
     return module
 
 
-def _bodies(graphs: list[str]) -> list[bytes]:
-    """Form-encoded requests for every example query over `graphs`."""
+def _bodies(examples: list[Path], graphs: list[str]) -> list[bytes]:
+    """Form-encoded requests for every example query over `graphs` (the last one: direct)."""
     out = []
-    for path in sorted((ROOT / "queries/examples").glob("*.rq")):
+    for path in examples:
         text = sparql_prologue() + path.read_text(encoding="utf-8")
-        text = text.replace("<https://w3id.org/ketamine-kg/graph/direct>", f"<{graphs[-1]}>")
+        text = text.replace(f"<{graph_iri('direct')}>", f"<{graphs[-1]}>")
         fields = [("query", text)] + [("default-graph-uri", g) for g in graphs]
         fields += [("named-graph-uri", g) for g in graphs]
         out.append(urllib.parse.urlencode(fields).encode())
@@ -64,6 +67,8 @@ def _bodies(graphs: list[str]) -> list[bytes]:
 
 
 def run_mix(port: int, bodies: list[bytes], clients: int, seconds: float) -> dict:
+    """`clients` threads POST `bodies` round robin to /sparql for `seconds`: requests, queries/s,
+    p50 and p99 latency (ms) and errors."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -121,15 +126,14 @@ def run_mix(port: int, bodies: list[bytes], clients: int, seconds: float) -> dic
 
 
 def _scaled(release: Release, copies: int) -> list[bytes]:
+    """`copies` copies of the release's triples, the IRIs of copy n > 0 renamed under copyN/."""
     union = b"".join(release.graphs.values())
-    prefix = b"<https://w3id.org/ketamine-kg/id/"
-    return [
-        union.replace(prefix, b"<https://w3id.org/ketamine-kg/id/copy%d/" % n) if n else union
-        for n in range(copies)
-    ]
+    prefix = f"<{ID}".encode()
+    return [union.replace(prefix, prefix + b"copy%d/" % n) if n else union for n in range(copies)]
 
 
 def main() -> int:
+    """Run the benchmark; print the report and write it to bench/results/."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,4,16")
@@ -140,19 +144,17 @@ def main() -> int:
     if not vt.installed():
         print("virtuoso-t not installed", file=sys.stderr)
         return 1
+    examples = Project.at(ROOT).example_files()
     directory = Path(tempfile.mkdtemp(prefix="kkg-virtuoso-bench-"))
-    server = vt.start(directory / "db")
     try:
+        server = vt.start(directory / "db")
         client = StoreClient(
             server.gsp, server.sparql, Credentials(server.user, server.password), timeout=600
         )
         release = Release.read(Path(args.release))
         start = time.perf_counter()
-        publish(
-            Path(args.release),
-            client,
-            sorted((ROOT / "queries/examples").glob("*.rq")),
-            altered=frozenset({XSD + "duration"}),
+        outcome = publish(
+            Path(args.release), client, examples, altered=frozenset({XSD + "duration"})
         )
         publish_s = time.perf_counter() - start
         bulk = BulkLoader(
@@ -162,36 +164,38 @@ def main() -> int:
         publish(
             Path(args.release),
             client,
-            sorted((ROOT / "queries/examples").glob("*.rq")),
+            examples,
             Layout("https://example.org/bench/bulk/", "https://example.org/bench/bulk-releases"),
             altered=frozenset({XSD + "duration"}),
             loader=bulk,
         )
         bulk_publish_s = time.perf_counter() - start
         graphs = list(Layout().graphs(release.version).values())
-        bodies = _bodies(graphs)
+        bodies = _bodies(examples, graphs)
         run_mix(server.http_port, bodies, 4, 2)  # warm-up
         rows = [
             run_mix(server.http_port, bodies, int(n), args.seconds) for n in args.clients.split(",")
         ]
 
+        copies = _scaled(release, args.scale)
         scale_graph = "https://example.org/bench/scaled"
         start = time.perf_counter()
-        for n, chunk in enumerate(_scaled(release, args.scale)):
+        for n, chunk in enumerate(copies):
             (client.put_graph if n == 0 else client.post_graph)(scale_graph, chunk)
         load_s = time.perf_counter() - start
         scaled = remote_counts(client, [scale_graph])[scale_graph]
         bulk_graph = "https://example.org/bench/scaled-bulk"
         start = time.perf_counter()
-        bulk({bulk_graph: b"".join(_scaled(release, args.scale))})
+        bulk({bulk_graph: b"".join(copies)})
         bulk_load_s = time.perf_counter() - start
         if remote_counts(client, [bulk_graph])[bulk_graph] != scaled:
             raise SystemExit("the bulk loader loaded a different number of triples")
-        scaled_bodies = _bodies([scale_graph])
+        scaled_bodies = _bodies(examples, [scale_graph])
         run_mix(server.http_port, scaled_bodies, 4, 2)
         scaled_row = run_mix(server.http_port, scaled_bodies, 4, args.seconds)
     finally:
         vt.stop(directory / "db")
+        shutil.rmtree(directory, ignore_errors=True)
 
     today = datetime.date.today().isoformat()
     lines = [
@@ -199,11 +203,12 @@ def main() -> int:
         "",
         f"Virtuoso {_version()} (Debian virtuoso-opensource), scripts/virtuoso.py configuration "
         "(NumberOfBuffers 20000, ResultSetMaxRows 10000, MaxQueryExecutionTime 30). "
-        f"Loopback; clients are Python threads on the same {_cpus()} CPUs. "
+        f"Loopback; clients are Python threads on the same {os.cpu_count() or 1} CPUs. "
         f"{len(bodies)} example queries round robin, {args.seconds:g} s per cell.",
         "",
         f"Publish of release {release.version} ({sum(release.counts.values())} triples, "
-        f"load + verify + 14 answer comparisons + switch): {publish_s:.2f} s over GSP, "
+        f"load + verify + {len(outcome.comparisons)} answer comparisons + switch): "
+        f"{publish_s:.2f} s over GSP, "
         f"{bulk_publish_s:.2f} s with the bulk loader.",
         "",
         "| dataset | clients | requests | queries/s | p50 ms | p99 ms | errors |",
@@ -236,10 +241,6 @@ def main() -> int:
 def _version() -> str:
     text = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True).stderr
     return next((line.split()[1] for line in text.splitlines() if line.startswith("Version")), "?")
-
-
-def _cpus() -> int:
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -133,6 +134,7 @@ class Virtuoso:
 
 
 def installed() -> bool:
+    """Whether the Virtuoso server and isql programs are on PATH."""
     return shutil.which(SERVER) is not None and shutil.which(ISQL) is not None
 
 
@@ -145,7 +147,7 @@ def _free_port() -> int:
 def _isql(port: int, user: str, password: str, sql: str) -> str:
     try:
         return Isql("127.0.0.1", port, user, password, program=ISQL, timeout=60).run(sql)
-    except (BulkLoadError, subprocess.TimeoutExpired) as exc:
+    except BulkLoadError as exc:
         raise RuntimeError(f"isql failed: {exc}") from None
 
 
@@ -157,38 +159,43 @@ def start(directory: Path, timeout: float = 60.0) -> Virtuoso:
     for sub in ("www", "data"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     server = Virtuoso(directory, _free_port(), _free_port())
-    ini = directory / "virtuoso.ini"
+    ini = _ini(directory)
     ini.write_text(
         INI.format(dir=directory, sql_port=server.sql_port, http_port=server.http_port, vad=VAD_DIR)
     )
-    subprocess.run(
-        [SERVER, "+configfile", str(ini), "+wait"],
-        cwd=directory,
-        check=True,
-        timeout=timeout,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    password = secrets.token_hex(16)
-    # A new database has the well-known dba/dba login until this line runs (loopback only);
-    # isql given no password tries exactly that one, so nothing secret is on its command line.
-    result = subprocess.run(
-        [ISQL, "-H", "127.0.0.1", "-S", str(server.sql_port), "-U", "dba", "VERBOSE=OFF"],
-        input=f"USER_SET_PASSWORD('dba', '{password}');\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
-        raise RuntimeError(f"isql failed: {(result.stdout + result.stderr).strip()[-300:]}")
-    server.password_file.write_text(password + "\n")
-    server.password_file.chmod(0o600)
-    (directory / "connection.json").write_text(
-        json.dumps(
-            {"sql_port": server.sql_port, "http_port": server.http_port, "user": server.user}
+    try:  # from here on, a server may run: never leave one behind (with dba/dba, even)
+        subprocess.run(
+            [SERVER, "+configfile", str(ini), "+wait"],
+            cwd=directory,
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        + "\n"
-    )
+        password = secrets.token_hex(16)
+        # A new database has the well-known dba/dba login until this line runs (loopback
+        # only); isql given no password tries exactly that one, so nothing secret is on its
+        # command line.
+        result = subprocess.run(
+            [ISQL, "-H", "127.0.0.1", "-S", str(server.sql_port), "-U", "dba", "VERBOSE=OFF"],
+            input=f"USER_SET_PASSWORD('dba', '{password}');\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
+            raise RuntimeError(f"isql failed: {(result.stdout + result.stderr).strip()[-300:]}")
+        server.password_file.write_text(password + "\n")
+        server.password_file.chmod(0o600)
+        (directory / "connection.json").write_text(
+            json.dumps(
+                {"sql_port": server.sql_port, "http_port": server.http_port, "user": server.user}
+            )
+            + "\n"
+        )
+    except BaseException:
+        stop(directory)
+        raise
     return server
 
 
@@ -199,43 +206,68 @@ def attach(directory: Path) -> Virtuoso:
 
 
 def _pid(directory: Path) -> int | None:
-    lock = directory / "virtuoso.lck"
-    if not lock.is_file():
+    try:
+        lines = (directory / "virtuoso.lck").read_text().splitlines()
+    except OSError:
         return None
-    for line in lock.read_text().splitlines():
-        if line.startswith("VIRT_PID="):
-            return int(line.split("=", 1)[1])
+    for line in lines:
+        if line.startswith("VIRT_PID=") and line[9:].strip().isdigit():
+            return int(line[9:])
     return None
 
 
+def _ini(directory: Path) -> Path:
+    return directory / "virtuoso.ini"
+
+
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs (not a zombie) and may be signalled by us."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):  # gone, or someone else's: not ours
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.is_file() and stat.read_text().split(") ", 1)[1].startswith("Z"))
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _ours(pid: int, directory: Path) -> bool:
+    """Whether `pid` is the Virtuoso server of this directory (a lock file's pid may be stale
+    and taken by another process since)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return Path(os.fsdecode(argv[0])).name == SERVER and os.fsencode(_ini(directory)) in argv
 
 
 def stop(directory: Path, timeout: float = 30.0) -> None:
-    """Shut the server down cleanly; SIGTERM, then SIGKILL, if it does not go."""
+    """Shut the server down cleanly; SIGTERM, then SIGKILL, if it does not go.
+
+    Does nothing if the pid in the lock file is not this directory's server (any more).
+    """
     directory = directory.resolve()
     pid = _pid(directory)
-    if pid is None or not _alive(pid):
+    if pid is None or not _alive(pid) or not _ours(pid, directory):
         return
     try:
         attach(directory).isql("shutdown;")
-    except (RuntimeError, OSError, subprocess.TimeoutExpired, KeyError, ValueError):
-        os.kill(pid, signal.SIGTERM)
+    except (RuntimeError, OSError, KeyError, ValueError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
+    # Wait on _alive alone: an exiting process's cmdline reads empty, so it is not _ours.
     while _alive(pid):
         if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
+            if _ours(pid, directory):
+                os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.1)
 
 
 def main(argv: list[str]) -> int:
+    """The command line: `start DIR` or `stop DIR`; the exit status."""
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
         print(__doc__, file=sys.stderr)
         return 2
@@ -252,7 +284,7 @@ def main(argv: list[str]) -> int:
         f"virtuoso running (data in {server.directory})\n"
         f"  GSP:    {server.gsp}\n"
         f"  SPARQL: {server.sparql}\n"
-        f"  isql:   isql-vt 127.0.0.1:{server.sql_port} dba <password>\n"
+        f"  isql:   isql-vt 127.0.0.1:{server.sql_port} dba   (type the password when asked)\n"
         f"  password file: {server.password_file}\n"
         f"publish:  KETAMINE_KG_STORE_USER=dba ketamine-kg publish --endpoint {server.gsp} "
         f"--sparql {server.sparql} --password-file {server.password_file}\n"

@@ -120,3 +120,14 @@ def test_construct_as_plain_json_ld(release_dir: Path) -> None:
         claim["drug"] == "kk:drug/ketamine"
         and claim["useStatus"] == "kkv:use-status/investigational"
     )
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error() -> None:
+    """`ketamine-kg query --list | head -1`: no traceback, exit 0."""
+    command = [sys.executable, "-m", "ketamine_kg.cli", "--project", str(ROOT), "query", "--list"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,17 +23,22 @@ import threading
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import ROOT, free_port
 
-from ketamine_kg.bulkload import Isql
+from ketamine_kg import bulkload
+from ketamine_kg.bulkload import BulkLoader, BulkLoadError, Isql
 from ketamine_kg.gsp import Credentials, StoreClient, StoreError
 from ketamine_kg.publish import (
     ROLES,
+    XSD,
     Equivalence,
     Layout,
+    PublishError,
     Release,
     compare_examples,
+    content_differences,
     current_version,
     registered_checksum,
     remote_counts,
@@ -70,7 +76,8 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def layout(request: pytest.FixtureRequest) -> Layout:
-    base = f"https://example.org/test/{request.node.name}/"
+    name = re.sub(r"[^\w.-]", "_", request.node.name)  # parametrized names hold [ and spaces
+    base = f"https://example.org/test/{name}/"
     return Layout(version_base=base + "release/", registry=base + "releases")
 
 
@@ -114,7 +121,7 @@ def example_comparisons(client: StoreClient, release_dir: Path, graphs: dict[str
         open_release(release_dir),
         sorted((ROOT / "queries/examples").glob("*.rq")),
         graphs,
-        Equivalence(altered=frozenset({"http://www.w3.org/2001/XMLSchema#duration"})),
+        Equivalence(altered=frozenset({XSD + "duration"})),
     )
 
 
@@ -550,3 +557,178 @@ def test_documented_read_only_recipe(tmp_path, release_dir, second_release):
         }
     finally:
         vt.stop(server.directory)
+
+
+# -- review fixes: each test fails on the code before the fix -------------------------------
+
+
+def test_content_differences_pairs_many_rewritten_literals_quickly():
+    """20,000 rewritten xsd:duration literals took 73 s when `extra` was scanned per triple."""
+    duration, predicate = ox.NamedNode(XSD + "duration"), ox.NamedNode("urn:p")
+    subjects = [ox.NamedNode(f"urn:s{i}") for i in range(20_000)]
+    expected = [
+        ox.Triple(s, predicate, ox.Literal(f"PT{i}M", datatype=duration))
+        for i, s in enumerate(subjects)
+    ]
+    stored = [
+        ox.Triple(s, predicate, ox.Literal(f"{i * 60}.0", datatype=duration))
+        for i, s in enumerate(subjects)
+    ]
+    stored.append(ox.Triple(subjects[0], ox.NamedNode("urn:q"), ox.Literal("x")))
+    start = time.perf_counter()
+    pairs = content_differences(stored, expected)
+    assert time.perf_counter() - start < 5
+    assert len(pairs) == 20_001
+    assert all(a.split()[0] == b.split()[0] for a, b in pairs[:-1]), "paired by subject"
+    assert pairs[-1] == ("", str(stored[-1]))
+    assert (
+        content_differences(stored[:-1], expected, Equivalence(altered=frozenset({duration.value})))
+        == []
+    )
+
+
+def test_a_triple_in_the_default_graph_is_a_clear_error(tmp_path, release_dir):
+    text = (release_dir / "ketamine-kg.nq").read_text(encoding="utf-8")
+    (tmp_path / "ketamine-kg.nq").write_text(text + "<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+    with pytest.raises(PublishError, match="<urn:a> <urn:b> <urn:c> is in the default graph"):
+        Release.read(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--password-file", "/nonexistent/pw"), "cannot read --password-file /nonexistent/pw"),
+        (("--password-file", "EMPTY"), "--password-file EMPTY: its first line is empty"),
+        (("--accept-altered", "foo:bar"), "--accept-altered 'foo:bar': neither a full IRI"),
+        (
+            ("--version-base", "not an iri/"),
+            "the version base 'not an iri/' is not an absolute IRI",
+        ),
+        (("--registry-graph", "urn:x>"), "the registry graph 'urn:x>' is not an absolute IRI"),
+    ],
+)
+def test_bad_options_are_usage_errors_before_any_connection(
+    tmp_path, layout, release_dir, extra, message
+):
+    (tmp_path / "EMPTY").write_text("\n")
+    url = f"http://127.0.0.1:{free_port()}"
+
+    class Nowhere:
+        gsp, sparql, user, password = url + "/gsp", url + "/sparql", "dba", "secret-xyz"
+
+    done = subprocess.run(
+        [*command(Nowhere, layout, release_dir), *extra],  # the last option given wins
+        env=environment(Nowhere),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "cannot reach" not in done.stderr
+
+
+def test_accept_altered_takes_a_full_iri(virtuoso, layout, release_dir):
+    done = publish(virtuoso, layout, release_dir, f"--accept-altered={XSD}duration")
+    assert done.returncode == 0, done.stderr
+    assert "altered by the store (accepted):" in done.stdout
+
+
+def test_exact_answers_are_not_taken_from_an_equal_equivalence(virtuoso, layout, release_dir):
+    """`eq` equal to EXACT by value must not overwrite the term-for-term result."""
+    assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
+    graphs = layout.graphs(Release.read(release_dir).version)
+    comparisons = compare_examples(
+        reader(virtuoso),
+        open_release(release_dir),
+        [ROOT / "queries/examples/approved-conditions.rq"],
+        graphs,
+        Equivalence(numeric=False),
+    )
+    assert [(c.equal, c.exact) for c in comparisons] == [(True, False)]
+
+
+def test_isql_that_does_not_finish_in_time_is_a_bulk_load_error(virtuoso):
+    isql = Isql("127.0.0.1", virtuoso.sql_port, virtuoso.user, virtuoso.password, timeout=1)
+    start = time.monotonic()
+    with pytest.raises(BulkLoadError, match=r"did not finish within 1 s"):
+        isql.run("delay (10);\nselect 1;")
+    assert time.monotonic() - start < 8
+
+
+def test_isql_without_a_prompt_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(bulkload, "PROMPT_WAIT", 2.0)
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        isql = Isql("127.0.0.1", silent.getsockname()[1], "dba", "secret-xyz")
+        with pytest.raises(BulkLoadError, match=r"no password prompt within 2 s \(the account"):
+            isql.run("select 1;")
+
+
+def test_isql_output_is_intact_with_an_empty_password(virtuoso):
+    virtuoso.isql("USER_CREATE ('kkg_empty_pw', '');")
+    try:
+        out = Isql("127.0.0.1", virtuoso.sql_port, "kkg_empty_pw", "").run("select 4242;")
+    finally:
+        virtuoso.isql("USER_DROP ('kkg_empty_pw');")
+    assert out.split() == ["4242"]
+
+
+def test_bulk_loader_does_not_follow_planted_symlinks(virtuoso, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    planted = [virtuoso.bulk_dir / f"ketamine-kg-publish-{os.getpid()}-{n}.nt" for n in range(2)]
+    for link in planted:
+        link.symlink_to(victim)
+    try:
+        loader = BulkLoader(
+            Isql("127.0.0.1", virtuoso.sql_port, virtuoso.user, virtuoso.password),
+            virtuoso.bulk_dir,
+        )
+        graph = "https://example.org/test/symlink"
+        loader({graph: b"<urn:a> <urn:b> <urn:c> .\n"})
+        assert remote_counts(reader(virtuoso), [graph]) == {graph: 1}
+    finally:
+        for link in planted:
+            link.unlink(missing_ok=True)
+    assert victim.read_text() == "keep me\n"
+    assert _bulk_files(virtuoso) == []
+
+
+def _servers_of(directory: Path) -> list[int]:
+    """Pids of virtuoso-t processes running on `directory`'s ini."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            argv = cmdline.read_bytes().split(b"\0")
+            if argv[0].endswith(b"virtuoso-t") and str(directory / "virtuoso.ini").encode() in argv:
+                found.append(int(cmdline.parent.name))
+    return found
+
+
+def test_a_failed_start_stops_the_server_it_launched(tmp_path, monkeypatch):
+    if not vt.installed():
+        pytest.skip("virtuoso-t not installed")
+    directory = tmp_path / "v"
+    # A "password" that makes USER_SET_PASSWORD fail (an undefined function) after the server
+    # is up, with dba/dba still valid.
+    monkeypatch.setattr(vt.secrets, "token_hex", lambda n: "x' || no_such_function_kkg () || '")
+    try:
+        with pytest.raises(RuntimeError, match="isql failed"):
+            vt.start(directory)
+        assert _servers_of(directory.resolve()) == []
+    finally:
+        vt.stop(directory)
+
+
+def test_stop_does_not_signal_a_process_that_took_a_stale_pid(tmp_path):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "virtuoso.lck").write_text(f"VIRT_PID={other.pid}\n")
+        vt.stop(tmp_path, timeout=2)
+        assert other.poll() is None, "stop() killed a process that is not its server"
+    finally:
+        other.kill()
+        other.wait()

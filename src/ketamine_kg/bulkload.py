@@ -19,6 +19,7 @@ import os
 import select
 import struct
 import subprocess
+import tempfile
 import termios
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ from pathlib import Path
 from .publish import PublishError
 
 PROMPT = b"Enter password for"
+PROMPT_WAIT = 30.0  # seconds for isql to ask for the password
+LOGIN_WAIT = 1.0  # seconds for a refused password to show (as a new prompt)
 STATUS = "ld-status"  # prefix of the LOAD_LIST rows this module selects
+FILE_PREFIX = "ketamine-kg-publish-"  # of the files written for the bulk loader
 
 
 class BulkLoadError(PublishError):
@@ -36,6 +40,10 @@ class BulkLoadError(PublishError):
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
 
 
 def _unread(fd: int) -> int:
@@ -53,7 +61,6 @@ class Isql:
     password: str = field(repr=False)
     program: str = "isql-vt"
     timeout: float = 3600.0  # for the whole SQL
-    login_wait: float = 1.0  # for a refused password to show
 
     @property
     def address(self) -> str:
@@ -62,8 +69,9 @@ class Isql:
     def run(self, sql: str) -> str:
         """Run `sql` (one statement per line) in one session; isql's output.
 
-        Raises BulkLoadError when isql is missing, cannot connect, the login fails, or a
-        statement fails (the message quotes isql's error, never the password).
+        Raises BulkLoadError when isql is missing, cannot connect, the login fails, a
+        statement fails (the message quotes isql's error, never the password), or the whole
+        does not finish within `timeout`.
         """
         if "\n" in self.password or "\r" in self.password:
             raise BulkLoadError("the store password contains a line break")
@@ -80,43 +88,13 @@ class Isql:
             raise BulkLoadError(
                 f"{self.program} not found (Debian: apt-get install virtuoso-opensource)"
             ) from None
-        try:
-            seen = self._read_until_prompt(process)
-            if PROMPT not in seen and process.poll() is None:
-                # isql first tries Virtuoso's default password, dba: it worked.
-                raise BulkLoadError(
-                    f"isql at {self.address} logged in as {self.user!r} without asking for the "
-                    "password: the account still has the default password; change it"
-                )
-            if PROMPT not in seen:
-                raise BulkLoadError(f"cannot connect to isql at {self.address}: {self._tail(seen)}")
-            process.stdin.write(self.password.encode() + b"\n")
-            process.stdin.flush()
-            # isql reads whatever the pipe holds as the password: send the SQL only after it
-            # has taken the password line.
-            deadline = time.monotonic() + 30
-            while _unread(process.stdin.fileno()) and process.poll() is None:
-                if time.monotonic() > deadline:
-                    raise BulkLoadError(f"isql at {self.address} did not read the password")
-                time.sleep(0.01)
-            # A refused password shows as a new prompt (a login shows nothing): stop there, or
-            # isql would take the SQL as more passwords, and Virtuoso locks the client's address
-            # out for 60 s after 4 failed logins.
-            out = self._read_until_prompt(process, self.login_wait)
-            if PROMPT in out:
-                raise BulkLoadError(
-                    f"authentication failed for isql at {self.address} as user {self.user!r}"
-                )
+        with process:  # closes the pipes
             try:
-                out += process.communicate(sql.encode() + b"\n", timeout=self.timeout)[0]
-            except BrokenPipeError:
-                out += process.stdout.read()
-                process.wait()
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        text = out.decode("utf-8", "replace").replace(self.password, "***")
+                out = self._session(process, sql)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        text = _redact(out.decode("utf-8", "replace"), self.password)
         if "Bad login" in text:
             raise BulkLoadError(
                 f"authentication failed for isql at {self.address} as user {self.user!r}"
@@ -126,8 +104,48 @@ class Isql:
             raise BulkLoadError(f"isql at {self.address}: {self._tail(error.encode(), 600)}")
         return text
 
+    def _session(self, process: subprocess.Popen, sql: str) -> bytes:
+        """Log in through isql's password prompt, then run `sql`; isql's output."""
+        seen = self._read_until_prompt(process, PROMPT_WAIT)
+        if PROMPT not in seen and process.poll() is None:
+            # isql first tries Virtuoso's default password, dba: it may have worked.
+            raise BulkLoadError(
+                f"isql at {self.address} as {self.user!r}: no password prompt within "
+                f"{PROMPT_WAIT:g} s (the account still has the default password, or the server "
+                "does not answer)"
+            )
+        if PROMPT not in seen:
+            raise BulkLoadError(f"cannot connect to isql at {self.address}: {self._tail(seen)}")
+        process.stdin.write(self.password.encode() + b"\n")
+        process.stdin.flush()
+        # isql reads whatever the pipe holds as the password: send the SQL only after it has
+        # taken the password line.
+        deadline = time.monotonic() + 30
+        while _unread(process.stdin.fileno()) and process.poll() is None:
+            if time.monotonic() > deadline:
+                raise BulkLoadError(f"isql at {self.address} did not read the password")
+            time.sleep(0.01)
+        # A refused password shows as a new prompt (a login shows nothing): stop there, or isql
+        # would take the SQL as more passwords, and Virtuoso locks the client's address out for
+        # 60 s after 4 failed logins.
+        out = self._read_until_prompt(process, LOGIN_WAIT)
+        if PROMPT in out:
+            raise BulkLoadError(
+                f"authentication failed for isql at {self.address} as user {self.user!r}"
+            )
+        try:
+            return out + process.communicate(sql.encode() + b"\n", timeout=self.timeout)[0]
+        except subprocess.TimeoutExpired:
+            raise BulkLoadError(
+                f"isql at {self.address} did not finish within {self.timeout:g} s"
+            ) from None
+        except BrokenPipeError:
+            out += process.stdout.read()
+            process.wait()
+            return out
+
     @staticmethod
-    def _read_until_prompt(process: subprocess.Popen, seconds: float = 30.0) -> bytes:
+    def _read_until_prompt(process: subprocess.Popen, seconds: float) -> bytes:
         seen = b""
         deadline = time.monotonic() + seconds
         while PROMPT not in seen and time.monotonic() < deadline:
@@ -162,11 +180,14 @@ class BulkLoader:
             raise BulkLoadError(f"--bulk-dir {directory} is not a directory")
         files = {}
         try:
-            for n, (graph, ntriples) in enumerate(graphs.items()):
-                path = directory / f"ketamine-kg-publish-{os.getpid()}-{n}.nt"
-                path.write_bytes(ntriples)
-                path.chmod(0o644)
-                files[str(path)] = graph
+            for graph, ntriples in graphs.items():
+                # A new file of a random name (never an existing one, nor a symlink's target),
+                # readable by the server's user.
+                fd, name = tempfile.mkstemp(dir=directory, prefix=FILE_PREFIX, suffix=".nt")
+                files[name] = graph
+                with open(fd, "wb") as file:
+                    os.fchmod(fd, 0o644)
+                    file.write(ntriples)
             output = self.isql.run(self._script(files))
         finally:
             for name in files:

@@ -7,9 +7,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Project, default_project
+
+if TYPE_CHECKING:
+    from .bulkload import BulkLoader
+    from .gsp import Credentials
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -45,13 +50,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .query import format_result, open_release, resolve_query, run_query
+    from .query import example_title, format_result, open_release, resolve_query, run_query
 
     project = _project(args)
     if args.list:
         for path in project.example_files():
-            first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
-            print(f"{path.stem:<40} {first}")
+            print(f"{path.stem:<40} {example_title(path.read_text(encoding='utf-8'))}")
         return EXIT_OK
     if not args.query:
         print(
@@ -134,12 +138,21 @@ class _UsageError(Exception):
     pass
 
 
-def _store_credentials(args: argparse.Namespace):
+def _store_credentials(args: argparse.Namespace) -> Credentials | None:
     from .gsp import Credentials
 
     user = os.environ.get("KETAMINE_KG_STORE_USER")
     if args.password_file:
-        password = Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
+        try:
+            lines = Path(args.password_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise _UsageError(
+                f"cannot read --password-file {args.password_file}: {reason}"
+            ) from None
+        password = lines[0] if lines else ""
+        if not password:
+            raise _UsageError(f"--password-file {args.password_file}: its first line is empty")
     else:
         password = os.environ.get("KETAMINE_KG_STORE_PASSWORD")
     if user and password is None:
@@ -149,7 +162,7 @@ def _store_credentials(args: argparse.Namespace):
     return Credentials(user, password) if user else None
 
 
-def _bulk_loader(args: argparse.Namespace, credentials):
+def _bulk_loader(args: argparse.Namespace, credentials: Credentials | None) -> BulkLoader | None:
     from .bulkload import BulkLoader, Isql
 
     if args.bulk_load is None:
@@ -169,16 +182,38 @@ def _bulk_loader(args: argparse.Namespace, credentials):
     return BulkLoader(isql, Path(args.bulk_dir))
 
 
+def _datatype_iris(names: list[str]) -> frozenset[str]:
+    """--accept-altered values, CURIEs with a shared prefix (xsd:duration) or full IRIs."""
+    from .namespaces import PREFIXES
+
+    iris = set()
+    for name in names:
+        prefix, _, local = name.partition(":")
+        if prefix in PREFIXES and local:
+            iris.add(PREFIXES[prefix] + local)
+        elif local.startswith("//"):
+            iris.add(name)
+        else:
+            raise _UsageError(
+                f"--accept-altered {name!r}: neither a full IRI nor a CURIE with a known prefix "
+                f"({', '.join(PREFIXES)})"
+            )
+    return frozenset(iris)
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from .gsp import StoreClient
-    from .publish import XSD, Layout, publish
+    from .publish import Layout, PublishError, publish
 
     project = _project(args)
     release = Path(args.release) if args.release else project.out_dir
+    given = {"version_base": args.version_base, "registry": args.registry_graph}
     try:
         credentials = _store_credentials(args)
         loader = _bulk_loader(args, credentials)
-    except _UsageError as exc:
+        altered = _datatype_iris(args.accept_altered)
+        layout = Layout(**{k: v for k, v in given.items() if v is not None})
+    except (_UsageError, PublishError) as exc:  # PublishError: Layout's check of the IRIs
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     client = StoreClient(
@@ -189,7 +224,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
         retries=args.retries,
         backoff=args.backoff,
     )
-    layout = Layout(version_base=args.version_base, registry=args.registry_graph)
     outcome = publish(
         release,
         client,
@@ -199,13 +233,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         progress=_progress,
         # Test hook: widens the window between verification and the switch.
         pause_before_switch=float(os.environ.get("KETAMINE_KG_PUBLISH_PAUSE_BEFORE_SWITCH", 0)),
-        altered=frozenset(
-            XSD + d.removeprefix("xsd:") if not d.startswith("http") else d
-            for d in args.accept_altered
-        ),
+        altered=altered,
         loader=loader,
     )
-    if outcome.dry_run:
+    if args.dry_run:
         print(f"dry run: would publish {outcome.version} (current: {outcome.previous or 'none'})")
         return EXIT_OK
     for graph, count in outcome.counts.items():
@@ -334,13 +365,14 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--password-file", help="read the store password from this file")
     u.add_argument(
         "--version-base",
-        default="https://w3id.org/ketamine-kg/release/",
-        help="version graphs are <BASE><version>/graph/<role> (default: %(default)s)",
+        metavar="BASE",
+        help="version graphs are <BASE><version>/graph/<role> (default: the project's "
+        "…/ketamine-kg/release/; docs/running-at-scale.md)",
     )
     u.add_argument(
         "--registry-graph",
-        default="https://w3id.org/ketamine-kg/graph/releases",
-        help="graph recording versions and switches (default: %(default)s)",
+        metavar="IRI",
+        help="graph recording versions and switches (default: …/ketamine-kg/graph/releases)",
     )
     u.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request")
     u.add_argument("--retries", type=int, default=3, help="retries on connection errors and 5xx")
@@ -350,8 +382,9 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="DATATYPE",
-        help="a datatype (e.g. xsd:duration) whose literals the store is known to rewrite: "
-        "report the differences instead of failing (repeatable)",
+        help="a datatype (xsd:duration, another shared prefix's CURIE, or a full IRI) whose "
+        "literals the store is known to rewrite: report the differences instead of failing "
+        "(repeatable)",
     )
     u.add_argument(
         "--bulk-load",
@@ -388,6 +421,11 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.report.render(), file=sys.stderr)
     except (QueryError, JavaMissingError, PublishError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not a failure. Python's documented remedy:
+        # point stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return EXIT_FAIL
 
 

@@ -1,8 +1,11 @@
 """A small client for a remote store: SPARQL 1.1 Graph Store HTTP Protocol and Protocol queries.
 
-Standard library only (urllib with HTTP digest or basic auth), with per-request timeouts and
-retries with exponential backoff for connection failures and 5xx answers. Messages name the URL
-and the user, never the password.
+Standard library only (urllib), with per-request timeouts and retries with exponential backoff
+for connection failures and 5xx answers. Credentials go by HTTP digest auth, or by basic auth
+over https only (basic auth sends the password in the clear). A redirected write (or POSTed
+query) is refused, naming the new location: urllib would follow a 301/302/303 with a body-less
+GET, so the write would silently not happen. Messages name the URL and the user, never the
+password.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 
 N_TRIPLES = "application/n-triples"
@@ -21,16 +23,50 @@ RETRYABLE = {500, 502, 503, 504}
 
 
 class StoreError(Exception):
-    """The remote store could not be reached, refused the credentials or the request."""
+    """The remote store could not be reached, refused the credentials or the request.
+
+    `status` is the HTTP status of a refused request (None for other failures).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
 class Credentials:
+    """A store account; its repr never shows the password."""
+
     user: str
     password: str
 
     def __repr__(self) -> str:  # never show the password, even in a traceback
         return f"Credentials(user={self.user!r})"
+
+
+class _BasicAuthOverTls(urllib.request.HTTPBasicAuthHandler):
+    """Answers a basic-auth challenge only for an https request."""
+
+    def http_error_401(self, req, fp, code, msg, headers):
+        if req.type != "https":
+            return None  # the 401 stands: "authentication failed"
+        return super().http_error_401(req, fp, code, msg, headers)
+
+
+class _NoRedirectedWrites(urllib.request.HTTPRedirectHandler):
+    """Follows redirects of GET and HEAD only; refuses the others with a StoreError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        method = req.get_method()
+        if method in ("GET", "HEAD"):
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+        fp.close()
+        raise StoreError(
+            f"{method} {req.full_url.split('?', 1)[0]} was redirected ({code} {msg}) to "
+            f"{newurl.split('?', 1)[0]}: give that URL instead (a redirected {method} is not "
+            "followed, as it could silently lose its body)",
+            code,
+        )
 
 
 class StoreClient:
@@ -44,19 +80,18 @@ class StoreClient:
         timeout: float = 60.0,
         retries: int = 3,
         backoff: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.gsp_url, self.sparql_url = gsp_url, sparql_url
         self.credentials = credentials
-        self.timeout, self.retries, self.backoff, self._sleep = timeout, retries, backoff, sleep
-        handlers: list[urllib.request.BaseHandler] = []
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirectedWrites()]
         if credentials:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {gsp_url, sparql_url}:
                 passwords.add_password(None, url, credentials.user, credentials.password)
             handlers += [
                 urllib.request.HTTPDigestAuthHandler(passwords),
-                urllib.request.HTTPBasicAuthHandler(passwords),
+                _BasicAuthOverTls(passwords),
             ]
         self._opener = urllib.request.build_opener(*handlers)
 
@@ -75,7 +110,7 @@ class StoreClient:
         try:
             return self._request("GET", self._graph_url(graph), None, {"Accept": N_TRIPLES})
         except StoreError as exc:
-            if "HTTP 404" in str(exc):
+            if exc.status == 404:
                 return b""
             raise
 
@@ -104,7 +139,13 @@ class StoreClient:
 
     def select(self, text: str, **dataset: tuple[str, ...]) -> dict:
         """SPARQL results JSON of a SELECT or ASK query."""
-        return json.loads(self.query(text, **dataset))
+        body = self.query(text, **dataset)
+        try:
+            return json.loads(body)
+        except ValueError:  # also UnicodeDecodeError
+            raise StoreError(
+                f"{self.sparql_url} did not answer with SPARQL results JSON: {body[:100]!r}"
+            ) from None
 
     # -- transport --------------------------------------------------------------------------
 
@@ -116,13 +157,16 @@ class StoreClient:
                 with self._opener.open(request, timeout=self.timeout) as response:
                     return response.read()
             except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace").strip()
+                with exc:
+                    detail = exc.read()[:300].decode("utf-8", "replace").strip()
                 if exc.code == 401:
-                    raise StoreError(self._auth_message(where)) from None
+                    challenge = exc.headers.get("WWW-Authenticate", "")
+                    raise StoreError(self._auth_message(where, challenge), 401) from None
                 if exc.code not in RETRYABLE or attempt == self.retries:
                     raise StoreError(
                         f"{method} {where} failed: HTTP {exc.code} {exc.reason}"
-                        + (f": {detail}" if detail else "")
+                        + (f": {detail}" if detail else ""),
+                        exc.code,
                     ) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 if attempt == self.retries:
@@ -131,13 +175,18 @@ class StoreClient:
                         f"cannot reach {where}: {reason} "
                         f"(after {self.retries + 1} attempt{'s' if self.retries else ''})"
                     ) from None
-            self._sleep(self.backoff * 2**attempt)
+            time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
-    def _auth_message(self, where: str) -> str:
+    def _auth_message(self, where: str, challenge: str) -> str:
         if self.credentials is None:
             return (
                 f"{where} requires authentication: set KETAMINE_KG_STORE_USER and "
                 "KETAMINE_KG_STORE_PASSWORD (or --password-file)"
+            )
+        if where.lower().startswith("http://") and challenge.lower().startswith("basic"):
+            return (
+                f"{where} asks for basic authentication, which would send the password in the "
+                "clear over http: use https, or an endpoint with digest authentication"
             )
         return f"authentication failed for {where} as user {self.credentials.user!r}"

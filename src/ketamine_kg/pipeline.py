@@ -6,8 +6,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,13 +21,12 @@ from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, to_store
 from .metadata import Release, describe_release, release_iri, source_files
 from .namespaces import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
+from .progress import Progress, timed
 from .reason import check_consistency, reasoner_input
 from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
 from .views import condition_views
 from .wikidata import quickstatements
-
-Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 
 DUMP_NAME = "ketamine-kg"
 CLAIM_CLASS = KKO + "TherapeuticUseClaim"
@@ -71,16 +68,6 @@ class BuildResult:
     out_dir: Path | None
 
 
-def _timed(progress: Progress | None, stage: str):
-    start = time.perf_counter()
-
-    def done(summary: str) -> None:
-        if progress:
-            progress(stage, summary, time.perf_counter() - start)
-
-    return done
-
-
 def _rdflib_graph(triples: list[ox.Triple]) -> rdflib.Graph:
     graph = rdflib.Graph()
     graph.parse(data=serialize.to_ntriples(triples).decode(), format="nt")
@@ -95,7 +82,7 @@ def _count_claims(triples: list[ox.Triple]) -> int:
 
 def load_and_derive(project: Project, progress: Progress | None = None) -> tuple[Dataset, ox.Store]:
     """Parse every source and run the rules: the dataset that the gate checks."""
-    done = _timed(progress, "load")
+    done = timed(progress, "load")
     graphs = load_source_graphs(project)
     shapes = load_shapes(project.data_shape_files())
     metadata_shapes = load_shapes([project.metadata_shapes_file])
@@ -103,7 +90,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     files = sum(len(f) for f in project.sources().values()) + len(project.shape_files())
     done(f"{files} files, {total} triples, {len(shapes) + len(metadata_shapes)} shape triples")
 
-    done = _timed(progress, "derive")
+    done = timed(progress, "derive")
     store = to_store(graphs)
     graphs["direct"] = run_rules(store, project.rule_files())
     store.bulk_extend(
@@ -121,20 +108,20 @@ def gate(
     report = Report()
     everything = dataset.union()
 
-    done = _timed(progress, "shacl")
+    done = timed(progress, "shacl")
     shapes_graph = _rdflib_graph(dataset.shapes)
     report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
     report.findings += validate_shapes(_rdflib_graph(everything), shapes_graph)
     claims = _count_claims(everything)
     done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
 
-    done = _timed(progress, "qc")
+    done = timed(progress, "qc")
     qc = run_qc(store, project.qc_files())
     report.qc_queries = len(project.qc_files())
     report.findings += qc
     done(f"{report.qc_queries} queries, {len(qc)} violations")
 
-    done = _timed(progress, "owl")
+    done = timed(progress, "owl")
     report.reasoner = check_consistency(reasoner_input(everything), project.cache_dir)
     owl = reasoner_findings(report.reasoner)
     report.findings += owl
@@ -328,7 +315,7 @@ def build(
         raise GateError(report)
     if not write:
         return BuildResult(dataset, report, {}, None)
-    done = _timed(progress, "release")
+    done = timed(progress, "release")
     files = release_files(project, dataset, report, store)
     target = out_dir or project.out_dir
     write_release(files, target)

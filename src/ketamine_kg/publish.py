@@ -27,20 +27,23 @@ import pyoxigraph as ox
 from . import serialize
 from .config import BASE, DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS, graph_iri
 from .gsp import N_TRIPLES, StoreClient
-from .query import RELEASE_DUMP, QueryError, run_query, with_prefixes
+from .namespaces import COMMON_PREFIXES, METADATA_PREFIXES, ONTOLOGY_IRI
+from .progress import Progress, timed
+from .query import RELEASE_DUMP, QueryError, open_release, run_query, with_prefixes
 
-Progress = Callable[[str, str, float], None]  # stage, summary, seconds
 # Replaces the content of each graph (IRI -> N-Triples) in the store; returns how, for progress.
 Loader = Callable[[dict[str, bytes]], str]
+# (expected triple, stored triple) of a difference, in N-Triples; "" for a side without one.
+Difference = tuple[str, str]
 
 ROLES = SOURCE_GRAPHS + DERIVED_GRAPHS
 VERSION_BASE = BASE + "release/"
 REGISTRY_GRAPH = GRAPH_BASE + "releases"
 PUB = BASE + "publish#"
-VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
-ONTOLOGY_IRI = BASE + "ontology"
+XSD = COMMON_PREFIXES["xsd"]
+VOID_TRIPLES = METADATA_PREFIXES["void"] + "triples"
+VERSION_INFO = COMMON_PREFIXES["owl"] + "versionInfo"
+CHUNK_TRIPLES = 100_000  # per GSP request
 
 # xsd:decimal and the integer types derived from it share one value space.
 DECIMAL_TYPES = {
@@ -68,11 +71,17 @@ class Release:
 
     @classmethod
     def read(cls, release_dir: Path) -> Release:
+        """The release in `release_dir` (its N-Quads dump); PublishError if it is not one."""
         dump = release_dir / RELEASE_DUMP
         if not dump.is_file():
             raise PublishError(f"no release at {release_dir}: {RELEASE_DUMP} is missing")
         by_role: dict[str, list[ox.Triple]] = {role: [] for role in ROLES}
         for quad in ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                raise PublishError(
+                    f"{dump}: {quad.triple} is in the default graph; a release has only the "
+                    f"named graphs {', '.join(graph_iri(r) for r in ROLES)}"
+                )
             role = quad.graph_name.value.removeprefix(GRAPH_BASE)
             if role not in by_role:
                 raise PublishError(f"{dump}: unexpected graph <{quad.graph_name.value}>")
@@ -87,19 +96,27 @@ class Release:
         )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", version):
             raise PublishError(f"{dump}: owl:versionInfo of <{ONTOLOGY_IRI}> is {version!r}")
-        graphs = {r: serialize.to_ntriples(serialize.sorted_triples(t)) for r, t in by_role.items()}
+        graphs = {r: serialize.to_ntriples(t) for r, t in by_role.items()}
         digest = hashlib.sha256(b"".join(graphs[r] for r in ROLES)).hexdigest()
-        return cls(version, graphs, {r: len(t) for r, t in by_role.items()}, digest)
+        return cls(version, graphs, {r: g.count(b"\n") for r, g in graphs.items()}, digest)
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Graph IRIs in the store."""
+    """Graph IRIs in the store; PublishError if the version base or registry is not an IRI."""
 
     version_base: str = VERSION_BASE
     registry: str = REGISTRY_GRAPH
 
+    def __post_init__(self) -> None:
+        for what, iri in (("version base", self.version_base), ("registry graph", self.registry)):
+            try:
+                ox.NamedNode(iri)
+            except ValueError as exc:
+                raise PublishError(f"the {what} {iri!r} is not an absolute IRI: {exc}") from None
+
     def release_iri(self, version: str) -> str:
+        """The IRI naming one version in the registry (its graphs are below it)."""
         return self.version_base + version
 
     def graphs(self, version: str) -> dict[str, str]:
@@ -116,42 +133,41 @@ class Comparison:
     size: int  # rows or triples on the embedded store
     equal: bool  # after the documented normalisation
     exact: bool  # term for term, without it
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Outcome:
+    """What `publish` found and did."""
+
     version: str
-    previous: str | None
+    previous: str | None  # current before this publish
     loaded: bool
     switched: bool
     counts: dict[str, int]  # graph IRI -> triples in the store
     comparisons: list[Comparison]
-    dry_run: bool = False
-    altered: list[tuple[str, str]] = field(default_factory=list)  # accepted store changes
+    altered: list[Difference] = field(default_factory=list)  # accepted store changes
 
 
 # -- reading the store's state --------------------------------------------------------------
 
 
-def current_version(client: StoreClient, layout: Layout = Layout()) -> str | None:
-    """The version "current" names: the latest switch recorded in the registry."""
+def _switches(client: StoreClient, layout: Layout) -> list[tuple[int, str]]:
+    """(N, release IRI) of each switch recorded in the registry."""
     rows = client.select(
         f"SELECT ?release ?n WHERE {{ GRAPH <{layout.registry}> "
         f"{{ ?release <{PUB}currentFrom> ?n }} }}"
     )["results"]["bindings"]
-    latest = max(rows, key=lambda r: (int(r["n"]["value"]), r["release"]["value"]), default=None)
-    return latest["release"]["value"].removeprefix(layout.version_base) if latest else None
+    return [(int(r["n"]["value"]), r["release"]["value"]) for r in rows]
 
 
-def _next_switch(client: StoreClient, layout: Layout) -> int:
-    rows = client.select(
-        f"SELECT ?n WHERE {{ GRAPH <{layout.registry}> {{ ?r <{PUB}currentFrom> ?n }} }}"
-    )["results"]["bindings"]
-    return max((int(r["n"]["value"]) for r in rows), default=0) + 1
+def current_version(client: StoreClient, layout: Layout = Layout()) -> str | None:
+    """The version "current" names: the latest switch recorded in the registry."""
+    latest = max(_switches(client, layout), default=None)
+    return latest[1].removeprefix(layout.version_base) if latest else None
 
 
 def registered_checksum(client: StoreClient, layout: Layout, version: str) -> str | None:
+    """The SHA-256 the registry records for `version`; None if it is not registered."""
     rows = client.select(
         f"SELECT ?sha WHERE {{ GRAPH <{layout.registry}> "
         f"{{ <{layout.release_iri(version)}> <{PUB}sha256> ?sha }} }}"
@@ -278,28 +294,27 @@ def compare_query(
         same = bool(local) == client.select(remote_text, **dataset)["boolean"]
         return Comparison(name, "ask", 1, same, same)
     if isinstance(local, ox.QueryTriples):
-        body = client.query(remote_text, accept=N_TRIPLES, **dataset)
         mine = list(local)
-        theirs = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
-        same = {
-            e: {_triple_key(t, e) for t in mine} == {_triple_key(t, e) for t in theirs}
-            for e in (EXACT, eq)
-        }
-        return Comparison(name, "construct", len(set(mine)), same[eq], same[EXACT])
+        body = client.query(remote_text, accept=N_TRIPLES, **dataset)
+        theirs = _ntriples(body, f"the store's answer to {name}")
+
+        def same_graph(e: Equivalence) -> bool:
+            return {_triple_key(t, e) for t in mine} == {_triple_key(t, e) for t in theirs}
+
+        return Comparison(name, "construct", len(set(mine)), same_graph(eq), same_graph(EXACT))
     variables = [v.value for v in local.variables]
     local_rows = [[solution[v] for v in variables] for solution in local]
     remote_rows = client.select(remote_text, **dataset)["results"]["bindings"]
-    concat = _concat_separators(query)
-    same = {}
-    for e in (EXACT, eq):
-        parts = {} if e is EXACT else concat
-        mine = _solutions([[_ox_key(t, e) for t in r] for r in local_rows], variables, parts)
+
+    def same_solutions(e: Equivalence, concat: dict[str, str]) -> bool:
+        mine = _solutions([[_ox_key(t, e) for t in r] for r in local_rows], variables, concat)
         theirs = _solutions(
-            [[_json_key(r.get(v), e) for v in variables] for r in remote_rows], variables, parts
+            [[_json_key(r.get(v), e) for v in variables] for r in remote_rows], variables, concat
         )
-        same[e] = mine == theirs
-    notes = [f"GROUP_CONCAT ?{v}: compared as the set of its parts" for v in concat]
-    return Comparison(name, "select", len(local_rows), same[eq], same[EXACT], notes)
+        return mine == theirs
+
+    equal = same_solutions(eq, _concat_separators(query))
+    return Comparison(name, "select", len(local_rows), equal, same_solutions(EXACT, {}))
 
 
 def compare_examples(
@@ -309,36 +324,43 @@ def compare_examples(
     graphs: dict[str, str],
     eq: Equivalence = Equivalence(),
 ) -> list[Comparison]:
+    """`compare_query` for each example query file, named by its stem."""
     return [
         compare_query(client, store, path.stem, path.read_text(encoding="utf-8"), graphs, eq)
         for path in example_files
     ]
 
 
-def content_differences(
-    stored: bytes, expected: bytes, eq: Equivalence = Equivalence()
-) -> list[tuple[str, str]]:
-    """(expected triple, stored triple) pairs that differ under `eq`, matched by subject and
-    predicate; an unmatched side is ""."""
+def _ntriples(data: bytes, where: str) -> list[ox.Triple]:
+    try:
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+    except SyntaxError as exc:
+        raise PublishError(f"{where} is not valid N-Triples: {exc}") from None
 
-    def keyed(data: bytes) -> dict[tuple, list[ox.Triple]]:
+
+def content_differences(
+    stored: list[ox.Triple], expected: list[ox.Triple], eq: Equivalence = Equivalence()
+) -> list[Difference]:
+    """The triples that differ under `eq`, as (expected, stored) pairs matched by subject and
+    predicate, in the order of the expected triple; unmatched stored triples last."""
+
+    def keyed(triples: list[ox.Triple]) -> dict[tuple, list[ox.Triple]]:
         out: dict[tuple, list[ox.Triple]] = {}
-        for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
-            out.setdefault(_triple_key(q, eq), []).append(q.triple)
+        for t in triples:
+            out.setdefault(_triple_key(t, eq), []).append(t)
         return out
 
     have, want = keyed(stored), keyed(expected)
-    missing = [t for k in want.keys() - have.keys() for t in want[k]]
-    extra = [t for k in have.keys() - want.keys() for t in have[k]]
+    missing = sorted((t for k in want.keys() - have.keys() for t in want[k]), key=str)
+    extra: dict[tuple, list[ox.Triple]] = {}  # (subject, predicate) -> triples, last first
+    for t in sorted((t for k in have.keys() - want.keys() for t in have[k]), key=str)[::-1]:
+        extra.setdefault((t.subject, t.predicate), []).append(t)
     pairs = []
-    for t in sorted(missing, key=str):
-        match = next(
-            (x for x in extra if (x.subject, x.predicate) == (t.subject, t.predicate)), None
-        )
-        if match is not None:
-            extra.remove(match)
-        pairs.append((str(t), str(match) if match is not None else ""))
-    return pairs + [("", str(x)) for x in sorted(extra, key=str)]
+    for t in missing:
+        candidates = extra.get((t.subject, t.predicate))
+        pairs.append((str(t), str(candidates.pop()) if candidates else ""))
+    unmatched = sorted((t for ts in extra.values() for t in ts), key=str)
+    return pairs + [("", str(t)) for t in unmatched]
 
 
 # -- publishing ----------------------------------------------------------------------------
@@ -349,12 +371,12 @@ def _chunks(ntriples: bytes, size: int) -> list[bytes]:
     return [b"".join(lines[i : i + size]) for i in range(0, len(lines), size)] or [b""]
 
 
-def gsp_loader(client: StoreClient, chunk_triples: int = 100_000) -> Loader:
+def gsp_loader(client: StoreClient) -> Loader:
     """Load over the Graph Store Protocol: PUT the first chunk of each graph, POST the rest."""
 
     def load(graphs: dict[str, bytes]) -> str:
         for graph, ntriples in graphs.items():
-            first, *rest = _chunks(ntriples, chunk_triples)
+            first, *rest = _chunks(ntriples, CHUNK_TRIPLES)
             client.put_graph(graph, first)
             for chunk in rest:
                 client.post_graph(graph, chunk)
@@ -363,30 +385,34 @@ def gsp_loader(client: StoreClient, chunk_triples: int = 100_000) -> Loader:
     return load
 
 
-def _registry_ntriples(release: Release, layout: Layout) -> bytes:
-    iri = layout.release_iri(release.version)
-    lines = [
-        f'<{iri}> <{PUB}version> "{release.version}" .',
-        f'<{iri}> <{PUB}sha256> "{release.sha256}" .',
-        f'<{iri}> <{VOID_TRIPLES}> "{sum(release.counts.values())}"^^<{XSD}integer> .',
+def _integer(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def _registry_entry(release: Release, layout: Layout) -> bytes:
+    """N-Triples registering a verified version: its checksum, graphs and their counts."""
+    iri = ox.NamedNode(layout.release_iri(release.version))
+    triples = [
+        ox.Triple(iri, ox.NamedNode(PUB + "version"), ox.Literal(release.version)),
+        ox.Triple(iri, ox.NamedNode(PUB + "sha256"), ox.Literal(release.sha256)),
+        ox.Triple(iri, ox.NamedNode(VOID_TRIPLES), _integer(sum(release.counts.values()))),
     ]
     for role, graph in layout.graphs(release.version).items():
-        lines += [
-            f"<{iri}> <{PUB}graph> <{graph}> .",
-            f'<{graph}> <{PUB}role> "{role}" .',
-            f'<{graph}> <{VOID_TRIPLES}> "{release.counts[role]}"^^<{XSD}integer> .',
+        node = ox.NamedNode(graph)
+        triples += [
+            ox.Triple(iri, ox.NamedNode(PUB + "graph"), node),
+            ox.Triple(node, ox.NamedNode(PUB + "role"), ox.Literal(role)),
+            ox.Triple(node, ox.NamedNode(VOID_TRIPLES), _integer(release.counts[role])),
         ]
-    return ("\n".join(lines) + "\n").encode()
+    return serialize.to_ntriples(triples)
 
 
-def _timed(progress: Progress | None, stage: str) -> Callable[[str], None]:
-    start = time.perf_counter()
-
-    def done(summary: str) -> None:
-        if progress:
-            progress(stage, summary, time.perf_counter() - start)
-
-    return done
+def _switch_pointer(layout: Layout, version: str, switch: int) -> bytes:
+    """N-Triples of switch number `switch`, to `version`."""
+    iri = ox.NamedNode(layout.release_iri(version))
+    return serialize.to_ntriples(
+        [ox.Triple(iri, ox.NamedNode(PUB + "currentFrom"), _integer(switch))]
+    )
 
 
 def publish(
@@ -404,19 +430,20 @@ def publish(
 
     Raises PublishError when the store disagrees with the release (counts, content, answers)
     and gsp.StoreError when it cannot be reached or refuses the credentials. Publishing a
-    release that is already current writes nothing. `altered`: datatypes whose literals the
+    release that is already current writes nothing; `dry_run` only reads the store's state
+    (the Outcome's `counts` are then those found). `altered`: datatypes whose literals the
     store is known to rewrite (see Equivalence); differences in them are reported, not fatal.
     `loader` writes the version's graphs (default: `gsp_loader(client)`; Virtuoso's bulk
     loader: bulkload.BulkLoader); reading, verification and the switch always use `client`.
     """
     eq = Equivalence(altered=altered)
-    done = _timed(progress, "read")
+    done = timed(progress, "read")
     release = Release.read(release_dir)
     graphs = layout.graphs(release.version)
     total = sum(release.counts.values())
     done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
 
-    done = _timed(progress, "state")
+    done = timed(progress, "state")
     previous = current_version(client, layout)
     checksum = registered_checksum(client, layout, release.version)
     if checksum is not None and checksum != release.sha256:
@@ -432,17 +459,17 @@ def publish(
         f"current: {previous or 'none'}; version {release.version} "
         + ("already loaded and verified" if present else "not loaded yet")
     )
-    outcome = Outcome(release.version, previous, False, False, counts, [], dry_run)
+    outcome = Outcome(release.version, previous, False, False, counts, [])
     if dry_run:
         return outcome
 
     if not present:
-        done = _timed(progress, "load")
+        done = timed(progress, "load")
         how = (loader or gsp_loader(client))({graphs[r]: release.graphs[r] for r in ROLES})
         outcome.loaded = True
         done(f"{total} triples into {len(ROLES)} graphs ({how})")
 
-    done = _timed(progress, "verify")
+    done = timed(progress, "verify")
     outcome.counts = remote_counts(client, graphs.values())
     if outcome.counts != expected:
         wrong = ", ".join(
@@ -452,8 +479,9 @@ def publish(
         )
         raise PublishError(f"triple counts differ after loading: {wrong}")
     for role in ROLES:
-        stored = client.get_graph(graphs[role])
-        wrong = content_differences(stored, release.graphs[role], eq)
+        stored = _ntriples(client.get_graph(graphs[role]), f"the store's <{graphs[role]}>")
+        released = _ntriples(release.graphs[role], f"the release's {role} graph")
+        wrong = content_differences(stored, released, eq)
         if wrong:
             shown = "; ".join(f"{a or '(none)'} stored as {b or '(nothing)'}" for a, b in wrong[:3])
             datatypes = sorted(
@@ -469,9 +497,8 @@ def publish(
                     else ""
                 )
             )
-        outcome.altered += content_differences(stored, release.graphs[role])
-    store = ox.Store()
-    store.bulk_load(path=str(release_dir / RELEASE_DUMP), format=ox.RdfFormat.N_QUADS)
+        outcome.altered += content_differences(stored, released)
+    store = open_release(release_dir)
     try:
         outcome.comparisons = compare_examples(client, store, example_files, graphs, eq)
     except QueryError as exc:
@@ -480,7 +507,7 @@ def publish(
     if differing:
         raise PublishError(f"answers differ from the embedded store for: {', '.join(differing)}")
     if not present:
-        client.post_graph(layout.registry, _registry_ntriples(release, layout))
+        client.post_graph(layout.registry, _registry_entry(release, layout))
     done(
         f"counts match ({', '.join(f'{r} {release.counts[r]}' for r in ROLES)}); "
         f"content matches"
@@ -488,17 +515,14 @@ def publish(
         + f"; {len(outcome.comparisons)} example queries give the same answers"
     )
 
-    done = _timed(progress, "switch")
+    done = timed(progress, "switch")
     if previous == release.version:
         done(f"current already serves {release.version}: nothing to switch")
         return outcome
     if pause_before_switch:
         time.sleep(pause_before_switch)
-    switch = _next_switch(client, layout)
-    pointer = (
-        f'<{layout.release_iri(release.version)}> <{PUB}currentFrom> "{switch}"^^<{XSD}integer>'
-    )
-    client.post_graph(layout.registry, f"{pointer} .\n".encode())
+    switch = max((n for n, _ in _switches(client, layout)), default=0) + 1
+    client.post_graph(layout.registry, _switch_pointer(layout, release.version, switch))
     if current_version(client, layout) != release.version:
         raise PublishError("the switch did not take: another publish may be running")
     outcome.switched = True
