@@ -405,7 +405,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import GateError, SourceError
+    from .errors import GateError, ReleaseWriteError, SourceError
     from .gsp import StoreError
     from .publish import PublishError
     from .query import QueryError
@@ -419,8 +419,11 @@ def main(argv: list[str] | None = None) -> int:
     except GateError as exc:
         print("error: validation failed; the release was not written", file=sys.stderr)
         print(exc.report.render(), file=sys.stderr)
-    except (QueryError, JavaMissingError, PublishError, StoreError) as exc:
+    except (QueryError, JavaMissingError, PublishError, StoreError, ReleaseWriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader stopped early (`| head`): not a failure. Python's documented remedy:
         # point stdout at devnull so the interpreter's final flush does not raise again.

@@ -22,3 +22,7 @@ class GateError(Exception):
     def __init__(self, report: object) -> None:
         self.report = report
         super().__init__("the release gate failed")
+
+
+class ReleaseWriteError(Exception):
+    """The release could not be written (permissions, disk); the previous one is intact."""

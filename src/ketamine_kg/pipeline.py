@@ -1,11 +1,8 @@
-"""build(): sources -> derive -> gate -> release. The only code that writes the release."""
+"""build(): sources -> derive -> gate -> release files, put in place by release_writer."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from .metadata import Release, describe_release, release_iri, source_files
 from .namespaces import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
 from .progress import Progress, timed
 from .reason import check_consistency, reasoner_input
+from .release_writer import write_release
 from .sssom import merged_sssom
 from .validate import Report, reasoner_findings, run_qc, validate_shapes
 from .views import condition_views
@@ -261,41 +259,6 @@ def validation_report(report: Report, release: Release) -> bytes:
         ),
     ]
     return serialize.to_turtle(triples)
-
-
-def write_release(files: dict[str, bytes], out_dir: Path) -> None:
-    """Write into a temporary sibling directory, then swap it into place.
-
-    The old release is moved aside and deleted only after the new one is in place, so a
-    failure at any point leaves a complete release at `out_dir`.
-    """
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _recover_release(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".out-new-", dir=out_dir.parent))
-    staging.chmod(0o755)
-    try:
-        for name, data in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        old = out_dir.parent / f".out-old-{os.getpid()}"
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _recover_release(out_dir: Path) -> None:
-    """Put back a release that a crash between the two renames of write_release left aside."""
-    aside = sorted(out_dir.parent.glob(".out-old-*"), key=lambda p: p.stat().st_mtime)
-    if not out_dir.exists() and aside:
-        os.replace(aside.pop(), out_dir)
-    for stale in aside:
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def build(
