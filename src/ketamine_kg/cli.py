@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -50,7 +51,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .query import example_title, format_result, open_release, resolve_query, run_query
+    from .query import answer, example_title, open_release, resolve_query
+    from .sandbox import deny_network
 
     project = _project(args)
     if args.list:
@@ -65,14 +67,45 @@ def cmd_query(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     release = Path(args.release) if args.release else project.out_dir
     text = resolve_query(args.query, project.queries_dir / "examples")
-    result = run_query(open_release(release), text)
-    sys.stdout.write(format_result(result, args.format))
+    store = open_release(release)
+    unsandboxed = deny_network()  # the query needs no network; the guard refuses SERVICE too
+    if unsandboxed:
+        print(f"warning: the query can reach the network: {unsandboxed}", file=sys.stderr)
+    sys.stdout.write(answer(store, text, args.format))
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _seconds(text: str) -> float:
+    """argparse type for the serve options: a finite number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
+    return value
 
+
+def _whole(minimum: int, maximum: int | None = None, zero_means: str = ""):
+    """argparse type for the serve options: a whole number in [minimum, maximum], or 0 when
+    `zero_means` says what 0 stands for."""
+
+    def parse(text: str) -> int:
+        value = int(text) if text.isascii() and text.isdigit() else -1
+        in_range = value >= minimum and (maximum is None or value <= maximum)
+        if not (in_range or (value == 0 and zero_means)):
+            bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
+            also = f" (or 0 for {zero_means})" if zero_means else ""
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number {bounds}{also}, not {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .httpd import HttpLimits, serve
     from .query import QueryError
     from .server import Settings, create_app
 
@@ -85,8 +118,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         workers=args.workers,
         worker_memory_mb=args.worker_memory_mb,
+        body_timeout=args.body_timeout,
         examples_dir=project.queries_dir / "examples",
     )
+    limits = HttpLimits(header_timeout=args.header_timeout, server_memory_mb=args.server_memory_mb)
     app = create_app(release, settings)
     print(
         f"serving {release} at http://{args.host}:{args.port}/  "
@@ -95,7 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serve(app, args.host, args.port, limits, log_level=args.log_level)
     return EXIT_OK
 
 
@@ -295,19 +330,46 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.add_argument("--port", type=_whole(1, 65535), default=8000, help="port (default: 8000)")
     s.add_argument(
         "--query-timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         help="wall-clock limit per query in seconds; clients may only lower it (default: 30)",
     )
-    s.add_argument("--max-rows", type=int, default=10_000, help="result row cap (default: 10000)")
     s.add_argument(
-        "--workers", type=int, default=max(2, os.cpu_count() or 2), help="query worker processes"
+        "--max-rows", type=_whole(1), default=10_000, help="result row cap (default: 10000)"
     )
     s.add_argument(
-        "--worker-memory-mb", type=int, default=2048, help="memory limit per query worker"
+        "--workers",
+        type=_whole(1, 256),
+        default=max(2, os.cpu_count() or 2),
+        help="query worker processes",
+    )
+    s.add_argument(
+        "--worker-memory-mb",
+        type=_whole(256, zero_means="no limit"),
+        default=2048,
+        help="memory limit per query worker (default: 2048)",
+    )
+    s.add_argument(
+        "--server-memory-mb",
+        type=_whole(512, zero_means="no limit"),
+        default=1024,
+        help="address-space limit of the server process itself (default: 1024)",
+    )
+    s.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=10.0,
+        help="seconds a client has to send a request's line and headers, else the connection "
+        "is closed (default: 10)",
+    )
+    s.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=30.0,
+        help="seconds a client has to send a POST body, else 408 (default: 30)",
     )
     s.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     s.set_defaults(func=cmd_serve)

@@ -1,43 +1,73 @@
 """Refuse, before execution, the queries a read-only public endpoint must never run.
 
-The checks work on a token stream of the query in which strings, IRIs and comments are
-opaque, after SPARQL's \\u/\\U escapes are decoded (SPARQL applies them before parsing), so
-`SERVICE`, `service`, `\\u0053ERVICE` or `SERVICE` inside a sub-query are all seen, and a
-literal or IRI that merely contains the word is not.
+The decision is made on the parse tree of a real SPARQL parser (rdflib's), never on the text:
+however SERVICE is spelled (case, \\u escapes, comments, prefixes, nesting in sub-queries,
+OPTIONAL, EXISTS, ...), it is a ServiceGraphPattern node, and FROM / FROM NAMED IRIs are read
+after prefix and base resolution. Deny by default: a text that does not parse as a query is
+refused, as an update (403) if it parses as one, else as invalid (400). The workers that run
+queries also have no network (sandbox.py), so a gap here still cannot reach another host.
+
+rdflib's parser is slow (about 20 ms for a typical query, seconds for a long `IN` list), so
+`needs_check` first asks whether the text could hold anything to refuse at all: SERVICE, FROM
+and the update keywords can only be spelled with their letters, so a text in which none of those
+words occurs anywhere (in any case, after SPARQL's \\u escapes) needs no parse. The server runs
+the check itself in a query worker, under the query's deadline, never on its event loop.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from urllib.parse import urljoin
 
-UPDATE_KEYWORDS = {
-    "INSERT",
-    "DELETE",
-    "LOAD",
-    "CLEAR",
-    "CREATE",
-    "DROP",
-    "COPY",
-    "MOVE",
-    "ADD",
-    "WITH",
+from pyparsing import ParseBaseException, ParseResults
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+QUERY_FORMS = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
 }
-QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_-]*)
-  | (?P<other>\S)
-    """,
-    re.VERBOSE,
+SERVICE_REFUSED = "SERVICE (federated query) is not allowed: a query may read this release only."
+READ_ONLY = "This endpoint is read-only: SPARQL updates are not accepted."
+#: Starts the message of every 400 refusal.
+INVALID = "Invalid SPARQL query: "
+TOO_DEEP = (
+    INVALID + "it is nested too deeply or has too many patterns in one group "
+    "for this endpoint's query check; split it up."
 )
+
+
+#: The words whose presence anywhere in a text makes it worth parsing (SERVICE, FROM, updates).
+TRIGGERS = re.compile(
+    "service|from|insert|delete|load|clear|create|drop|copy|move|add|with", re.IGNORECASE
+)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def needs_check(query: str) -> bool:
+    r"""False only if the text provably holds no SERVICE, FROM or update keyword.
+
+    Errs towards True (any occurrence, in strings and IRIs too, and Unicode case variants such
+    as the long s, which upper-cases to S).
+
+    >>> needs_check("SELECT * WHERE { ?s ?p ?o }")
+    False
+    >>> needs_check("SELECT * WHERE { \\u0053ERVICE <x> { ?s ?p ?o } }")
+    True
+    >>> needs_check("SELECT * WHERE { \u017fERVICE <x> { ?s ?p ?o } }")
+    True
+    >>> needs_check("SELECT * WHERE { ?s ?p '\\UFFFFFFFF' }")  # no such character: parse it
+    True
+    """
+    try:
+        text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+    except (ValueError, OverflowError):
+        return True
+    return any(TRIGGERS.search(variant) for variant in (text, text.upper(), text.casefold()))
 
 
 class GuardError(Exception):
@@ -49,55 +79,86 @@ class GuardError(Exception):
         super().__init__(message)
 
 
-def decode_escapes(query: str) -> str:
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+def _parse(query: str) -> list:
+    """rdflib's parse tree [prologue, query], or GuardError (403 update, 400 invalid)."""
+    try:
+        return parseQuery(query)
+    except RecursionError:
+        raise GuardError(400, TOO_DEEP) from None
+    except ParseBaseException as exc:
+        where = f"error at {exc.lineno}:{exc.col}: {exc.msg}, found {exc.found or 'the end'}"
+        syntax = GuardError(400, INVALID + where)
+    except Exception:  # rdflib's parse actions raise their own errors: refuse, like the rest
+        syntax = GuardError(400, INVALID + "it could not be parsed.")
+    try:
+        update = parseUpdate(query)
+    except Exception:  # not an update either: the query's own error stands
+        raise syntax from None
+    raise (GuardError(403, READ_ONLY) if dict.get(update, "request") else syntax) from None
 
 
-def tokens(query: str) -> list[tuple[str, str]]:
-    """(kind, text) pairs; comments dropped; kinds: string, iri, word, other."""
-    return [
-        (m.lastgroup, m.group())
-        for m in _TOKEN.finditer(decode_escapes(query))
-        if m.lastgroup != "comment"
-    ]
+def _nodes(tree: object) -> Iterable[CompValue]:
+    """Every CompValue in a parse tree, however deep (no recursion)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, ParseResults)):
+            stack.extend(node)
 
 
-def keywords(toks: list[tuple[str, str]]) -> list[tuple[int, str]]:
-    """(index, upper-cased word) of the words that can be keywords: not variables (?x, $x),
-    prefix names (ex:) or local names (ex:name)."""
-    found = []
-    for i, (kind, text) in enumerate(toks):
-        before = toks[i - 1][1] if i > 0 else ""
-        after = toks[i + 1][1] if i + 1 < len(toks) else ""
-        if kind == "word" and before not in {"?", "$", ":"} and after != ":":
-            found.append((i, text.upper()))
-    return found
+def _iri(term: object, prefixes: Mapping[str, str], base: str | None) -> str:
+    """An IRI or prefixed name of the parse tree, as the IRI it stands for."""
+    if isinstance(term, CompValue) and term.name == "pname":
+        prefix = dict.get(term, "prefix") or ""
+        if prefix not in prefixes:
+            raise GuardError(400, f"{INVALID}the prefix {prefix}: is not declared.")
+        return prefixes[prefix] + (dict.get(term, "localname") or "")
+    return urljoin(base, str(term)) if base else str(term)
 
 
-def check_query(query: str, graphs: Iterable[str]) -> str:
-    """Raise GuardError for SERVICE, updates, and FROM/FROM NAMED outside `graphs`;
-    else return the query form (SELECT, ASK, CONSTRUCT, DESCRIBE, or "")."""
+def _dataset(tree: list, prefixes: Mapping[str, str], base_iri: str | None) -> Iterable[tuple]:
+    """(keyword, IRI) of each FROM / FROM NAMED clause, resolved as the engine resolves it."""
+    known = dict(prefixes)
+    base = base_iri
+    for decl in tree[0]:
+        if decl.name == "Base":
+            base = _iri(decl.iri, known, base)
+        else:
+            known[dict.get(decl, "prefix") or ""] = _iri(decl.iri, known, base)
+    for node in _nodes(tree[1:]):
+        if node.name == "DatasetClause":
+            named = "named" in node
+            term = dict.get(node, "named" if named else "default")
+            yield ("FROM NAMED" if named else "FROM"), _iri(term, known, base)
+
+
+def check_query(
+    query: str,
+    graphs: Iterable[str],
+    *,
+    base_iri: str | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> str:
+    """The query's form (SELECT, ASK, CONSTRUCT, DESCRIBE), or GuardError: 403 for SERVICE,
+    an update or FROM/FROM NAMED outside `graphs`; 400 for a text that is not a query.
+
+    `base_iri` and `prefixes` are those the engine is given (relative IRIs, predeclared names).
+    """
+    tree = _parse(query)
+    if any(node.name == "ServiceGraphPattern" for node in _nodes(tree)):
+        raise GuardError(403, SERVICE_REFUSED)
     known = set(graphs)
-    toks = tokens(query)
-    words = keywords(toks)
-    for i, word in words:
-        if word == "SERVICE":
-            raise GuardError(403, "SERVICE (federated query) is not allowed on this endpoint")
-        if word == "FROM":
-            j = i + 1
-            if j < len(toks) and toks[j][1].upper() == "NAMED":
-                j += 1
-            target = toks[j][1][1:-1] if j < len(toks) and toks[j][0] == "iri" else ""
-            if target not in known:
-                raise GuardError(
-                    403,
-                    f"FROM <{target}> is not a graph of this release; "
-                    "only its own graphs can be queried",
-                )
-    first = next((w for _, w in words if w in UPDATE_KEYWORDS | QUERY_FORMS), "")
-    if first in UPDATE_KEYWORDS:
-        raise GuardError(403, "this endpoint is read-only: SPARQL updates are not accepted")
-    return first
+    for keyword, iri in _dataset(tree, prefixes or {}, base_iri):
+        if iri not in known:
+            raise GuardError(
+                403,
+                f"{keyword} <{iri}> is not a graph of this release; "
+                "only its own graphs can be queried.",
+            )
+    return QUERY_FORMS[tree[1].name]
 
 
 def check_dataset(
@@ -108,11 +169,22 @@ def check_dataset(
     for iri in default_graphs + named_graphs:
         if iri not in known:
             raise GuardError(
-                403, f"<{iri}> is not a graph of this release; only its own graphs can be queried"
+                403, f"<{iri}> is not a graph of this release; only its own graphs can be queried."
             )
 
 
 @functools.lru_cache(maxsize=4096)
-def vet(query: str, graphs: frozenset[str]) -> str:
-    """check_query memoised per query text: the form, or GuardError."""
-    return check_query(query, graphs)
+def _verdict(query: str, graphs: frozenset[str], base_iri: str | None) -> tuple[int, str]:
+    """(200, form) or (status, message) of a refusal."""
+    try:
+        return 200, check_query(query, graphs, base_iri=base_iri)
+    except GuardError as exc:
+        return exc.status, exc.message
+
+
+def vet(query: str, graphs: frozenset[str], base_iri: str | None = None) -> str:
+    """check_query memoised per query text, refusals included: the form, or GuardError."""
+    status, text = _verdict(query, graphs, base_iri)
+    if status != 200:
+        raise GuardError(status, text)
+    return text

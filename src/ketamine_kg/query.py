@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from . import jsonld
+from .guard import INVALID, GuardError, check_query, needs_check
 from .namespaces import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
@@ -74,10 +76,44 @@ def with_prefixes(query: str) -> str:
 
 
 def run_query(store: ox.Store, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run a query on the release with the shared prefixes predeclared, behind the endpoint's
+    guard (no SERVICE, no update, no graph outside the store); errors are QueryError."""
+    graphs = frozenset(g.value for g in store.named_graphs())
     try:
-        return store.query(with_prefixes(query), use_default_graph_as_union=True)
+        if needs_check(query):
+            check_query(query, graphs, prefixes=PREFIXES)
+        return store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    except GuardError as exc:
+        invalid = exc.message.startswith(INVALID)
+        raise QueryError(
+            f"invalid SPARQL: {exc.message.removeprefix(INVALID)}" if invalid else exc.message
+        ) from None
     except SyntaxError as exc:
-        raise QueryError(f"invalid SPARQL: {exc.msg}") from exc
+        raise QueryError(f"invalid SPARQL: {exc.msg}") from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise QueryError(f"Query evaluation failed: {exc}") from None
+
+
+def answer(store: ox.Store, query: str, fmt: str) -> str:
+    """run_query and format_result in a daemon thread that the main thread waits for.
+
+    The engine evaluates in native code that a Ctrl-C cannot interrupt; the main thread's wait
+    can be, so KeyboardInterrupt comes at once and the process can end without the query.
+    """
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["text"] = format_result(run_query(store, query), fmt)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="query", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["text"]
 
 
 def _cell(term: object) -> str:

@@ -2,7 +2,9 @@
 
 `create_app(release_dir, settings)` returns an ASGI app. Queries run in a worker pool
 (workers.py) behind a guard (guard.py) that refuses federation, updates and foreign graphs
-before execution; results are cached per release, which is immutable.
+before execution; results are cached per release, which is immutable. Every response passes
+through `Limits`: URL cap, security headers (CSP, nosniff) and the CORS policy (data is open to
+any origin, pages are not). httpd.py runs the app with the limits of the connection itself.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .namespaces import PREFIXES, sparql_prologue
 from .query import example_title, open_release
 from .routes import ENDPOINT_PATH
 from .sparql_http import ProtocolError, parse_query_request
-from .workers import Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
+from .workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 
 STATIC = Path(__file__).parent / "static" / "ui"
 VOID_ENDPOINT = "http://rdfs.org/ns/void#sparqlEndpoint"
@@ -37,13 +39,33 @@ UI_POLICY = (
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
+#: Every other HTML page (the release's website, the downloads listing): its stylesheet and
+#: images, no script, no frames. The hash admits the landing page's one inline style attribute
+#: (the model diagram's `max-width:100%;height:auto`, docsite/landing.py) and nothing else.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-hashes' "
+    "'sha256-OFZH/KmE1spbRSh4CjNax9vyG1iEwWYtQyOeXApqoN4='; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+#: An SVG opened on its own runs no script; its own <style> element still applies.
+IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+#: Data (RDF, query results, text): nothing in it may load or run anything in a browser.
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+#: On every response.
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 SELECT_OFFER = list(dict.fromkeys(results.SELECT_TYPES))
 GRAPH_OFFER = list(results.GRAPH_TYPES)
+#: On every response that is not an HTML page: data is public, read-only and needs no
+#: credentials, so any origin may read it (never with cookies: no Allow-Credentials).
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type",
-    "Access-Control-Expose-Headers": "ETag, Retry-After",
+    "Access-Control-Expose-Headers": "Content-Location, ETag, Retry-After",
 }
 
 
@@ -53,10 +75,15 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 1024 * 1024
     max_url: int = 16 * 1024
+    body_timeout: float = 30.0
     workers: int = max(2, os.cpu_count() or 2)
     worker_memory_mb: int = 2048
     cache_entries: int = 1024
     examples_dir: Path | None = None
+
+
+def _offered(media: str | None, offer: list[str]) -> str | None:
+    return media if media in offer else None
 
 
 def _error(status: int, message: str, retry_after: int | None = None) -> Response:
@@ -78,11 +105,13 @@ class Endpoint:
         self.downloads = linkeddata.Downloads(release_dir)
         self.release_id = self.downloads.checksums["SHA256SUMS"][:16]
         self.pool = WorkerPool(release_dir, settings.workers, settings.worker_memory_mb)
-        self.cache: OrderedDict[tuple, tuple[str, bytes]] = OrderedDict()
+        self.cache: OrderedDict[tuple, Answer] = OrderedDict()
 
     async def sparql(self, request: Request) -> Response:
         try:
-            parsed = await parse_query_request(request, self.settings.max_body)
+            parsed = await parse_query_request(
+                request, self.settings.max_body, self.settings.body_timeout
+            )
         except ProtocolError as exc:
             return _error(exc.status, exc.message)
         if parsed.query is None:
@@ -92,35 +121,41 @@ class Endpoint:
             )
         try:
             guard.check_dataset(list(parsed.default_graphs), list(parsed.named_graphs), self.graphs)
-            form = guard.vet(parsed.query, self.graph_set)
         except guard.GuardError as exc:
             return _error(exc.status, exc.message)
-        offered = GRAPH_OFFER if form in ("CONSTRUCT", "DESCRIBE") else SELECT_OFFER
         if parsed.format:
-            names = results.GRAPH_FORMAT_NAMES if offered is GRAPH_OFFER else {}
-            media = names.get(parsed.format) or results.FORMAT_NAMES.get(
-                parsed.format, parsed.format
+            named = results.FORMAT_NAMES.get(parsed.format, parsed.format)
+            select_media = _offered(named, SELECT_OFFER)
+            graph_media = _offered(
+                results.GRAPH_FORMAT_NAMES.get(parsed.format, named), GRAPH_OFFER
             )
-            if media not in offered:
-                return _error(
-                    400, f"Unknown or unsuitable format {parsed.format!r} for a {form or 'query'}."
-                )
+            if select_media is None and graph_media is None:
+                return _error(400, f"Unknown format {parsed.format!r}.")
         else:
-            media = conneg.negotiate(request.headers.get("accept"), offered)
-            if media is None:
+            accept = request.headers.get("accept")
+            select_media = conneg.negotiate(accept, SELECT_OFFER)
+            graph_media = conneg.negotiate(accept, GRAPH_OFFER)
+            if select_media is None and graph_media is None:
                 return _error(
                     406,
-                    "Not Acceptable: this query's results are available as " + ", ".join(offered),
+                    "Not Acceptable: query results are available as "
+                    + ", ".join(SELECT_OFFER + GRAPH_OFFER),
                 )
         job = Job(
             parsed.query,
-            media,
+            select_media,
+            graph_media,
             parsed.default_graphs,
             parsed.named_graphs,
             self.settings.max_rows,
             base_iri=str(request.url.replace(query="")),
+            # The guard's parse is slow: it runs in the worker, under the deadline.
+            check_graphs=self.graph_set if guard.needs_check(parsed.query) else None,
+            format=parsed.format,
         )
-        timeout = min(parsed.timeout or self.settings.query_timeout, self.settings.query_timeout)
+        timeout = self.settings.query_timeout
+        if parsed.timeout is not None:  # validated: finite, >= MIN_TIMEOUT; may only lower it
+            timeout = min(parsed.timeout, timeout)
         return await self._answer(request, job, timeout)
 
     async def _answer(self, request: Request, job: Job, timeout: float) -> Response:
@@ -132,7 +167,7 @@ class Endpoint:
         cached = self.cache.get(key)
         if cached is not None:
             self.cache.move_to_end(key)
-            return Response(cached[1], media_type=cached[0], headers=headers)
+            return self._respond(cached, headers)
         try:
             answer = await self.pool.run(job, timeout)
         except QueryTimeout:
@@ -147,12 +182,16 @@ class Endpoint:
                 "The query stopped its worker "
                 "(it exceeded the memory limit or crashed the engine).",
             )
-        if answer.status != 200:
-            return _error(answer.status, answer.body.decode())
-        if len(answer.body) <= 1024 * 1024:
-            self.cache[key] = (answer.media_type, answer.body)
+        if answer.status < 500 and len(answer.body) <= 1024 * 1024:  # refusals too: same forever
+            self.cache[key] = answer
             if len(self.cache) > self.settings.cache_entries:
                 self.cache.popitem(last=False)
+        return self._respond(answer, headers)
+
+    @staticmethod
+    def _respond(answer: Answer, headers: dict[str, str]) -> Response:
+        if answer.status != 200:
+            return _error(answer.status, answer.body.decode())
         return Response(answer.body, media_type=answer.media_type, headers=headers)
 
     def _rdf(self, request: Request, triples: list[ox.Triple]) -> Response:
@@ -179,9 +218,11 @@ class Endpoint:
             return _error(
                 405, "This endpoint is read-only: the Graph Store Protocol allows GET only."
             )
-        graph = request.query_params.get("graph")
-        if graph is None and "default" not in request.query_params:
-            return _error(400, "Name a graph with ?graph=IRI, or ask for ?default.")
+        graphs = request.query_params.getlist("graph")
+        default = "default" in request.query_params
+        if len(graphs) + default != 1:
+            return _error(400, "Name one graph with ?graph=IRI, or ask for ?default.")
+        graph = graphs[0] if graphs else None
         if graph is not None and graph not in self.graphs:
             return _error(404, f"<{graph}> is not a graph of this release.")
         pattern = ox.NamedNode(graph) if graph else None
@@ -216,13 +257,37 @@ class Endpoint:
         page = STATIC / "index.html"
         if not page.is_file():
             return _error(404, "The query UI is not installed.")
+        policy = UI_POLICY + "; frame-ancestors 'none'"  # not allowed in the page's <meta>
         return FileResponse(
-            page, media_type="text/html", headers={"Content-Security-Policy": UI_POLICY}
+            page, media_type="text/html", headers={"Content-Security-Policy": policy}
         )
 
 
+def _has_body(scope) -> bool:
+    headers = dict(scope["headers"])
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+
+
+def _secured(raw: list[tuple[bytes, bytes]], close: bool) -> list[tuple[bytes, bytes]]:
+    """Response headers plus, where the route did not set them: SECURITY, a CSP for the media
+    type, CORS unless it is an HTML page, and `Connection: close` if the request body is unread."""
+    headers = dict(raw)
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    policy, cors = {
+        b"text/html": (PAGE_POLICY, {}),
+        b"image/svg+xml": (IMAGE_POLICY, CORS),
+    }.get(media, (DATA_POLICY, CORS))
+    extra = {**SECURITY, "Content-Security-Policy": policy, **cors}
+    if close:
+        extra["Connection"] = "close"
+    added = ((k.lower().encode(), v.encode()) for k, v in extra.items())
+    return [*raw, *((k, v) for k, v in added if k not in headers)]
+
+
 class Limits:
-    """ASGI middleware: URL-length cap (414), CORS headers, OPTIONS pre-flight."""
+    """ASGI middleware: URL-length cap (414), OPTIONS pre-flight, and on every response the
+    security headers, the CORS policy and, when the app left the request body unread (refused
+    it, or never needed it), `Connection: close`, so that body is never read."""
 
     def __init__(self, app, max_url: int) -> None:
         self.app = app
@@ -232,24 +297,30 @@ class Limits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
-        if length > self.max_url:
-            await _error(414, f"The request URL is longer than {self.max_url} bytes; use POST.")(
-                scope, receive, send
-            )
-            return
-        if scope["method"] == "OPTIONS":
-            await Response(status_code=204, headers=CORS)(scope, receive, send)
-            return
+        pending = _has_body(scope)
 
-        async def with_cors(message) -> None:
+        async def tracked() -> dict:
+            nonlocal pending
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                pending = False
+            return message
+
+        async def secured(message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [(k.lower().encode(), v.encode()) for k, v in CORS.items()]
-                message = {**message, "headers": headers}
+                message = {**message, "headers": _secured(message.get("headers", []), pending)}
             await send(message)
 
-        await self.app(scope, receive, with_cors)
+        length = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
+        if length > self.max_url:
+            response = _error(
+                414, f"The request URL is longer than {self.max_url} bytes; use POST."
+            )
+        elif scope["method"] == "OPTIONS":  # pre-flight: CORS (added below) for a day
+            response = Response(status_code=204, headers={"Access-Control-Max-Age": "86400"})
+        else:
+            response = self.app
+        await response(scope, tracked, secured)
 
 
 def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:

@@ -1,15 +1,31 @@
-"""The SPARQL 1.1 Protocol: parse a request into a query and dataset, or a protocol error."""
+"""The SPARQL 1.1 Protocol: parse a request into a query and dataset, or a protocol error.
+
+Parameters are parsed strictly: `query`, `format` and `timeout` at most once, `timeout` a plain
+decimal number of seconds, finite and at least MIN_TIMEOUT. A POST body is read as a stream and
+refused (413) as soon as it passes the cap, so a body of any size or framing (chunked included)
+costs the server at most the cap; one that does not arrive within the body timeout is a 408.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
+#: The shortest deadline a client may ask for: a shorter one would let every request kill a
+#: worker (and cost a respawn) without running any real query.
+MIN_TIMEOUT = 1.0
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_DIGITS = re.compile(r"[0-9]+")
+_READ_ONLY = "This endpoint is read-only: SPARQL updates are not accepted."
+_UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 
 
 class ProtocolError(Exception):
@@ -25,7 +41,25 @@ class QueryRequest:
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
     format: str | None
-    timeout: float | None
+    timeout: float | None  # seconds, finite and >= MIN_TIMEOUT; None: the server's limit
+
+
+def parse_timeout(text: str | None) -> float | None:
+    """The `timeout` parameter in seconds (None when absent); anything else is a 400.
+
+    >>> parse_timeout("2.5"), parse_timeout(None)
+    (2.5, None)
+    """
+    if text is None:
+        return None
+    seconds = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not (math.isfinite(seconds) and seconds >= MIN_TIMEOUT):
+        raise ProtocolError(
+            400,
+            f"The 'timeout' parameter must be a number of seconds of at least {MIN_TIMEOUT:g}, "
+            "written in digits (such as 10 or 2.5).",
+        )
+    return seconds
 
 
 def _decode(body: bytes) -> str:
@@ -42,54 +76,64 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-async def parse_query_request(request: Request, max_body: int) -> QueryRequest:
+async def read_body(request: Request, max_body: int, seconds: float) -> bytes:
+    """The request body, read as a stream: 413 past `max_body` bytes, 408 after `seconds`."""
+    too_large = ProtocolError(413, f"The request body is larger than {max_body} bytes.")
+    length = request.headers.get("content-length")
+    if length is not None and _DIGITS.fullmatch(length) and int(length) > max_body:
+        raise too_large
+    body = bytearray()
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_body:
+                    raise too_large
+    except TimeoutError as exc:
+        raise ProtocolError(
+            408, f"The request body did not arrive within {seconds:g} seconds."
+        ) from exc
+    except ClientDisconnect as exc:
+        raise ProtocolError(400, "The client closed the connection during the body.") from exc
+    return bytes(body)
+
+
+async def parse_query_request(request: Request, max_body: int, body_timeout: float) -> QueryRequest:
     """The query and dataset of a GET or POST request, per the SPARQL 1.1 Protocol."""
     params = parse_qs(request.url.query, keep_blank_values=True)
-    if any(k in params for k in ("update", "using-graph-uri", "using-named-graph-uri")):
-        raise ProtocolError(403, "This endpoint is read-only: SPARQL updates are not accepted.")
+    if any(k in params for k in _UPDATE_PARAMS):
+        raise ProtocolError(403, _READ_ONLY)
     query = _one(params, "query")
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        length = int(request.headers.get("content-length") or 0)
-        if length > max_body:
-            raise ProtocolError(413, f"The request body is larger than {max_body} bytes.")
-        body = await request.body()
-        if len(body) > max_body:
-            raise ProtocolError(413, f"The request body is larger than {max_body} bytes.")
         if content_type == UPDATE:
-            raise ProtocolError(403, "This endpoint is read-only: SPARQL updates are not accepted.")
-        if content_type == FORM:
-            form = parse_qs(_decode(body), keep_blank_values=True)
-            if any(k in form for k in ("update", "using-graph-uri", "using-named-graph-uri")):
+            raise ProtocolError(403, _READ_ONLY)
+        if not content_type:
+            raise ProtocolError(400, f"A POST needs a Content-Type: {FORM} or {QUERY}.")
+        if content_type not in (FORM, QUERY):
+            raise ProtocolError(
+                415, f"Unsupported media type {content_type!r}: use {FORM} or {QUERY}."
+            )
+        body = _decode(await read_body(request, max_body, body_timeout))
+        if content_type == QUERY:
+            if query is not None:
                 raise ProtocolError(
-                    403, "This endpoint is read-only: SPARQL updates are not accepted."
+                    400, "A direct POST query may not also have a 'query' parameter."
                 )
+            query = body
+        else:
+            form = parse_qs(body, keep_blank_values=True)
+            if any(k in form for k in _UPDATE_PARAMS):
+                raise ProtocolError(403, _READ_ONLY)
             if query is not None and "query" in form:
                 raise ProtocolError(400, "More than one 'query' parameter.")
             for key, values in form.items():
                 params.setdefault(key, []).extend(values)
             query = _one(params, "query")
-        elif content_type == QUERY:
-            if query is not None:
-                raise ProtocolError(
-                    400, "A direct POST query may not also have a 'query' parameter."
-                )
-            query = _decode(body)
-        elif content_type:
-            raise ProtocolError(
-                415, f"Unsupported media type {content_type!r}: use {FORM} or {QUERY}."
-            )
-        else:
-            raise ProtocolError(400, f"A POST needs a Content-Type: {FORM} or {QUERY}.")
-    timeout = _one(params, "timeout")
-    try:
-        seconds = float(timeout) if timeout else None
-    except ValueError as exc:
-        raise ProtocolError(400, "The 'timeout' parameter must be a number of seconds.") from exc
     return QueryRequest(
         query=query,
         default_graphs=tuple(params.get("default-graph-uri", [])),
         named_graphs=tuple(params.get("named-graph-uri", [])),
         format=_one(params, "format"),
-        timeout=seconds,
+        timeout=parse_timeout(_one(params, "timeout")),
     )

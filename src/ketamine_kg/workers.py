@@ -4,7 +4,9 @@ Neither pyoxigraph nor rdflib can interrupt a running query, and one cartesian p
 exhaust memory. So every query runs in a pool of separate processes, each holding its own
 read-only copy of the release and a memory limit (RLIMIT_AS). The server waits for the answer
 until the deadline; a worker that is late is killed and replaced, and one that dies (memory
-exhausted) is replaced; the server and the other workers are not affected.
+exhausted) is replaced; the server and the other workers are not affected. Each worker denies
+itself the network (sandbox.py) once its store is loaded, so no query can reach another host;
+if the platform cannot have that sandbox, the pool says so once on stderr.
 """
 
 from __future__ import annotations
@@ -12,25 +14,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
+import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import results
+from . import guard, results, sandbox
 from .query import open_release
+
+#: For evaluation errors: the engine's own message may quote a remote server's reply.
+EVALUATION_FAILED = "Query evaluation failed in the engine; the query was not answered.\n"
 
 
 @dataclass(frozen=True)
 class Job:
     query: str
-    media_type: str  # negotiated by the server for the query's form
+    #: The media type negotiated for each kind of result (None: that kind is not acceptable);
+    #: the worker learns the query's form as the engine parses it.
+    select_media: str | None
+    graph_media: str | None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
     base_iri: str | None = None  # the endpoint's URL: the base of relative IRIs
+    #: The release's graphs when the guard must parse the query first (guard.needs_check).
+    check_graphs: frozenset[str] | None = None
+    format: str | None = None  # the client's `format=` (for the message when it does not fit)
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,24 @@ class WorkerDied(Exception):
     pass
 
 
+def _text(status: int, message: str) -> Answer:
+    return Answer(status, "text/plain", (message.rstrip("\n") + "\n").encode())
+
+
+def _unacceptable(job: Job, kind: str, offer: list[str]) -> Answer:
+    if job.format:
+        return _text(400, f"The format {job.format!r} does not fit a {kind} result.")
+    return _text(406, "Not Acceptable: this query's results are available as " + ", ".join(offer))
+
+
 def execute(store: ox.Store, job: Job) -> Answer:
-    """Run one job on a store; errors become protocol-shaped answers."""
+    """Run one job on a store (the guard first, where the job asks); errors become
+    protocol-shaped answers."""
+    if job.check_graphs is not None:
+        try:
+            guard.vet(job.query, job.check_graphs, job.base_iri)
+        except guard.GuardError as exc:
+            return _text(exc.status, exc.message)
     dataset: dict[str, object] = {"use_default_graph_as_union": True}
     if job.default_graphs or job.named_graphs:
         dataset = {
@@ -63,14 +92,15 @@ def execute(store: ox.Store, job: Job) -> Answer:
     try:
         result = store.query(job.query, base_iri=job.base_iri, **dataset)
         if isinstance(result, ox.QueryTriples):
-            media = job.media_type if job.media_type in results.GRAPH_TYPES else "text/turtle"
+            if job.graph_media is None:
+                return _unacceptable(job, "CONSTRUCT or DESCRIBE", list(results.GRAPH_TYPES))
+            media = job.graph_media
             body = results.serialize_triples(result, results.GRAPH_TYPES[media], job.max_rows)
         else:
-            media = (
-                job.media_type
-                if job.media_type in results.SELECT_TYPES
-                else "application/sparql-results+json"
-            )
+            if job.select_media is None:
+                offer = list(dict.fromkeys(results.SELECT_TYPES))
+                return _unacceptable(job, "SELECT or ASK", offer)
+            media = job.select_media
             kind = results.SELECT_TYPES[media]
             if isinstance(result, ox.QueryBoolean):
                 body = results.serialize_boolean(bool(result), kind)
@@ -78,24 +108,24 @@ def execute(store: ox.Store, job: Job) -> Answer:
                 body = results.serialize_solutions(result, kind, job.max_rows)
         return Answer(200, media, body)
     except SyntaxError as exc:
-        return Answer(400, "text/plain", f"Invalid SPARQL query: {exc.msg or exc}\n".encode())
+        return _text(400, f"Invalid SPARQL query: {exc.msg or exc}")
     except results.TooManyRows as exc:
-        message = (
+        return _text(
+            400,
             f"The result has more than {exc.args[0]} rows, the limit of this endpoint; "
-            "use LIMIT and OFFSET to page through it.\n"
+            "use LIMIT and OFFSET to page through it.",
         )
-        return Answer(400, "text/plain", message.encode())
     except MemoryError:
-        return Answer(500, "text/plain", b"The query exceeded the memory limit of its worker.\n")
-    except (OSError, ValueError, RuntimeError) as exc:
-        return Answer(500, "text/plain", f"Query evaluation failed: {exc}\n".encode())
+        return _text(500, "The query exceeded the memory limit of its worker.")
+    except (OSError, ValueError, RuntimeError):
+        return _text(500, EVALUATION_FAILED)
 
 
 def _worker_main(release_dir: str, conn: Connection, memory_bytes: int) -> None:
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     store = open_release(Path(release_dir))
-    conn.send("ready")
+    conn.send(("ready", sandbox.deny_network()))
     while True:
         try:
             job = conn.recv()
@@ -130,6 +160,9 @@ async def _receive(conn: Connection, timeout: float) -> object:
         await asyncio.wait_for(ready, timeout)
     finally:
         loop.remove_reader(conn.fileno())
+    # uvloop's add_reader makes the pipe non-blocking; a large answer arrives in several reads,
+    # and recv() on a non-blocking pipe would fail half-way (BlockingIOError).
+    os.set_blocking(conn.fileno(), True)
     return conn.recv()
 
 
@@ -143,17 +176,22 @@ class WorkerPool:
         self.queue_timeout = queue_timeout
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
+        self.unsandboxed: str | None = None  # why workers have the network, if they do
 
     async def _spawn(self) -> None:
         worker = _Worker(self.release_dir, self.memory_bytes)
         self._all.add(worker)
         try:
-            if await _receive(worker.conn, 60) != "ready":
+            ready, reason = await _receive(worker.conn, 60)
+            if ready != "ready":
                 raise WorkerDied("worker did not start")
         except BaseException:
             self._all.discard(worker)
             worker.kill()
             raise
+        if reason and self.unsandboxed is None:
+            self.unsandboxed = reason
+            print(f"warning: query workers can reach the network: {reason}", file=sys.stderr)
         await self._idle.put(worker)
 
     async def start(self) -> None:
