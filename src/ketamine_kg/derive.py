@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import SourceError
+from .intake import query_error, read_source
 
 
 def run_rules(store: ox.Store, rule_files: list[Path]) -> list[ox.Triple]:
@@ -14,9 +15,9 @@ def run_rules(store: ox.Store, rule_files: list[Path]) -> list[ox.Triple]:
     derived: set[ox.Triple] = set()
     for path in rule_files:
         try:
-            result = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
+            result = store.query(read_source(path), use_default_graph_as_union=True)
         except SyntaxError as exc:
-            raise SourceError(path, exc.lineno or 1, exc.offset or 1, exc.msg) from exc
+            raise query_error(path, exc.msg or str(exc)) from None
         if not isinstance(result, ox.QueryTriples):
             raise SourceError(path, 1, 1, "a rule must be a CONSTRUCT query")
         derived.update(result)

@@ -1,4 +1,4 @@
-"""Sources -> an in-memory dataset of named graphs; parse errors name file:line:col."""
+"""Sources -> an in-memory dataset of named graphs; every problem names file:line:col."""
 
 from __future__ import annotations
 
@@ -7,19 +7,36 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from . import intake
 from .config import Project, graph_iri
 from .errors import SourceError
-from .sssom import mapping_triples, read_sssom
+from .sssom import Mapping, check_mappings, mapping_triples, read_sssom
 
 
 def parse_turtle(path: Path, base_iri: str | None = None) -> list[ox.Triple]:
     """Strictly parse one Turtle file (relative IRIs are errors unless a base is given)."""
+    return _parse(path, intake.read_source(path), base_iri)[0]
+
+
+def _parse(
+    path: Path, text: str, base_iri: str | None = None
+) -> tuple[list[ox.Triple], set[str], dict[str, str]]:
+    """The triples, every @base in force at some point, and the prefixes declared."""
+    parser = ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri=base_iri)
+    triples: list[ox.Triple] = []
+    bases: set[str] = set()
     try:
-        return list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base_iri))
+        for quad in parser:
+            triples.append(quad)
+            if parser.base_iri != base_iri:
+                bases.add(parser.base_iri)
     except SyntaxError as exc:
         raise SourceError(path, exc.lineno or 1, exc.offset or 1, _syntax_message(exc)) from exc
     except ValueError as exc:  # e.g. an invalid IRI or language tag reported without position
         raise SourceError(path, 1, 1, str(exc)) from exc
+    if parser.base_iri != base_iri:
+        bases.add(parser.base_iri)
+    return triples, bases, dict(parser.prefixes)
 
 
 def _syntax_message(exc: SyntaxError) -> str:
@@ -30,23 +47,41 @@ def _syntax_message(exc: SyntaxError) -> str:
     return tail if sep and head.startswith("Parser error") else message
 
 
+def load_source(path: Path, role: str) -> intake.Source:
+    """One Turtle source, parsed and checked for what the release can publish."""
+    text = intake.read_source(path)
+    triples, bases, prefixes = _parse(path, text)
+    source = intake.Source(path, role, text, triples, prefixes)
+    intake.check_base(source, sorted(bases))
+    intake.check_source(source)
+    return source
+
+
 def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
-    """Every source file, parsed into its named-graph role."""
+    """Every source file, parsed and checked, into its named-graph role."""
     graphs: dict[str, list[ox.Triple]] = {}
+    sources: list[intake.Source] = []
+    mapping_sets: list[tuple[Path, list[Mapping]]] = []
     for role, files in project.sources().items():
         triples: list[ox.Triple] = []
         for path in files:
             if role == "mappings":
-                triples.extend(mapping_triples(read_sssom(path)))
+                mappings = read_sssom(path)
+                mapping_sets.append((path, mappings))
+                triples.extend(mapping_triples(mappings))
             else:
-                triples.extend(parse_turtle(path))
+                sources.append(load_source(path, role))
+                triples.extend(sources[-1].triples)
         graphs[role] = triples
+    intake.check_declared(sources)
+    described = {t.subject.value for s in sources for t in s.triples}
+    check_mappings(mapping_sets, described)
     return graphs
 
 
 def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
-    """The SHACL shapes in these files."""
-    return [t for path in paths for t in parse_turtle(path)]
+    """The SHACL shapes in these files (checked like the sources, blank nodes allowed)."""
+    return [t for path in paths for t in load_source(path, "shapes").triples]
 
 
 def to_store(graphs: dict[str, Iterable[ox.Triple]]) -> ox.Store:

@@ -375,9 +375,21 @@ def href(iri: str, here: str) -> str:
     'ontology/Drug.html'
     >>> href("https://pubmed.ncbi.nlm.nih.gov/24740528", "index.html")
     'https://pubmed.ncbi.nlm.nih.gov/24740528'
+
+    Only http(s) IRIs become links (the gate refuses others; this is the second line):
+
+    >>> href("javascript:alert(4)", "index.html")
+    ''
     """
     target = page_path(iri)
-    return relative(target, here) if target else iri
+    if target:
+        return relative(target, here)
+    return iri if is_web_iri(iri) else ""
+
+
+def is_web_iri(iri: str) -> bool:
+    """Whether an IRI may be a link target: http or https, nothing else."""
+    return iri.lower().startswith(("http://", "https://"))
 
 
 def identifier_text(iri: str) -> str:
@@ -562,6 +574,8 @@ def external_section(facts: Facts) -> str:
 def external_item(iri: str) -> str:
     found = scheme_of_iri(iri)
     name = f'<span class="muted">{e(found[0].name)}</span> ' if found else ""
+    if not is_web_iri(iri):
+        return f"{name}{e(identifier_text(iri))}"
     return f'{name}<a href="{e(iri)}">{e(identifier_text(iri))}</a>'
 
 

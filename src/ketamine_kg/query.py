@@ -11,7 +11,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import jsonld
+from .errors import SourceError
 from .guard import INVALID, GuardError, check_query, needs_check
+from .intake import read_source
 from .namespaces import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
@@ -43,7 +45,10 @@ def resolve_query(text_or_name: str, examples_dir: Path) -> str:
     candidate = Path(text_or_name)
     for path in (candidate, examples_dir / text_or_name, examples_dir / f"{text_or_name}.rq"):
         if len(str(path)) < 4096 and path.suffix == ".rq" and path.is_file():
-            return path.read_text(encoding="utf-8")
+            try:
+                return read_source(path)
+            except SourceError as exc:
+                raise QueryError(str(exc)) from None
     if any(k in text_or_name.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
         return text_or_name
     names = ", ".join(sorted(p.stem for p in examples_dir.glob("*.rq")))

@@ -12,7 +12,11 @@ import yaml
 
 from .errors import SourceError
 from .identifiers import MAPPING_PREDICATES, SCHEMES
+from .intake import minted_iri_problem, read_source
+from .namespaces import ID, PREFIXES, VOCAB
 
+#: Where a mapping's subject must be: our instances and concepts.
+MINTED = (ID, VOCAB)
 REQUIRED_COLUMNS = (
     "subject_id",
     "subject_label",
@@ -39,6 +43,7 @@ class Mapping:
     see_also: str
     comment: str
     line: int
+    subject_column: int = 1
 
 
 def _split_header(path: Path, text: str) -> tuple[dict, list[str], int]:
@@ -51,15 +56,55 @@ def _split_header(path: Path, text: str) -> tuple[dict, list[str], int]:
         header_lines.append(line[1:])
     else:
         body_start = len(lines)
+    header = "".join(header_lines)
     try:
-        meta = yaml.safe_load("".join(header_lines)) or {}
+        meta = yaml.safe_load(header) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 2) if mark else (1, 1)
         raise SourceError(path, line, col, f"invalid SSSOM metadata block: {exc}") from exc
     if not isinstance(meta, dict) or not isinstance(meta.get("curie_map"), dict):
         raise SourceError(path, 1, 1, "the SSSOM metadata block needs a curie_map")
+    _check_curie_map(path, meta["curie_map"], header)
     return meta, lines[body_start:], body_start
+
+
+#: The namespace each prefix must have: ours and the shared ones, then the identifier schemes'.
+CANONICAL = {**{p: s.iri_base for p, s in SCHEMES.items()}, **PREFIXES}
+
+
+def _check_curie_map(path: Path, curie_map: dict, header: str) -> None:
+    """Prefixes and namespaces are strings; a known prefix keeps the project's namespace."""
+    where = _curie_map_positions(header)
+    for prefix, namespace in curie_map.items():
+        line, col = where.get(str(prefix), (1, 1))
+        if not isinstance(prefix, str) or not isinstance(namespace, str):
+            raise SourceError(
+                path, line, col, f"curie_map entry {prefix!r}: prefix and namespace must be text"
+            )
+        expected = CANONICAL.get(prefix)
+        if expected is not None and namespace != expected:
+            raise SourceError(
+                path,
+                line,
+                col,
+                f"curie_map binds {prefix}: to <{namespace}>, but {prefix}: is <{expected}> "
+                "in this project; it may not be rebound",
+            )
+
+
+def _curie_map_positions(header: str) -> dict[str, tuple[int, int]]:
+    """Line and column (in the file, after its '#') of each curie_map entry."""
+    root = yaml.compose(header)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    for key, value in root.value:
+        if key.value == "curie_map" and isinstance(value, yaml.MappingNode):
+            return {
+                str(k.value): (k.start_mark.line + 1, k.start_mark.column + 2)
+                for k, _ in value.value
+            }
+    return {}
 
 
 def _expand(curie: str, curie_map: dict[str, str]) -> str | None:
@@ -71,8 +116,7 @@ def _expand(curie: str, curie_map: dict[str, str]) -> str | None:
 
 def read_sssom(path: Path) -> list[Mapping]:
     """Parse and check one SSSOM/TSV file; every problem names `path:line:col`."""
-    text = path.read_text(encoding="utf-8")
-    meta, body, offset = _split_header(path, text)
+    meta, body, offset = _split_header(path, read_source(path))
     curie_map: dict[str, str] = meta["curie_map"]
     reader = csv.reader(io.StringIO("".join(body)), delimiter="\t")
     rows = list(reader)
@@ -93,14 +137,18 @@ def read_sssom(path: Path) -> list[Mapping]:
             )
         record = dict(zip(columns, row, strict=True))
 
-        def fail(column: str, message: str, *, _row=row, _line=line) -> SourceError:
-            index = columns.index(column)
-            col = sum(len(cell) + 1 for cell in _row[:index]) + 1
-            return SourceError(path, _line, col, message)
+        def column_of(column: str, *, _row=row) -> int:
+            return sum(len(cell) + 1 for cell in _row[: columns.index(column)]) + 1
+
+        def fail(column: str, message: str, *, _line=line) -> SourceError:
+            return SourceError(path, _line, column_of(column), message)
 
         subject = _expand(record["subject_id"], curie_map)
         if subject is None:
             raise fail("subject_id", f"unknown prefix in subject_id {record['subject_id']!r}")
+        if not subject.startswith(MINTED) or (why := minted_iri_problem(subject)):
+            reason = why if subject.startswith(MINTED) else "it is not one of this graph's"
+            raise fail("subject_id", f"subject_id {record['subject_id']!r}: {reason}")
         predicate = MAPPING_PREDICATES.get(record["predicate_id"])
         if predicate is None:
             allowed = ", ".join(sorted(MAPPING_PREDICATES))
@@ -118,7 +166,9 @@ def read_sssom(path: Path) -> list[Mapping]:
         if record["mapping_justification"] not in JUSTIFICATIONS:
             raise fail("mapping_justification", "mapping_justification must be manual curation")
         sources = [s for s in record["see_also"].split("|") if s]
-        if not sources or not all(s.startswith(SOURCE_SCHEMES) for s in sources):
+        if not sources or not all(
+            s.startswith(SOURCE_SCHEMES) and not any(c.isspace() for c in s) for s in sources
+        ):
             raise fail(
                 "see_also",
                 "see_also must list where the identifier was verified: '|'-separated "
@@ -136,6 +186,7 @@ def read_sssom(path: Path) -> list[Mapping]:
                 see_also=record["see_also"],
                 comment=record.get("comment", ""),
                 line=line,
+                subject_column=column_of("subject_id"),
             )
         )
     return mappings
@@ -149,6 +200,32 @@ def mapping_triples(mappings: list[Mapping]) -> list[ox.Triple]:
         )
         for m in mappings
     ]
+
+
+def check_mappings(mapping_sets: list[tuple[Path, list[Mapping]]], described: set[str]) -> None:
+    """Across every mapping file: each subject is described by the sources, and no mapping
+    (subject, predicate, object) is stated twice."""
+    seen: dict[tuple[str, str, str], tuple[Path, int]] = {}
+    for path, mappings in mapping_sets:
+        for m in mappings:
+            if m.subject_iri not in described:
+                raise SourceError(
+                    path,
+                    m.line,
+                    m.subject_column,
+                    f"the subject <{m.subject_iri}> is not described by any source "
+                    "(ontology/, data/): map only what the graph holds",
+                )
+            key = (m.subject_iri, m.predicate_iri, m.object_iri)
+            if key in seen:
+                first, line = seen[key]
+                raise SourceError(
+                    path,
+                    m.line,
+                    m.subject_column,
+                    f"this mapping repeats the one at {first}:{line}",
+                )
+            seen[key] = (path, m.line)
 
 
 EXPORT_COLUMNS = (
@@ -169,7 +246,7 @@ def merged_sssom(paths: list[Path], version: str) -> bytes:
     curie_map: dict[str, str] = {}
     rows: list[dict[str, str]] = []
     for path in paths:
-        meta, body, _ = _split_header(path, path.read_text(encoding="utf-8"))
+        meta, body, _ = _split_header(path, read_source(path))
         curie_map.update(meta["curie_map"])
         rows += list(csv.DictReader(io.StringIO("".join(body)), delimiter="\t"))
     meta = {

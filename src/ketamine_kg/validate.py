@@ -11,7 +11,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
-from .errors import SourceError
+from .intake import query_error, read_source
 from .namespaces import curie
 from .reason import ReasonerResult
 
@@ -133,9 +133,9 @@ def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
     findings = []
     for path in qc_files:
         try:
-            rows = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
+            rows = store.query(read_source(path), use_default_graph_as_union=True)
         except SyntaxError as exc:
-            raise SourceError(path, exc.lineno or 1, exc.offset or 1, exc.msg) from exc
+            raise query_error(path, exc.msg or str(exc)) from None
         check = path.name.removesuffix("-violation.rq").replace("-", " ")
         for row in rows:
             values = {v.value: row[v] for v in rows.variables}

@@ -6,22 +6,26 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..intake import query_error, read_source
 from ..pages import e, href, identifier_text, table
-from ..query import example_title, run_query
+from ..query import QueryError, example_title, run_query
 from .layout import page
 
 
 def _cell(term: object, here: str) -> str:
     if term is None:
         return ""
-    if isinstance(term, ox.NamedNode):
+    if isinstance(term, ox.NamedNode) and term.value.startswith(("http://", "https://")):
         target = href(term.value, here)
         return f'<a href="{e(target)}">{e(identifier_text(term.value))}</a>'
     return e(term.value if isinstance(term, ox.Literal) else str(term))
 
 
-def _results(store: ox.Store, text: str, here: str) -> str:
-    result = run_query(store, text)
+def _results(store: ox.Store, path: Path, text: str, here: str) -> str:
+    try:
+        result = run_query(store, text)
+    except QueryError as exc:  # the example names itself, at its own line:col
+        raise query_error(path, str(exc)) from None
     if isinstance(result, ox.QueryBoolean):
         return f"<p>Answer: <strong>{'yes' if bool(result) else 'no'}</strong></p>"
     if isinstance(result, ox.QueryTriples):
@@ -43,7 +47,7 @@ def query_pages(store: ox.Store, files: list[Path]) -> dict[str, str]:
     pages: dict[str, str] = {}
     items = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        text = read_source(path)
         question = example_title(text)
         here = f"queries/{path.stem}.html"
         body = (
@@ -52,7 +56,7 @@ def query_pages(store: ox.Store, files: list[Path]) -> dict[str, str]:
             "predeclared.</p>"
             f"<pre><code>{e(text.strip())}</code></pre>"
             f'<section id="results"><h2>Results in this release</h2>'
-            f"{_results(store, text, here)}</section>"
+            f"{_results(store, path, text, here)}</section>"
         )
         pages[here] = page(here, question, "example query", body)
         items.append(f'<li><a href="{e(path.stem)}.html">{e(question)}</a></li>')
