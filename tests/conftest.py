@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -109,3 +111,45 @@ def live_server(release_dir: Path):
     server = LiveServer(release_dir, "--query-timeout", "3", "--workers", "2")
     yield server.url
     server.stop()
+
+
+#: What the canary answers: an error message that echoes a remote reply would show it.
+REPLY = b"CANARY-REPLY-7f3a"
+
+
+class Canary:
+    """A real TCP listener on 127.0.0.1 that counts connections and answers each with an HTTP
+    reply carrying REPLY (so an error message that echoes a remote reply would show it)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(65536)
+                    body = REPLY + b" is the remote reply"
+                    head = f"HTTP/1.1 500 Oops\r\nContent-Length: {len(body)}\r\n\r\n"
+                    conn.sendall(head.encode() + body)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=2)
+        self.sock.close()

@@ -16,10 +16,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import ROOT, SHARED
+from conftest import REPLY, ROOT, SHARED, Canary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_sandbox import REPLY, Canary
 
 from ketamine_kg import guard
 from ketamine_kg.guard import GuardError, check_query, vet

@@ -7,55 +7,16 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from conftest import Canary
 
 from ketamine_kg import sandbox
 from ketamine_kg.workers import EVALUATION_FAILED, Job, WorkerPool
 
-REPLY = b"CANARY-REPLY-7f3a"
 SERVICE = "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
-
-
-class Canary:
-    """A real TCP listener on 127.0.0.1 that counts connections and answers each with an HTTP
-    reply carrying REPLY (so an error message that echoes a remote reply would show it)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            with conn:
-                conn.settimeout(1)
-                try:
-                    conn.recv(65536)
-                    body = REPLY + b" is the remote reply"
-                    head = f"HTTP/1.1 500 Oops\r\nContent-Length: {len(body)}\r\n\r\n"
-                    conn.sendall(head.encode() + body)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
+from conftest import Canary
 
 from ketamine_kg.pipeline import release_of
 
@@ -291,37 +292,6 @@ def test_at_least_30_write_attempts_are_refused_and_nothing_changes(client) -> N
         assert 400 <= r.status_code < 500, f"{method} {url} {body!r} -> {r.status_code}"
     after = client.get("/sparql", params={"query": count % "after"}).json()
     assert before["results"] == after["results"]
-
-
-class Canary:
-    """A TCP listener that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-                self.connections += 1
-                conn.close()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 def test_federation_is_refused_with_zero_outbound_connections(client) -> None:
