@@ -423,24 +423,3 @@ def query_error(path: Path, message: str) -> SourceError:
         line, column, rest = found.groups()
         return SourceError(path, int(line), int(column), f"invalid SPARQL: {rest}")
     return FileError(path, message)
-
-
-def check_queries(paths: list[Path], graphs: Iterable[str]) -> None:
-    """Each example query parses, with the shared prefixes predeclared as users get them.
-
-    The query guard runs first when the text could hold SERVICE or an update, so parsing with
-    pyoxigraph (which evaluates an ASK at once, on an empty store here) never reaches out."""
-    from .guard import GuardError, check_query, needs_check
-    from .namespaces import PREFIXES
-
-    empty = ox.Store()
-    for path in paths:
-        text = read_source(path)
-        try:
-            if needs_check(text):
-                check_query(text, graphs, prefixes=PREFIXES)
-            empty.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
-        except GuardError as exc:
-            raise query_error(path, exc.message) from None
-        except SyntaxError as exc:
-            raise query_error(path, exc.msg or str(exc)) from None

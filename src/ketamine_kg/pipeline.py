@@ -14,12 +14,12 @@ from .config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from .derive import run_rules
 from .docsite import website
 from .errors import GateError
-from .intake import check_queries
 from .kgx import kgx_files
 from .load import load_shapes, load_source_graphs, to_store
 from .metadata import Release, describe_release, release_iri, source_files
 from .namespaces import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
 from .progress import Progress, timed
+from .query import check_examples
 from .reason import check_consistency, reasoner_input
 from .release_writer import write_release
 from .sssom import merged_sssom
@@ -86,7 +86,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     graphs = load_source_graphs(project)
     shapes = load_shapes(project.data_shape_files())
     metadata_shapes = load_shapes([project.metadata_shapes_file])
-    check_queries(project.example_files(), [graph_iri(r) for r in SOURCE_GRAPHS + DERIVED_GRAPHS])
+    check_examples(project.example_files(), [graph_iri(r) for r in SOURCE_GRAPHS + DERIVED_GRAPHS])
     total = sum(len(g) for g in graphs.values())
     files = sum(len(f) for f in project.sources().values()) + len(project.shape_files())
     done(f"{files} files, {total} triples, {len(shapes) + len(metadata_shapes)} shape triples")

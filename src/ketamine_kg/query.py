@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,7 +14,7 @@ import pyoxigraph as ox
 from . import jsonld
 from .errors import SourceError
 from .guard import INVALID, GuardError, check_query, needs_check
-from .intake import read_source
+from .intake import query_error, read_source
 from .namespaces import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
@@ -80,10 +81,13 @@ def with_prefixes(query: str) -> str:
     return missing + query
 
 
-def run_query(store: ox.Store, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+def run_query(
+    store: ox.Store, query: str, graphs: Iterable[str] | None = None
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Run a query on the release with the shared prefixes predeclared, behind the endpoint's
-    guard (no SERVICE, no update, no graph outside the store); errors are QueryError."""
-    graphs = frozenset(g.value for g in store.named_graphs())
+    guard (no SERVICE, no update, no graph outside `graphs`, by default the store's); errors
+    are QueryError."""
+    graphs = frozenset(g.value for g in store.named_graphs()) if graphs is None else graphs
     try:
         if needs_check(query):
             check_query(query, graphs, prefixes=PREFIXES)
@@ -97,6 +101,18 @@ def run_query(store: ox.Store, query: str) -> ox.QuerySolutions | ox.QueryBoolea
         raise QueryError(f"invalid SPARQL: {exc.msg}") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise QueryError(f"Query evaluation failed: {exc}") from None
+
+
+def check_examples(paths: list[Path], graphs: Iterable[str]) -> None:
+    """Each example query passes the guard and parses, with the shared prefixes predeclared as
+    users get them; a problem is a SourceError at the file's own line:col. (Run on an empty
+    store, so that a broken example stops the build before the expensive stages.)"""
+    empty = ox.Store()
+    for path in paths:
+        try:
+            run_query(empty, read_source(path), frozenset(graphs))
+        except QueryError as exc:
+            raise query_error(path, str(exc)) from None
 
 
 def answer(store: ox.Store, query: str, fmt: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..intake import query_error, read_source
-from ..pages import e, href, identifier_text, table
+from ..pages import e, href, identifier_text, is_web_iri, table
 from ..query import QueryError, example_title, run_query
 from .layout import page
 
@@ -15,7 +15,7 @@ from .layout import page
 def _cell(term: object, here: str) -> str:
     if term is None:
         return ""
-    if isinstance(term, ox.NamedNode) and term.value.startswith(("http://", "https://")):
+    if isinstance(term, ox.NamedNode) and is_web_iri(term.value):
         target = href(term.value, here)
         return f'<a href="{e(target)}">{e(identifier_text(term.value))}</a>'
     return e(term.value if isinstance(term, ox.Literal) else str(term))
