@@ -39,11 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ketamine_kg.bulkload import BulkLoader, Isql  # noqa: E402
 from ketamine_kg.config import Project, graph_iri  # noqa: E402
-from ketamine_kg.gsp import Credentials, StoreClient  # noqa: E402
-from ketamine_kg.namespaces import ID, sparql_prologue  # noqa: E402
-from ketamine_kg.publish import XSD, Layout, Release, publish, remote_counts  # noqa: E402
+from ketamine_kg.store.bulkload import BulkLoader, Isql  # noqa: E402
+from ketamine_kg.store.gsp import Credentials, StoreClient  # noqa: E402
+from ketamine_kg.store.publish import XSD, Layout, Release, publish, remote_counts  # noqa: E402
+from ketamine_kg.vocab import ID, sparql_prologue  # noqa: E402
 
 
 def _script():

@@ -5,7 +5,7 @@
     python scripts/virtuoso.py stop DIR    # stop it (DIR stays; delete it to discard the data)
 
 The dba password is written to DIR/password (mode 0600) and never printed, nor passed on
-isql's command line (ketamine_kg.bulkload.Isql). DIR/data is in DirsAllowed, for `publish
+isql's command line (ketamine_kg.store.bulkload.Isql). DIR/data is in DirsAllowed, for `publish
 --bulk-load`. Tests import this file (tests/test_publish.py) so that each test run owns its own
 server.
 """
@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketamine_kg.bulkload import BulkLoadError, Isql
+from ketamine_kg.store.bulkload import BulkLoadError, Isql
 
 SERVER, ISQL = "virtuoso-t", "isql-vt"
 VAD_DIR = "/usr/share/virtuoso-opensource-7/vad"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.config import Project
-from ketamine_kg.pipeline import BuildResult, build
 from ketamine_kg.query import open_release
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,8 @@ import pytest
 from conftest import copy_project
 from test_load import NEGATIVE, TURTLE_SUITE
 
-from ketamine_kg import cli, intake
+from ketamine_kg import cli
+from ketamine_kg.build import intake
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 #: Messages that name the file alone: there is no line to point at.
@@ -353,7 +354,7 @@ def test_example_results_link_only_http_iris(tmp_path: Path) -> None:
     """An example query can make any IRI; its results page links http(s) IRIs only."""
     import pyoxigraph as ox
 
-    from ketamine_kg.docsite.queries import query_pages
+    from ketamine_kg.site.queries import query_pages
 
     example = tmp_path / "iris.rq"
     example.write_text(

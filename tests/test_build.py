@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_project
 
+from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.errors import GateError, SourceError
-from ketamine_kg.metadata import NOT_DISTRIBUTIONS, distribution_names
-from ketamine_kg.pipeline import BuildResult, build
+from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
 
 EXPECTED_FILES = {
     "ketamine-kg.ttl",
@@ -212,7 +212,7 @@ def test_missing_java_gives_install_advice(broken_copy, tmp_path: Path) -> None:
 
 def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildResult) -> None:
     """write_release moves the old release aside only after the new one is complete."""
-    from ketamine_kg.pipeline import write_release
+    from ketamine_kg.build.pipeline import write_release
 
     out = tmp_path / "out"
     shutil.copytree(built.out_dir, out)
@@ -225,7 +225,7 @@ def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildRe
 
 def test_release_moved_aside_by_a_crash_is_recovered(tmp_path: Path, built: BuildResult) -> None:
     """A crash between 'move old aside' and 'move new in' leaves no out/; the next write restores it."""
-    from ketamine_kg.pipeline import write_release
+    from ketamine_kg.build.pipeline import write_release
 
     shutil.copytree(built.out_dir, tmp_path / ".out-old-4242")
     out = tmp_path / "out"

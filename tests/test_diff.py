@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from ketamine_kg.cli import main
-from ketamine_kg.diff import (
+from ketamine_kg.release.diff import (
     NQUADS_NAME,
     SECTIONS,
     SSSOM_NAME,
@@ -26,7 +26,7 @@ from ketamine_kg.diff import (
     render_json,
     render_markdown,
 )
-from ketamine_kg.namespaces import COMMON_PREFIXES, ID, KKO, VOCAB
+from ketamine_kg.vocab import COMMON_PREFIXES, ID, KKO, VOCAB
 
 ROOT = Path(__file__).resolve().parents[1]
 RDF, RDFS, SKOS, OWL = (COMMON_PREFIXES[p] for p in ("rdf", "rdfs", "skos", "owl"))
@@ -106,30 +106,30 @@ def only_changes(doc: dict) -> dict[str, dict[str, list[str]]]:
 
 def approve_ptsd(quads: list[ox.Quad]) -> list[ox.Quad]:
     """claim:ketamine-ptsd investigational (phase 2) -> approved in the US, as a build would."""
-    phase = n(KKO + "researchPhase")
+    phase = n(KKO.NS + "researchPhase")
     relabelled = (n(RDFS + "label"), n(SKOS + "prefLabel"))
     assert (
-        ox.Quad(PTSD_CLAIM, n(KKO + "useStatus"), n(VOCAB + "use-status/investigational"), DATA)
+        ox.Quad(PTSD_CLAIM, n(KKO.NS + "useStatus"), n(VOCAB + "use-status/investigational"), DATA)
         in quads
     )
     kept = [
         q
         for q in quads
         if not (
-            q.subject == PTSD_CLAIM and q.predicate in (phase, n(KKO + "useStatus"), *relabelled)
+            q.subject == PTSD_CLAIM and q.predicate in (phase, n(KKO.NS + "useStatus"), *relabelled)
         )
         and not (q.graph_name == DIRECT and q.object == n(ID + "condition/ptsd"))
     ]
     ketamine, ptsd = n(ID + "drug/ketamine"), n(ID + "condition/ptsd")
     return [
         *kept,
-        ox.Quad(PTSD_CLAIM, n(KKO + "useStatus"), n(VOCAB + "use-status/approved"), DATA),
-        ox.Quad(PTSD_CLAIM, n(KKO + "jurisdiction"), n(VOCAB + "jurisdiction/us"), DATA),
+        ox.Quad(PTSD_CLAIM, n(KKO.NS + "useStatus"), n(VOCAB + "use-status/approved"), DATA),
+        ox.Quad(PTSD_CLAIM, n(KKO.NS + "jurisdiction"), n(VOCAB + "jurisdiction/us"), DATA),
         *(
             ox.Quad(PTSD_CLAIM, p, en("ketamine for post-traumatic stress disorder (US)"), DATA)
             for p in relabelled
         ),
-        ox.Quad(ketamine, n(KKO + "approvedFor"), ptsd, DIRECT),
+        ox.Quad(ketamine, n(KKO.NS + "approvedFor"), ptsd, DIRECT),
         ox.Quad(ketamine, n("https://w3id.org/biolink/vocab/treats"), ptsd, DIRECT),
         ox.Quad(ptsd, n("http://schema.org/possibleTreatment"), ketamine, DIRECT),
     ]
@@ -138,13 +138,13 @@ def approve_ptsd(quads: list[ox.Quad]) -> list[ox.Quad]:
 def new_claim(slug: str, drug: str, status: str, **extra: str) -> list[ox.Quad]:
     claim = n(ID + f"claim/{slug}")
     values = {
-        RDF + "type": n(KKO + "TherapeuticUseClaim"),
-        KKO + "drug": n(ID + f"drug/{drug}"),
-        KKO + "condition": n(ID + "condition/ptsd"),
-        KKO + "useStatus": n(VOCAB + f"use-status/{status}"),
-        KKO + "hasEvidence": n(ID + "evidence/nct02397889"),
+        RDF + "type": n(KKO.NS + "TherapeuticUseClaim"),
+        KKO.NS + "drug": n(ID + f"drug/{drug}"),
+        KKO.NS + "condition": n(ID + "condition/ptsd"),
+        KKO.NS + "useStatus": n(VOCAB + f"use-status/{status}"),
+        KKO.NS + "hasEvidence": n(ID + "evidence/nct02397889"),
         RDFS + "label": en(f"{drug} for post-traumatic stress disorder ({status})"),
-        **{KKO + p: n(VOCAB + v) for p, v in extra.items()},
+        **{KKO.NS + p: n(VOCAB + v) for p, v in extra.items()},
     }
     return [ox.Quad(claim, n(p), o, DATA) for p, o in values.items()]
 
@@ -327,7 +327,7 @@ def test_terms_instances_and_release_header(base: Path, tmp_path: Path) -> None:
     quads = quads_of(base)
     version = n(OWL + "versionInfo")
     feder = n(ID + "evidence/feder2014")
-    citation = n(KKO + "citation")
+    citation = n(KKO.NS + "citation")
     [before] = [q.object.value for q in quads if q.subject == ONTOLOGY and q.predicate == version]
     changed = [
         q
@@ -337,8 +337,8 @@ def test_terms_instances_and_release_header(base: Path, tmp_path: Path) -> None:
     changed += [
         ox.Quad(ONTOLOGY, version, ox.Literal("9.9.9"), ONTOLOGY_GRAPH),
         ox.Quad(feder, citation, en("Feder A, et al. JAMA Psychiatry. 2014."), DATA),
-        ox.Quad(n(KKO + "TestClass"), n(RDF + "type"), n(OWL + "Class"), ONTOLOGY_GRAPH),
-        ox.Quad(n(KKO + "TestClass"), n(RDFS + "label"), en("test class"), ONTOLOGY_GRAPH),
+        ox.Quad(n(KKO.NS + "TestClass"), n(RDF + "type"), n(OWL + "Class"), ONTOLOGY_GRAPH),
+        ox.Quad(n(KKO.NS + "TestClass"), n(RDFS + "label"), en("test class"), ONTOLOGY_GRAPH),
     ]
     doc = diff(base, write(tmp_path / "new", changed, (base / SSSOM_NAME).read_text()))
     assert only_changes(doc) == {
@@ -379,9 +379,9 @@ def test_blank_nodes_compare_by_content(base: Path, tmp_path: Path) -> None:
     def with_note(inner: str, ids: tuple[str, str]) -> list[ox.Quad]:
         outer, nested = ox.BlankNode(ids[0]), ox.BlankNode(ids[1])
         return [
-            ox.Quad(PTSD_CLAIM, n(KKO + "note"), outer, DATA),
+            ox.Quad(PTSD_CLAIM, n(KKO.NS + "note"), outer, DATA),
             ox.Quad(outer, n(RDFS + "label"), ox.Literal("a"), DATA),
-            ox.Quad(outer, n(KKO + "detail"), nested, DATA),
+            ox.Quad(outer, n(KKO.NS + "detail"), nested, DATA),
             ox.Quad(nested, n(RDF + "value"), ox.Literal(inner), DATA),
         ]
 

@@ -15,10 +15,10 @@ import pytest
 import rdflib
 import yaml
 
-from ketamine_kg import kgx
-from ketamine_kg.namespaces import sparql_prologue
-from ketamine_kg.pipeline import release_of
-from ketamine_kg.sssom import read_sssom
+from ketamine_kg.build.pipeline import release_of
+from ketamine_kg.build.sssom import read_sssom
+from ketamine_kg.exports import kgx
+from ketamine_kg.vocab import sparql_prologue
 
 KKO = "https://w3id.org/ketamine-kg/ontology#"
 CURIE = re.compile(r"[A-Za-z][A-Za-z0-9_.]*:\S+")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ketamine_kg.gsp import Credentials, StoreClient, StoreError
+from ketamine_kg.store.gsp import Credentials, StoreClient, StoreError
 
 # (method, path) -> (status, headers, body)
 Answer = tuple[int, dict[str, str], bytes]

@@ -20,10 +20,10 @@ from conftest import REPLY, ROOT, SHARED, Canary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketamine_kg import guard
-from ketamine_kg.guard import GuardError, check_query, vet
-from ketamine_kg.namespaces import PREFIXES, sparql_prologue
-from ketamine_kg.workers import EVALUATION_FAILED, Job, execute
+from ketamine_kg.serve import guard
+from ketamine_kg.serve.guard import GuardError, check_query, vet
+from ketamine_kg.serve.workers import EVALUATION_FAILED, Job, execute
+from ketamine_kg.vocab import PREFIXES, sparql_prologue
 
 GRAPH = "https://w3id.org/ketamine-kg/graph/direct"
 GRAPHS = frozenset({GRAPH, "https://w3id.org/ketamine-kg/graph/inferred"})

@@ -8,10 +8,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
+from ketamine_kg.build.load import load_source_graphs
+from ketamine_kg.build.sssom import read_sssom
 from ketamine_kg.config import Project
 from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
-from ketamine_kg.load import load_source_graphs
-from ketamine_kg.sssom import read_sssom
 
 PROJECT = Project.at(ROOT)
 MAPPINGS = [m for path in PROJECT.sources()["mappings"] for m in read_sssom(path)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg.jsonld import build_context, compact
+from ketamine_kg.exports.jsonld import build_context, compact
 
 
 @pytest.fixture(scope="module")

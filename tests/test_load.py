@@ -8,9 +8,9 @@ import pyoxigraph as ox
 import pytest
 from conftest import SHARED
 
+from ketamine_kg.build.load import parse_turtle
+from ketamine_kg.build.sssom import read_sssom
 from ketamine_kg.errors import SourceError
-from ketamine_kg.load import parse_turtle
-from ketamine_kg.sssom import read_sssom
 
 TURTLE_SUITE = SHARED / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
 RDFT = "http://www.w3.org/ns/rdftest#"

@@ -13,10 +13,10 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF, SH
 
+from ketamine_kg.build.gate import validate_shapes
 from ketamine_kg.config import BASE, Project
+from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
 from ketamine_kg.identifiers import scheme_of_iri
-from ketamine_kg.metadata import NOT_DISTRIBUTIONS, distribution_names
-from ketamine_kg.validate import validate_shapes
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"

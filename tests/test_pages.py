@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg.describe import is_known, resource_triples
-from ketamine_kg.namespaces import sparql_prologue
-from ketamine_kg.pages import Names, resource_html
-from ketamine_kg.serialize import sorted_triples
+from ketamine_kg.exports.serialize import sorted_triples
+from ketamine_kg.site.describe import is_known, resource_triples
+from ketamine_kg.site.pages import Names, resource_html
+from ketamine_kg.vocab import sparql_prologue
 
 BASE = "https://w3id.org/ketamine-kg/"
 KKO = BASE + "ontology#"

@@ -27,10 +27,11 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT, free_port
 
-from ketamine_kg import bulkload
-from ketamine_kg.bulkload import BulkLoader, BulkLoadError, Isql
-from ketamine_kg.gsp import Credentials, StoreClient, StoreError
-from ketamine_kg.publish import (
+from ketamine_kg.query import open_release
+from ketamine_kg.store import bulkload
+from ketamine_kg.store.bulkload import BulkLoader, BulkLoadError, Isql
+from ketamine_kg.store.gsp import Credentials, StoreClient, StoreError
+from ketamine_kg.store.publish import (
     ROLES,
     XSD,
     Equivalence,
@@ -43,7 +44,6 @@ from ketamine_kg.publish import (
     registered_checksum,
     remote_counts,
 )
-from ketamine_kg.query import open_release
 
 pytestmark = [pytest.mark.virtuoso]
 

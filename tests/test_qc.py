@@ -8,10 +8,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
+from ketamine_kg.build.gate import run_qc
+from ketamine_kg.build.load import load_source_graphs, to_store
 from ketamine_kg.config import Project
-from ketamine_kg.load import load_source_graphs, to_store
-from ketamine_kg.namespaces import PREFIXES
-from ketamine_kg.validate import run_qc
+from ketamine_kg.vocab import PREFIXES
 
 PROJECT = Project.at(ROOT)
 HEADER = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())

@@ -7,7 +7,7 @@ import shutil
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg.reason import check_consistency, reasoner_input
+from ketamine_kg.build.reason import check_consistency, reasoner_input
 
 pytestmark = [
     pytest.mark.reasoner,

@@ -25,8 +25,10 @@ import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
 from conftest import free_port
 
-from ketamine_kg import conneg, redirects, routes
+from ketamine_kg import iri_space as routes
 from ketamine_kg.cli import main
+from ketamine_kg.serve import conneg
+from ketamine_kg.site import redirects
 
 NGINX = "/usr/sbin/nginx"
 APACHE = "/usr/sbin/apache2"

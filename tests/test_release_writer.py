@@ -23,13 +23,13 @@ import pytest
 from conftest import ROOT
 
 from ketamine_kg.errors import ReleaseWriteError
-from ketamine_kg.release_writer import KILL_ENV, STEPS, write_release
+from ketamine_kg.release.writer import KILL_ENV, STEPS, write_release
 
 # argv: out_dir, "exchange" | "fallback"; stdin: a pickled list of releases, written in turn.
 DRIVER = """
 import pickle, sys
 from pathlib import Path
-from ketamine_kg import release_writer
+from ketamine_kg.release import writer as release_writer
 if sys.argv[2] == "fallback":  # as on a filesystem or OS without RENAME_EXCHANGE
     release_writer._exchange = lambda a, b: False
 releases = pickle.load(sys.stdin.buffer)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import Canary
 
-from ketamine_kg import sandbox
-from ketamine_kg.workers import EVALUATION_FAILED, Job, WorkerPool
+from ketamine_kg.serve import sandbox
+from ketamine_kg.serve.workers import EVALUATION_FAILED, Job, WorkerPool
 
 SERVICE = "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
 
@@ -50,7 +50,7 @@ def test_sandboxed_process_has_no_inet_sockets_nor_dns_but_unix_sockets(
     dns.settimeout(5)
     code = f"""
         import socket, subprocess, sys
-        from ketamine_kg import sandbox
+        from ketamine_kg.serve import sandbox
         if {sandboxed}:
             assert sandbox.deny_network() is None
         def attempt(label, action):
@@ -105,7 +105,7 @@ def test_engine_service_call_is_stopped_by_the_sandbox(canary: Canary, sandboxed
     canary; the sandboxed engine cannot, without any guard in front of it."""
     code = f"""
         import pyoxigraph as ox
-        from ketamine_kg import sandbox
+        from ketamine_kg.serve import sandbox
         if {sandboxed}:
             assert sandbox.deny_network() is None
         try:

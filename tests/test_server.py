@@ -14,7 +14,7 @@ import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
 from conftest import Canary
 
-from ketamine_kg.pipeline import release_of
+from ketamine_kg.build.pipeline import release_of
 
 pytestmark = pytest.mark.server
 SELECT = "SELECT ?label WHERE { <https://w3id.org/ketamine-kg/id/drug/ketamine> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"

@@ -17,12 +17,12 @@ import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, SH
 
+from ketamine_kg.build.derive import run_rules
+from ketamine_kg.build.gate import shacl_results
+from ketamine_kg.build.load import load_shapes, load_source_graphs, to_store
 from ketamine_kg.config import Project
-from ketamine_kg.derive import run_rules
-from ketamine_kg.load import load_shapes, load_source_graphs, to_store
-from ketamine_kg.namespaces import PREFIXES
-from ketamine_kg.serialize import to_ntriples
-from ketamine_kg.validate import shacl_results
+from ketamine_kg.exports.serialize import to_ntriples
+from ketamine_kg.vocab import PREFIXES
 
 FIXTURES = Path(__file__).parent / "shapes"
 KKS = "https://w3id.org/ketamine-kg/shapes#"

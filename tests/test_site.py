@@ -16,13 +16,13 @@ import pyoxigraph as ox
 import pytest
 
 from ketamine_kg.config import BASE, graph_iri
-from ketamine_kg.docsite import vocabulary_index
-from ketamine_kg.docsite.landing import landing_page
-from ketamine_kg.docsite.shapes import CONSTRAINTS, LOGICAL, TARGETS, shape_pages
-from ketamine_kg.metadata import Release, describe_release, distribution_names
-from ketamine_kg.namespaces import PREFIXES
+from ketamine_kg.exports.metadata import Release, describe_release, distribution_names
+from ketamine_kg.iri_space import page_path, route
 from ketamine_kg.query import run_query
-from ketamine_kg.routes import page_path, route
+from ketamine_kg.site import vocabulary_index
+from ketamine_kg.site.landing import landing_page
+from ketamine_kg.site.shapes import CONSTRAINTS, LOGICAL, TARGETS, shape_pages
+from ketamine_kg.vocab import PREFIXES
 
 #: RDF files of the release that mint IRIs.
 RDF_FILES = {

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .config import Project, default_project
+from ketamine_kg import __version__
+from ketamine_kg.config import Project, default_project
 
 if TYPE_CHECKING:
-    from .bulkload import BulkLoader
-    from .gsp import Credentials
+    from ketamine_kg.store.bulkload import BulkLoader
+    from ketamine_kg.store.gsp import Credentials
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -29,7 +29,7 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from ketamine_kg.build.pipeline import build
 
     start = time.perf_counter()
     project = _project(args)
@@ -43,7 +43,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from ketamine_kg.build.pipeline import build
 
     build(_project(args), progress=_progress, write=False)
     print("valid: the gate passed (nothing written)", file=sys.stderr)
@@ -51,8 +51,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .query import answer, example_title, open_release, resolve_query
-    from .sandbox import deny_network
+    from ketamine_kg.query import answer, example_title, open_release, resolve_query
+    from ketamine_kg.serve.sandbox import deny_network
 
     project = _project(args)
     if args.list:
@@ -105,9 +105,9 @@ def _whole(minimum: int, maximum: int | None = None, zero_means: str = ""):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .httpd import HttpLimits, serve
-    from .query import QueryError
-    from .server import Settings, create_app
+    from ketamine_kg.query import QueryError
+    from ketamine_kg.serve.httpd import HttpLimits, serve
+    from ketamine_kg.serve.server import Settings, create_app
 
     project = _project(args)
     release = Path(args.release) if args.release else project.out_dir
@@ -138,14 +138,15 @@ EXIT_DIFFERENT = 3  # `diff --exit-code` found differences
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import DiffError, compare, load_release, render_json, render_markdown
+    from ketamine_kg.release.diff import (
+        compare,
+        load_release,
+        render_json,
+        render_markdown,
+    )
 
     repo = _project(args).root
-    try:
-        doc = compare(load_release(args.old, repo), load_release(args.new, repo))
-    except DiffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    doc = compare(load_release(args.old, repo), load_release(args.new, repo))
     text = render_json(doc) if args.format == "json" else render_markdown(doc)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -155,7 +156,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_redirects(args: argparse.Namespace) -> int:
-    from .redirects import htaccess, nginx, release_version
+    from ketamine_kg.site.redirects import htaccess, nginx, release_version
 
     release = Path(args.release) if args.release else _project(args).out_dir
     if not args.version and not (release / "index.nt").is_file():
@@ -174,7 +175,7 @@ class _UsageError(Exception):
 
 
 def _store_credentials(args: argparse.Namespace) -> Credentials | None:
-    from .gsp import Credentials
+    from ketamine_kg.store.gsp import Credentials
 
     user = os.environ.get("KETAMINE_KG_STORE_USER")
     if args.password_file:
@@ -198,7 +199,7 @@ def _store_credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _bulk_loader(args: argparse.Namespace, credentials: Credentials | None) -> BulkLoader | None:
-    from .bulkload import BulkLoader, Isql
+    from ketamine_kg.store.bulkload import BulkLoader, Isql
 
     if args.bulk_load is None:
         if args.bulk_dir or args.isql:
@@ -219,7 +220,7 @@ def _bulk_loader(args: argparse.Namespace, credentials: Credentials | None) -> B
 
 def _datatype_iris(names: list[str]) -> frozenset[str]:
     """--accept-altered values, CURIEs with a shared prefix (xsd:duration) or full IRIs."""
-    from .namespaces import PREFIXES
+    from ketamine_kg.vocab import PREFIXES
 
     iris = set()
     for name in names:
@@ -237,8 +238,8 @@ def _datatype_iris(names: list[str]) -> frozenset[str]:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .gsp import StoreClient
-    from .publish import Layout, PublishError, publish
+    from ketamine_kg.store.gsp import StoreClient
+    from ketamine_kg.store.publish import Layout, PublishError, publish
 
     project = _project(args)
     release = Path(args.release) if args.release else project.out_dir
@@ -467,22 +468,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import GateError, ReleaseWriteError, SourceError
-    from .gsp import StoreError
-    from .publish import PublishError
-    from .query import QueryError
-    from .reason import JavaMissingError
+    from ketamine_kg.errors import KetamineKgError
 
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-    except GateError as exc:
-        print("error: validation failed; the release was not written", file=sys.stderr)
-        print(exc.report.render(), file=sys.stderr)
-    except (QueryError, JavaMissingError, PublishError, StoreError, ReleaseWriteError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KetamineKgError as exc:
+        print(f"error: {exc.user_message()}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -491,7 +484,6 @@ def main(argv: list[str] | None = None) -> int:
         # point stdout at devnull so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    return EXIT_FAIL
 
 
 if __name__ == "__main__":

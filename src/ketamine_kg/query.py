@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import jsonld
-from .errors import SourceError
-from .guard import INVALID, GuardError, check_query, needs_check
-from .intake import query_error, read_source
-from .namespaces import PREFIXES, curie
+from ketamine_kg.build.intake import query_error, read_source
+from ketamine_kg.errors import KetamineKgError, SourceError
+from ketamine_kg.exports import jsonld
+from ketamine_kg.serve.guard import INVALID, GuardError, check_query, needs_check
+from ketamine_kg.vocab import PREFIXES, curie
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv")
 GRAPH_FORMATS = {
@@ -27,7 +27,7 @@ GRAPH_FORMATS = {
 RELEASE_DUMP = "ketamine-kg.nq"
 
 
-class QueryError(Exception):
+class QueryError(KetamineKgError):
     """A query that could not be found, parsed or run."""
 
 

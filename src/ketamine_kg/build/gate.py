@@ -1,0 +1,169 @@
+"""The release gate: SHACL shapes, QC queries and OWL consistency, as one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+
+from ketamine_kg.build.intake import query_error, read_source
+from ketamine_kg.vocab import curie
+from ketamine_kg.build.reason import ReasonerResult
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by the gate, in plain words."""
+
+    check: str  # "shacl", "qc" or "owl"
+    rule: str  # the shape/constraint, the QC query file, or the reasoner
+    focus: str
+    path: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.focus}" + (f" {self.path}" if self.path else "")
+        value = f" (value: {self.value})" if self.value else ""
+        return f"[{self.check}] {where}: {self.message}{value}  <- {self.rule}"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    shapes: int = 0
+    qc_queries: int = 0
+    reasoner: ReasonerResult | None = None
+
+    @property
+    def conforms(self) -> bool:
+        return not self.findings
+
+    def render(self) -> str:
+        lines = [f"{len(self.findings)} violation(s)"]
+        lines += [f"  {f}" for f in sorted(self.findings, key=str)]
+        return "\n".join(lines)
+
+
+def _term(node: rdflib.term.Node | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, rdflib.URIRef):
+        return curie(str(node))
+    if isinstance(node, rdflib.BNode):
+        return "(a path expression)"
+    return str(node)
+
+
+class _PreparedQueryGraph(rdflib.Graph):
+    """An rdflib Graph that parses each distinct SPARQL text once.
+
+    pySHACL sends a SPARQL-based constraint's query text once per focus node (with `$this`
+    bound), and rdflib would parse it every time: that parsing was about 80% of validation.
+    A prepared query run with initial bindings is how rdflib means a query to be reused.
+    """
+
+    def __init__(self, data: rdflib.Graph) -> None:
+        super().__init__(data.store, data.identifier, data.namespace_manager)
+        self._prepared: dict[tuple[str, str | None], Query] = {}
+
+    def query(
+        self,
+        query_object,
+        processor="sparql",
+        result="sparql",
+        initNs=None,
+        initBindings=None,
+        use_store_provided=True,
+        **kwargs,
+    ):
+        if isinstance(query_object, str) and not initNs:
+            key = (query_object, kwargs.get("base"))
+            if key not in self._prepared:
+                self._prepared[key] = prepareQuery(query_object, base=key[1])
+            query_object = self._prepared[key]
+        return super().query(
+            query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
+        )
+
+
+def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph) -> rdflib.Graph:
+    """pySHACL's validation report graph for `data` (no inference, every result)."""
+    from pyshacl import validate
+
+    _, results, _ = validate(
+        _PreparedQueryGraph(data),
+        shacl_graph=shapes,
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=False,
+    )
+    return results
+
+
+def validate_shapes(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
+    """Run pySHACL (no inference) and turn each result into a Finding."""
+    results = shacl_results(data, shapes)
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        message = results.value(result, SH.resultMessage)
+        shape = results.value(result, SH.sourceShape)
+        component = results.value(result, SH.sourceConstraintComponent)
+        rule = _term(shape) if isinstance(shape, rdflib.URIRef) else _term(component)
+        findings.append(
+            Finding(
+                check="shacl",
+                rule=f"{rule} ({_term(component)})",
+                focus=_term(results.value(result, SH.focusNode)),
+                path=_term(results.value(result, SH.resultPath)),
+                message=str(message) if message else _term(component),
+                value=_term(results.value(result, SH.value)),
+            )
+        )
+    return findings
+
+
+def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
+    """Each `*-violation.rq` must return no rows; each row it returns is a Finding."""
+    findings = []
+    for path in qc_files:
+        try:
+            rows = store.query(read_source(path), use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise query_error(path, exc.msg or str(exc)) from None
+        check = path.name.removesuffix("-violation.rq").replace("-", " ")
+        for row in rows:
+            values = {v.value: row[v] for v in rows.variables}
+            focus = values.get("focus") or values.get("s")
+            message = values.get("message")
+            findings.append(
+                Finding(
+                    check="qc",
+                    rule=f"queries/qc/{path.name}",
+                    focus=curie(focus.value) if isinstance(focus, ox.NamedNode) else str(focus),
+                    path="",
+                    message=message.value if message is not None else check,
+                    value=", ".join(
+                        f"{k}={curie(v.value)}"
+                        for k, v in values.items()
+                        if k not in {"focus", "s", "message"} and v is not None
+                    ),
+                )
+            )
+    return findings
+
+
+def reasoner_findings(result: ReasonerResult) -> list[Finding]:
+    if result.consistent:
+        return []
+    if result.unsatisfiable:
+        return [
+            Finding("owl", "HermiT", curie(iri), "", "class is unsatisfiable")
+            for iri in result.unsatisfiable
+        ]
+    return [Finding("owl", "HermiT", "(ontology)", "", result.message)]

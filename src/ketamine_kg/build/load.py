@@ -1,0 +1,96 @@
+"""Sources -> an in-memory dataset of named graphs; every problem names file:line:col."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketamine_kg.build import intake
+from ketamine_kg.config import Project, graph_iri
+from ketamine_kg.errors import SourceError
+from ketamine_kg.build.sssom import Mapping, check_mappings, mapping_triples, read_sssom
+
+
+def parse_turtle(path: Path, base_iri: str | None = None) -> list[ox.Triple]:
+    """Strictly parse one Turtle file (relative IRIs are errors unless a base is given)."""
+    return _parse(path, intake.read_source(path), base_iri)[0]
+
+
+def _parse(
+    path: Path, text: str, base_iri: str | None = None
+) -> tuple[list[ox.Triple], set[str], dict[str, str]]:
+    """The triples, every @base in force at some point, and the prefixes declared."""
+    parser = ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri=base_iri)
+    triples: list[ox.Triple] = []
+    bases: set[str] = set()
+    try:
+        for quad in parser:
+            triples.append(quad)
+            if parser.base_iri != base_iri:
+                bases.add(parser.base_iri)
+    except SyntaxError as exc:
+        raise SourceError(path, exc.lineno or 1, exc.offset or 1, _syntax_message(exc)) from exc
+    except ValueError as exc:  # e.g. an invalid IRI or language tag reported without position
+        raise SourceError(path, 1, 1, str(exc)) from exc
+    if parser.base_iri != base_iri:
+        bases.add(parser.base_iri)
+    return triples, bases, dict(parser.prefixes)
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    message = exc.msg or str(exc)
+    # pyoxigraph prefixes the position ("Parser error between line 3 column 11 and ...: ");
+    # the position is already in path:line:col, so keep only the explanation.
+    head, sep, tail = message.partition(": ")
+    return tail if sep and head.startswith("Parser error") else message
+
+
+def load_source(path: Path, role: str) -> intake.Source:
+    """One Turtle source, parsed and checked for what the release can publish."""
+    text = intake.read_source(path)
+    triples, bases, prefixes = _parse(path, text)
+    source = intake.Source(path, role, text, triples, prefixes)
+    intake.check_base(source, sorted(bases))
+    intake.check_source(source)
+    return source
+
+
+def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
+    """Every source file, parsed and checked, into its named-graph role."""
+    graphs: dict[str, list[ox.Triple]] = {}
+    sources: list[intake.Source] = []
+    mapping_sets: list[tuple[Path, list[Mapping]]] = []
+    for role, files in project.sources().items():
+        triples: list[ox.Triple] = []
+        for path in files:
+            if role == "mappings":
+                mappings = read_sssom(path)
+                mapping_sets.append((path, mappings))
+                triples.extend(mapping_triples(mappings))
+            else:
+                sources.append(load_source(path, role))
+                triples.extend(sources[-1].triples)
+        graphs[role] = triples
+    intake.check_declared(sources)
+    described = {t.subject.value for s in sources for t in s.triples}
+    check_mappings(mapping_sets, described)
+    return graphs
+
+
+def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
+    """The SHACL shapes in these files (checked like the sources, blank nodes allowed)."""
+    return [t for path in paths for t in load_source(path, "shapes").triples]
+
+
+def to_store(graphs: dict[str, Iterable[ox.Triple]]) -> ox.Store:
+    """An in-memory store with one named graph per role."""
+    store = ox.Store()
+    quads = [
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
+        for role, triples in graphs.items()
+        for t in triples
+    ]
+    store.bulk_extend(quads)
+    return store

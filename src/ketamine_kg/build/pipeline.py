@@ -1,0 +1,290 @@
+"""build(): sources -> derive -> gate -> release files, put in place by release_writer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from ketamine_kg import __version__
+from ketamine_kg.exports import jsonld, serialize
+from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
+from ketamine_kg.build.derive import run_rules
+from ketamine_kg.site import website
+from ketamine_kg.errors import GateError
+from ketamine_kg.exports.kgx import kgx_files
+from ketamine_kg.build.load import load_shapes, load_source_graphs, to_store
+from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
+from ketamine_kg.vocab import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
+from ketamine_kg.progress import Progress, timed
+from ketamine_kg.query import check_examples
+from ketamine_kg.build.reason import check_consistency, reasoner_input
+from ketamine_kg.release.writer import write_release
+from ketamine_kg.build.sssom import merged_sssom
+from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
+from ketamine_kg.exports.condition_views import condition_views
+from ketamine_kg.exports.wikidata import quickstatements
+
+DUMP_NAME = "ketamine-kg"
+CLAIM_CLASS = KKO.NS + "TherapeuticUseClaim"
+DCTERMS = COMMON_PREFIXES["dcterms"]
+
+
+@dataclass
+class Dataset:
+    """The named graphs of one build, by role, plus the shapes.
+
+    `shapes` validate the data; `metadata_shapes` the release's metadata. Both are published.
+    """
+
+    graphs: dict[str, list[ox.Triple]]
+    shapes: list[ox.Triple] = field(default_factory=list)
+    metadata_shapes: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def all_shapes(self) -> list[ox.Triple]:
+        return self.shapes + self.metadata_shapes
+
+    def union(self, roles: tuple[str, ...] | None = None) -> list[ox.Triple]:
+        selected = roles or tuple(self.graphs)
+        return serialize.sorted_triples(t for r in selected for t in self.graphs[r])
+
+    def quads(self) -> list[ox.Quad]:
+        return [
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
+            for role, triples in self.graphs.items()
+            for t in triples
+        ]
+
+
+@dataclass
+class BuildResult:
+    dataset: Dataset
+    report: Report
+    files: dict[str, int]  # release file name -> size in bytes
+    out_dir: Path | None
+
+
+def _rdflib_graph(triples: list[ox.Triple]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    graph.parse(data=serialize.to_ntriples(triples).decode(), format="nt")
+    return graph
+
+
+def _count_claims(triples: list[ox.Triple]) -> int:
+    return sum(
+        1 for t in triples if t.predicate.value.endswith("#type") and t.object.value == CLAIM_CLASS
+    )
+
+
+def load_and_derive(project: Project, progress: Progress | None = None) -> tuple[Dataset, ox.Store]:
+    """Parse and check every source (intake.py: what a source may contain, within the size
+    limits) and run the rules: the dataset that the gate checks."""
+    done = timed(progress, "load")
+    graphs = load_source_graphs(project)
+    shapes = load_shapes(project.data_shape_files())
+    metadata_shapes = load_shapes([project.metadata_shapes_file])
+    check_examples(project.example_files(), [graph_iri(r) for r in SOURCE_GRAPHS + DERIVED_GRAPHS])
+    total = sum(len(g) for g in graphs.values())
+    files = sum(len(f) for f in project.sources().values()) + len(project.shape_files())
+    done(f"{files} files, {total} triples, {len(shapes) + len(metadata_shapes)} shape triples")
+
+    done = timed(progress, "derive")
+    store = to_store(graphs)
+    graphs["direct"] = run_rules(store, project.rule_files())
+    store.bulk_extend(
+        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri("direct")))
+        for t in graphs["direct"]
+    )
+    done(f"{len(project.rule_files())} rules, {len(graphs['direct'])} direct-edge triples")
+    return Dataset(graphs, shapes, metadata_shapes), store
+
+
+def gate(
+    project: Project, dataset: Dataset, store: ox.Store, progress: Progress | None = None
+) -> Report:
+    """SHACL, QC queries and OWL consistency over the whole dataset."""
+    report = Report()
+    everything = dataset.union()
+
+    done = timed(progress, "shacl")
+    shapes_graph = _rdflib_graph(dataset.shapes)
+    report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
+    report.findings += validate_shapes(_rdflib_graph(everything), shapes_graph)
+    claims = _count_claims(everything)
+    done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
+
+    done = timed(progress, "qc")
+    qc = run_qc(store, project.qc_files())
+    report.qc_queries = len(project.qc_files())
+    report.findings += qc
+    done(f"{report.qc_queries} queries, {len(qc)} violations")
+
+    done = timed(progress, "owl")
+    report.reasoner = check_consistency(reasoner_input(everything), project.cache_dir)
+    owl = reasoner_findings(report.reasoner)
+    report.findings += owl
+    done(f"HermiT: {report.reasoner.message}, {len(owl)} violations")
+    return report
+
+
+def release_files(
+    project: Project, dataset: Dataset, report: Report, store: ox.Store
+) -> dict[str, bytes]:
+    """Every file of the release, by name: pure, so the build is reproducible byte for byte.
+
+    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports)."""
+    published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
+    ontology = dataset.union(("ontology", "vocab"))
+    context = jsonld.build_context(published)
+    compacted = jsonld.compact(published, context)
+    release = release_of(dataset)
+    statements, review = quickstatements(store, release.issued)
+    files = {
+        f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
+        f"{DUMP_NAME}.nt": serialize.to_ntriples(published),
+        f"{DUMP_NAME}.nq": serialize.to_nquads(dataset.quads()),
+        f"{DUMP_NAME}.jsonld": jsonld.dumps(compacted),
+        "context.jsonld": jsonld.dumps(context),
+        f"{DUMP_NAME}-ontology.owl": serialize.to_rdfxml(ontology),
+        f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
+        f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
+        f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.all_shapes),
+        f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], release.version),
+        "validation-report.ttl": validation_report(report, release),
+        **kgx_files(store),
+        "wikidata/quickstatements.txt": statements,
+        "wikidata/README.md": review,
+    }
+    for slug, view in condition_views(compacted).items():
+        files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
+    for path in project.schema_files():
+        files[f"schema/{path.name}"] = path.read_bytes()
+    for path in project.sources()["mappings"]:
+        files[f"mappings/{path.name}"] = path.read_bytes()
+    creator, creator_name = _creator(dataset)
+    inputs = source_files(project.root, project.build_inputs())
+    metadata = describe_release(release, store, len(published), files, inputs, creator)
+    _check_metadata(metadata, dataset.metadata_shapes)
+    files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata, METADATA_PREFIXES)
+    files.update(
+        website(
+            store,
+            ontology=ontology,
+            shapes=dataset.all_shapes,
+            metadata=metadata,
+            release=release,
+            examples=project.example_files(),
+            triples=len(published),
+            creator=creator_name,
+        )
+    )
+    files["SHA256SUMS"] = b"".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
+        for name, data in sorted(files.items())
+    )
+    return files
+
+
+def release_of(dataset: Dataset) -> Release:
+    """Version, date and prior version from the ontology header: the release's only clock."""
+    version = modified = ""
+    prior = None
+    for t in dataset.graphs["ontology"]:
+        if t.subject.value != ONTOLOGY_IRI:
+            continue
+        if t.predicate.value.endswith("#versionInfo"):
+            version = t.object.value
+        elif t.predicate.value == "http://purl.org/dc/terms/modified":
+            modified = t.object.value
+        elif t.predicate.value.endswith("#priorVersion"):
+            prior = t.object.value.removeprefix(release_iri("")).removesuffix("/ontology")
+    return Release(version, modified, prior)
+
+
+def _creator(dataset: Dataset) -> tuple[str, str]:
+    """The ontology's creator IRI (dcterms:creator) and its label."""
+    creator = next(
+        t.object.value
+        for t in dataset.graphs["ontology"]
+        if t.subject.value == ONTOLOGY_IRI and t.predicate.value == DCTERMS + "creator"
+    )
+    label = next(
+        (
+            t.object.value
+            for t in dataset.graphs["data"]
+            if t.subject.value == creator and t.predicate.value.endswith("#label")
+        ),
+        creator,
+    )
+    return creator, label
+
+
+def _check_metadata(metadata: list[ox.Triple], shapes: list[ox.Triple]) -> None:
+    """The release's metadata must conform to its shapes (shipped with the others)."""
+    findings = validate_shapes(_rdflib_graph(metadata), _rdflib_graph(shapes))
+    if findings:
+        raise GateError(Report(findings=findings))
+
+
+def validation_report(report: Report, release: Release) -> bytes:
+    """A SHACL ValidationReport for the release (only ever written when it conforms)."""
+    iri = release.file_iri("validation-report.ttl")
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    sh = "http://www.w3.org/ns/shacl#"
+    node = ox.NamedNode(iri)
+    triples = [
+        ox.Triple(
+            node,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode(sh + "ValidationReport"),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode(sh + "conforms"),
+            ox.Literal("true", datatype=ox.NamedNode(xsd + "boolean")),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode("http://purl.org/dc/terms/issued"),
+            ox.Literal(release.issued, datatype=ox.NamedNode(xsd + "date")),
+        ),
+        ox.Triple(
+            node,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            ox.Literal(
+                f"Gate passed: {report.shapes} SHACL node shapes, {report.qc_queries} QC queries, "
+                f"OWL consistency (HermiT); ketamine-kg {__version__}.",
+                language="en",
+            ),
+        ),
+    ]
+    return serialize.to_turtle(triples)
+
+
+def build(
+    project: Project,
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+    write: bool = True,
+) -> BuildResult:
+    """Load, derive, gate and (if the gate passes and `write`) publish the release.
+
+    Raises SourceError for a malformed source and GateError when validation fails; in both
+    cases nothing is written.
+    """
+    dataset, store = load_and_derive(project, progress)
+    report = gate(project, dataset, store, progress)
+    if not report.conforms:
+        raise GateError(report)
+    if not write:
+        return BuildResult(dataset, report, {}, None)
+    done = timed(progress, "release")
+    files = release_files(project, dataset, report, store)
+    target = out_dir or project.out_dir
+    write_release(files, target)
+    done(f"{len(files)} files, {sum(len(d) for d in files.values())} bytes -> {target}")
+    return BuildResult(dataset, report, {n: len(d) for n, d in files.items()}, target)

@@ -1,0 +1,131 @@
+"""The published JSON-LD context, and compaction of the graph with it."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from ketamine_kg.vocab import JSONLD_PREFIXES, KKO, PREFIXES, curie
+
+RDF_TYPE = PREFIXES["rdf"] + "type"
+XSD_STRING = PREFIXES["xsd"] + "string"
+
+#: Plain-JSON names for the common non-kko predicates (kko predicates use their local name).
+ALIASES = {
+    "label": PREFIXES["rdfs"] + "label",
+    "comment": PREFIXES["rdfs"] + "comment",
+    "subClassOf": PREFIXES["rdfs"] + "subClassOf",
+    "subPropertyOf": PREFIXES["rdfs"] + "subPropertyOf",
+    "domain": PREFIXES["rdfs"] + "domain",
+    "range": PREFIXES["rdfs"] + "range",
+    "prefLabel": PREFIXES["skos"] + "prefLabel",
+    "altLabel": PREFIXES["skos"] + "altLabel",
+    "definition": PREFIXES["skos"] + "definition",
+    "notation": PREFIXES["skos"] + "notation",
+    "inScheme": PREFIXES["skos"] + "inScheme",
+    "exactMatch": PREFIXES["skos"] + "exactMatch",
+    "closeMatch": PREFIXES["skos"] + "closeMatch",
+    "broadMatch": PREFIXES["skos"] + "broadMatch",
+    "narrowMatch": PREFIXES["skos"] + "narrowMatch",
+    "relatedMatch": PREFIXES["skos"] + "relatedMatch",
+    "broader": PREFIXES["skos"] + "broader",
+    "wasDerivedFrom": PREFIXES["prov"] + "wasDerivedFrom",
+    "wasAttributedTo": PREFIXES["prov"] + "wasAttributedTo",
+    "created": PREFIXES["dcterms"] + "created",
+    "modified": PREFIXES["dcterms"] + "modified",
+    "title": PREFIXES["dcterms"] + "title",
+    "description": PREFIXES["dcterms"] + "description",
+}
+
+
+def _value_kind(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return "@lang:" + term.language
+        return term.datatype.value
+    return "@id"
+
+
+def build_context(triples: Iterable[ox.Triple]) -> dict:
+    """A JSON-LD context: prefixes, plus one term per predicate whose values are uniform.
+
+    A term is coerced (`@type: @id`, a datatype, or `@language`) only when every value of
+    the predicate in the graph has that kind, so compaction never loses information.
+    """
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for t in triples:
+        if t.predicate.value != RDF_TYPE:
+            kinds[t.predicate.value].add(_value_kind(t.object))
+    names = {iri: name for name, iri in ALIASES.items()}
+    for iri in kinds:
+        if iri.startswith(KKO.NS) and iri[len(KKO.NS) :] not in ALIASES:
+            names[iri] = iri[len(KKO.NS) :]
+    context: dict[str, object] = {"id": "@id", "type": "@type"}
+    context.update(JSONLD_PREFIXES)
+    for iri, name in sorted(names.items(), key=lambda item: item[1]):
+        if iri not in kinds:
+            continue
+        definition: dict[str, str] = {"@id": iri}
+        (kind,) = kinds[iri] if len(kinds[iri]) == 1 else (None,)
+        if kind == "@id":
+            definition["@type"] = "@id"
+        elif kind is not None and kind.startswith("@lang:"):
+            definition["@language"] = kind.removeprefix("@lang:")
+        elif kind is not None and kind != XSD_STRING:
+            definition["@type"] = kind
+        context[name] = definition
+    return {"@context": context}
+
+
+def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
+    """Compact a blank-node-free graph with `context`: one node object per subject, sorted.
+
+    The graph is flat (no blank nodes), so compaction is a direct mapping from each triple to a
+    key and value; values of multi-valued keys are sorted, so the output is deterministic.
+    """
+    ctx = context["@context"]
+    terms = {d["@id"]: (name, d) for name, d in ctx.items() if isinstance(d, dict)}
+    nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            raise ValueError(f"blank nodes are not published: {t}")
+        node = nodes[t.subject.value]
+        if t.predicate.value == RDF_TYPE:
+            node["type"].append(curie(t.object.value, JSONLD_PREFIXES))
+            continue
+        name, definition = terms.get(t.predicate.value, (None, {}))
+        key = name or curie(t.predicate.value, JSONLD_PREFIXES)
+        node[key].append(_compact_value(t.object, definition, ctx))
+    graph = []
+    for subject in sorted(nodes):
+        obj: dict[str, object] = {"id": curie(subject, JSONLD_PREFIXES)}
+        for key, values in sorted(nodes[subject].items()):
+            ordered = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
+            obj[key] = ordered[0] if len(ordered) == 1 else ordered
+        graph.append(obj)
+    return {"@context": ctx, "@graph": graph}
+
+
+def _compact_value(term: ox.NamedNode | ox.Literal, definition: dict, ctx: dict) -> object:
+    if isinstance(term, ox.NamedNode):
+        if definition.get("@type") == "@id":
+            return curie(term.value, JSONLD_PREFIXES)
+        return {"id": curie(term.value, JSONLD_PREFIXES)}
+    if term.language:
+        if definition.get("@language") == term.language:
+            return term.value
+        return {"@value": term.value, "@language": term.language}
+    datatype = term.datatype.value
+    if datatype == XSD_STRING and "@type" not in definition and "@language" not in definition:
+        return term.value
+    if definition.get("@type") == datatype:
+        return term.value
+    return {"@value": term.value, "@type": curie(datatype, JSONLD_PREFIXES)}
+
+
+def dumps(document: dict) -> bytes:
+    """Stable JSON text: sorted keys, two-space indent, trailing newline."""
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,208 @@
+"""KGX nodes/edges TSV (Biolink 4.4.6) derived from the claims.
+
+Node ids follow Biolink's id_prefixes order for the node's category, using our exact matches;
+a node without an exact match keeps our own CURIE (`kkg:`). Every claim about a condition
+becomes one edge whose id is the claim's CURIE, so status, evidence and jurisdiction stay one
+lookup away. Procedure claims have no Biolink treats-type predicate and are not exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+
+import pyoxigraph as ox
+
+from ketamine_kg.identifiers import scheme_of_iri
+from ketamine_kg.vocab import ID, sparql_prologue
+
+KKG = "kkg"
+INFORES = "infores:ketamine-kg"
+#: Biolink 4.4.6 id_prefixes (in order) for the categories we emit; test_kgx checks them.
+ID_PREFIXES = {
+    "biolink:SmallMolecule": [
+        "CHEBI",
+        "UNII",
+        "PUBCHEM.COMPOUND",
+        "CHEMBL.COMPOUND",
+        "DRUGBANK",
+        "MESH",
+        "CAS",
+    ],
+    "biolink:Disease": ["MONDO", "DOID", "EFO", "UMLS", "MESH", "NCIT", "SNOMEDCT", "HP"],
+    "biolink:PhenotypicFeature": ["HP", "EFO", "NCIT", "UMLS", "SNOMEDCT", "MESH"],
+    "biolink:DiseaseOrPhenotypicFeature": [
+        "MONDO",
+        "DOID",
+        "EFO",
+        "UMLS",
+        "MESH",
+        "NCIT",
+        "SNOMEDCT",
+        "HP",
+    ],
+}
+#: Our CURIE prefixes -> Biolink's spelling where it differs.
+BIOLINK_PREFIX = {"wikidata": "WIKIDATA"}
+EDGE_CATEGORY = "biolink:ChemicalOrDrugOrTreatmentToDiseaseOrPhenotypicFeatureAssociation"
+PREDICATES = {
+    "approved": "biolink:treats",
+    "off-label-established": "biolink:treats",
+    "off-label-reported": "biolink:applied_to_treat",
+    "investigational": "biolink:in_clinical_trials_for",
+    "experimental": "biolink:in_preclinical_trials_for",
+}
+NODE_COLUMNS = ["id", "category", "name", "description", "xref", "synonym", "provided_by"]
+EDGE_COLUMNS = [
+    "id",
+    "subject",
+    "predicate",
+    "object",
+    "category",
+    "knowledge_level",
+    "agent_type",
+    "primary_knowledge_source",
+    "publications",
+    "clinical_approval_status",
+    "max_research_phase",
+]
+
+_NODES = """
+SELECT ?node ?kind ?name ?description ?exact ?synonym WHERE {
+  VALUES ?kind { kko:Drug kko:MedicalCondition }
+  ?node a ?kind ; rdfs:label ?name .
+  OPTIONAL { ?node skos:definition ?description }
+  OPTIONAL { ?node skos:exactMatch ?exact }
+  OPTIONAL { ?node skos:altLabel ?synonym }
+}"""
+_EDGES = """
+SELECT ?claim ?drug ?condition ?status ?approval ?phase ?source WHERE {
+  ?claim a kko:TherapeuticUseClaim ; kko:drug ?drug ; kko:condition ?condition ; kko:useStatus ?s .
+  BIND (STRAFTER(STR(?s), "/use-status/") AS ?status)
+  OPTIONAL { ?s kko:biolinkEnumValue ?approval }
+  OPTIONAL { ?claim kko:researchPhase/kko:biolinkEnumValue ?phase }
+  OPTIONAL { ?claim kko:hasEvidence/kko:source ?source }
+}"""
+
+
+def own_curie(iri: str) -> str:
+    return f"{KKG}:{iri.removeprefix(ID)}"
+
+
+def external_curie(iri: str) -> str:
+    found = scheme_of_iri(iri)
+    if found is None:
+        return iri
+    scheme, local = found
+    return f"{BIOLINK_PREFIX.get(scheme.prefix, scheme.prefix)}:{local}"
+
+
+def publication_curie(iri: str) -> str:
+    """PMID:n, doi:10.x/y, clinicaltrials:NCTn; labels and agency records stay URLs."""
+    for base, prefix in (
+        ("https://pubmed.ncbi.nlm.nih.gov/", "PMID"),
+        ("https://doi.org/", "doi"),
+        ("https://clinicaltrials.gov/study/", "clinicaltrials"),
+    ):
+        if iri.startswith(base):
+            return f"{prefix}:{iri.removeprefix(base)}"
+    return iri
+
+
+def _category(kind: str, exact: set[str]) -> str:
+    if kind.endswith("#Drug"):
+        return "biolink:SmallMolecule"
+    prefixes = {c.split(":", 1)[0] for c in exact}
+    if prefixes & {"MONDO", "DOID"}:
+        return "biolink:Disease"
+    if "HP" in prefixes:
+        return "biolink:PhenotypicFeature"
+    return "biolink:DiseaseOrPhenotypicFeature"
+
+
+def node_ids(store: ox.Store) -> dict[str, dict[str, object]]:
+    """Our node IRI -> its KGX record (id, category, name, …)."""
+    rows: dict[str, dict[str, object]] = {}
+    for s in store.query(sparql_prologue() + _NODES, use_default_graph_as_union=True):
+        iri = s["node"].value
+        record = rows.setdefault(
+            iri,
+            {
+                "kind": s["kind"].value,
+                "name": s["name"].value,
+                "exact": set(),
+                "synonym": set(),
+                "description": s["description"].value if s["description"] else "",
+            },
+        )
+        if s["exact"]:
+            record["exact"].add(external_curie(s["exact"].value))
+        if s["synonym"]:
+            record["synonym"].add(s["synonym"].value)
+    for iri, record in rows.items():
+        exact: set[str] = record["exact"]
+        category = _category(record["kind"], exact)
+        by_prefix = {c.split(":", 1)[0]: c for c in sorted(exact)}
+        preferred = next((by_prefix[p] for p in ID_PREFIXES[category] if p in by_prefix), None)
+        record["category"] = category
+        record["id"] = preferred or own_curie(iri)
+        record["xref"] = sorted((exact | {own_curie(iri)}) - {record["id"]})
+    return rows
+
+
+def _tsv(columns: list[str], rows: list[dict[str, object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                "|".join(v) if isinstance(v, list) else str(v)
+                for v in (row.get(c, "") for c in columns)
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+def kgx_files(store: ox.Store) -> dict[str, bytes]:
+    """`kgx/ketamine-kg_nodes.tsv` and `kgx/ketamine-kg_edges.tsv`."""
+    nodes = node_ids(store)
+    edges: dict[str, dict[str, object]] = {}
+    publications: dict[str, set[str]] = defaultdict(set)
+    for s in store.query(sparql_prologue() + _EDGES, use_default_graph_as_union=True):
+        status = s["status"].value
+        if status not in PREDICATES:
+            continue
+        claim = s["claim"].value
+        edges[claim] = {
+            "id": own_curie(claim),
+            "subject": nodes[s["drug"].value]["id"],
+            "predicate": PREDICATES[status],
+            "object": nodes[s["condition"].value]["id"],
+            "category": EDGE_CATEGORY,
+            "knowledge_level": "knowledge_assertion",
+            "agent_type": "manual_agent",
+            "primary_knowledge_source": INFORES,
+            "clinical_approval_status": s["approval"].value if s["approval"] else "",
+            "max_research_phase": s["phase"].value if s["phase"] else "",
+        }
+        if s["source"]:
+            publications[claim].add(publication_curie(s["source"].value))
+    for claim, edge in edges.items():
+        edge["publications"] = sorted(publications[claim])
+    node_rows = [
+        {
+            **r,
+            "category": [r["category"]],
+            "synonym": sorted(r["synonym"]),
+            "provided_by": [INFORES],
+        }
+        for r in nodes.values()
+    ]
+    return {
+        "kgx/ketamine-kg_nodes.tsv": _tsv(NODE_COLUMNS, sorted(node_rows, key=lambda r: r["id"])),
+        "kgx/ketamine-kg_edges.tsv": _tsv(
+            EDGE_COLUMNS, sorted(edges.values(), key=lambda r: r["id"])
+        ),
+    }

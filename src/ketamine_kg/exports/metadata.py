@@ -1,0 +1,340 @@
+"""The release's description of itself: VoID, DCAT (HCLS levels), PROV and schema.org.
+
+Three HCLS dataset-description levels:
+
+- summary: `https://w3id.org/ketamine-kg/` (the dataset, whatever its version);
+- version: `https://w3id.org/ketamine-kg/release/<version>` (this release: VoID statistics,
+  partitions, linksets, provenance);
+- distribution: `…/release/<version>/<file>`, one per release file, with its download URL,
+  media type, size and SHA-256.
+
+Everything is computed from the release's own bytes and graphs, so it is deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketamine_kg import __version__
+from ketamine_kg.config import BASE
+from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
+from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH, release_media
+from ketamine_kg.vocab import KKO, METADATA_PREFIXES, ONTOLOGY_IRI
+
+DCAT, DCT, VOID, PROV, PAV, SPDX, FOAF, RDFS, XSD, SKOS = (
+    METADATA_PREFIXES[p]
+    for p in ("dcat", "dcterms", "void", "prov", "pav", "spdx", "foaf", "rdfs", "xsd", "skos")
+)
+RDF_TYPE = METADATA_PREFIXES["rdf"] + "type"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+SHAPES_IRI = BASE + "shapes"
+TITLE = "ketamine-kg: the medical uses of ketamine, their status and evidence"
+DESCRIPTION = (
+    "A SHACL-validated knowledge graph of ketamine's medical uses: the conditions and "
+    "procedures it is used for, the clinical benefits claimed for it, and the regulatory status "
+    "(approved, off-label, investigational) and evidence behind every claim, with mappings to "
+    "MeSH, MONDO, ChEBI, Wikidata, DrugBank and other identifier schemes."
+)
+KEYWORDS = (
+    "ketamine",
+    "esketamine",
+    "drug repurposing",
+    "treatment-resistant depression",
+    "anaesthesia",
+    "pain",
+    "knowledge graph",
+    "linked data",
+)
+#: Files that describe the release rather than distribute it.
+NOT_DISTRIBUTIONS = ("SHA256SUMS", "ketamine-kg-metadata.ttl")
+#: Files and folders of the documentation website (release-relative).
+WEBSITE_PREFIXES = (
+    "index.",
+    "ontology.",
+    "shapes.",
+    "model.svg",
+    "style.css",
+    "id/",
+    "vocab/",
+    "ontology/",
+    "shapes/",
+    "queries/",
+)
+#: Files whose graph is described with VoID statistics (the dumps of the whole graph).
+RDF_DUMPS = ("ketamine-kg.ttl", "ketamine-kg.nt", "ketamine-kg.jsonld", "ketamine-kg.nq")
+EXAMPLE_RESOURCES = ("id/condition/ptsd", "id/claim/esketamine-trd-us", "id/drug/ketamine")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What identifies one release."""
+
+    version: str
+    issued: str  # xsd:date
+    prior: str | None = None  # the previous version, if any
+
+    @property
+    def iri(self) -> str:
+        """The release's IRI (its VoID dataset, in the IRI space)."""
+        return release_iri(self.version)
+
+    def file_iri(self, name: str) -> str:
+        """The IRI (and download URL) of one of the release's files."""
+        return f"{self.iri}/{name}"
+
+
+def release_iri(version: str) -> str:
+    """`https://w3id.org/ketamine-kg/release/<version>`."""
+    return BASE + RELEASE_PATH.format(version=version)
+
+
+def release_version(metadata: Iterable[ox.Triple]) -> str:
+    """The version of the release the metadata describes: its release IRI's `pav:version`.
+
+    (The build activity's software agent has a `pav:version` too; it is not the release's.)
+    Raises ValueError when there is not exactly one.
+    """
+    versions = {
+        t.object.value
+        for t in metadata
+        if t.predicate.value == PAV + "version"
+        and isinstance(t.subject, ox.NamedNode)
+        and t.subject.value == release_iri(t.object.value)
+    }
+    if len(versions) != 1:
+        found = ", ".join(sorted(versions)) or "none"
+        raise ValueError(f"expected one release pav:version in the metadata, found {found}")
+    return versions.pop()
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _lit(value: object, datatype: str | None = None, language: str | None = None) -> ox.Literal:
+    if datatype:
+        return ox.Literal(str(value), datatype=_n(XSD + datatype))
+    return ox.Literal(str(value), language=language)
+
+
+class _Graph:
+    """A tiny triple collector: `g.add(subject, predicate, object)` with IRIs as strings."""
+
+    def __init__(self) -> None:
+        self.triples: list[ox.Triple] = []
+
+    def add(self, s: ox.NamedNode | ox.BlankNode | str, p: str, o: object) -> None:
+        subject = _n(s) if isinstance(s, str) else s
+        obj = _n(o) if isinstance(o, str) else o
+        self.triples.append(ox.Triple(subject, _n(p), obj))
+
+    def checksum(self, subject: ox.NamedNode | ox.BlankNode | str, data: bytes) -> None:
+        node = ox.BlankNode()
+        self.add(subject, SPDX + "checksum", node)
+        self.add(node, RDF_TYPE, SPDX + "Checksum")
+        self.add(node, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+        self.add(node, SPDX + "checksumValue", _lit(hashlib.sha256(data).hexdigest(), "hexBinary"))
+
+
+def _count(store: ox.Store, where: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+
+
+def _grouped(store: ox.Store, where: str) -> list[tuple[str, int]]:
+    """(?k, count of solutions) per value of ?k in `where`, ordered by ?k."""
+    query = f"SELECT ?k (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?k ORDER BY ?k"
+    rows = store.query(query, use_default_graph_as_union=True)
+    return [(row["k"].value, int(row["n"].value)) for row in rows]
+
+
+def _summary(g: _Graph, creator: str) -> None:
+    summary = BASE
+    g.add(summary, RDF_TYPE, DCT + "Dataset")
+    g.add(summary, DCT + "title", _lit(TITLE, language="en"))
+    g.add(summary, DCT + "description", _lit(DESCRIPTION, language="en"))
+    g.add(summary, DCT + "publisher", creator)
+    g.add(summary, DCT + "license", LICENSE)
+    g.add(summary, FOAF + "page", BASE)
+    g.add(summary, DCAT + "landingPage", BASE)
+    for keyword in KEYWORDS:
+        g.add(summary, DCAT + "keyword", _lit(keyword, language="en"))
+
+
+def _version(g: _Graph, release: Release, store: ox.Store, published: int, creator: str) -> None:
+    v = release.iri
+    for kind in (DCT + "Dataset", DCAT + "Dataset", VOID + "Dataset"):
+        g.add(v, RDF_TYPE, kind)
+    g.add(v, DCT + "title", _lit(f"{TITLE} (version {release.version})", language="en"))
+    g.add(v, DCT + "description", _lit(DESCRIPTION, language="en"))
+    g.add(v, DCT + "isVersionOf", BASE)
+    g.add(v, PAV + "version", _lit(release.version))
+    g.add(v, DCAT + "version", _lit(release.version))
+    g.add(v, DCT + "issued", _lit(release.issued, "date"))
+    g.add(v, DCT + "creator", creator)
+    g.add(v, DCT + "publisher", creator)
+    g.add(v, DCT + "license", LICENSE)
+    g.add(v, DCT + "conformsTo", SHAPES_IRI)
+    g.add(v, DCAT + "landingPage", BASE)
+    if release.prior:
+        g.add(v, PAV + "previousVersion", release_iri(release.prior))
+    g.add(v, VOID + "uriSpace", _lit(BASE))
+    g.add(v, VOID + "sparqlEndpoint", BASE + ENDPOINT_PATH)
+    g.add(v, VOID + "rootResource", ONTOLOGY_IRI)
+    for path in EXAMPLE_RESOURCES:
+        g.add(v, VOID + "exampleResource", BASE + path)
+    g.add(v, VOID + "vocabulary", KKO.NS)
+    for prefix in (SKOS, DCT, PROV, "http://schema.org/"):
+        g.add(v, VOID + "vocabulary", prefix)
+    g.add(v, VOID + "triples", _lit(published, "integer"))
+    ours = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))'
+    g.add(
+        v,
+        VOID + "entities",
+        _lit(_count(store, f"SELECT DISTINCT ?s {{ ?s ?p ?o {ours} }}"), "integer"),
+    )
+    g.add(
+        v,
+        VOID + "distinctSubjects",
+        _lit(_count(store, "SELECT DISTINCT ?s { ?s ?p ?o }"), "integer"),
+    )
+    g.add(v, VOID + "properties", _lit(_count(store, "SELECT DISTINCT ?p { ?s ?p ?o }"), "integer"))
+    g.add(
+        v,
+        VOID + "distinctObjects",
+        _lit(_count(store, "SELECT DISTINCT ?o { ?s ?p ?o }"), "integer"),
+    )
+    _partitions(g, v, store)
+    _linksets(g, v, store)
+
+
+def _partitions(g: _Graph, v: str, store: ox.Store) -> None:
+    for cls, entities in _grouped(store, "SELECT DISTINCT ?s ?k { ?s a ?k }"):
+        node = ox.BlankNode()
+        g.add(v, VOID + "classPartition", node)
+        g.add(node, VOID + "class", cls)
+        g.add(node, VOID + "entities", _lit(entities, "integer"))
+    for prop, triples in _grouped(store, "SELECT DISTINCT ?s ?k ?o { ?s ?k ?o }"):
+        node = ox.BlankNode()
+        g.add(v, VOID + "propertyPartition", node)
+        g.add(node, VOID + "property", prop)
+        g.add(node, VOID + "triples", _lit(triples, "integer"))
+
+
+def _linksets(g: _Graph, v: str, store: ox.Store) -> None:
+    """One void:Linkset per (external scheme, mapping predicate), counting its links."""
+    counts: dict[tuple[str, str], int] = {}
+    query = (
+        "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o VALUES ?p { skos:exactMatch skos:closeMatch "
+        "skos:broadMatch skos:narrowMatch skos:relatedMatch } }"
+    )
+    rows = store.query(f"PREFIX skos: <{SKOS}>\n" + query, use_default_graph_as_union=True)
+    for row in rows:
+        found = scheme_of_iri(row["o"].value)
+        if found:
+            key = (found[0].prefix, row["p"].value)
+            counts[key] = counts.get(key, 0) + 1
+    for (prefix, predicate), links in sorted(counts.items()):
+        scheme = SCHEMES[prefix]
+        local = predicate.rsplit("#", 1)[1]
+        linkset = ox.BlankNode()
+        g.add(v, VOID + "subset", linkset)
+        g.add(linkset, RDF_TYPE, VOID + "Linkset")
+        g.add(linkset, DCT + "title", _lit(f"{scheme.name} links ({local})", language="en"))
+        g.add(linkset, VOID + "subjectsTarget", v)
+        g.add(linkset, VOID + "objectsTarget", _target(scheme.prefix))
+        g.add(linkset, VOID + "linkPredicate", predicate)
+        g.add(linkset, VOID + "triples", _lit(links, "integer"))
+
+
+def _target(prefix: str) -> str:
+    """The dataset a linkset points into: its identifiers.org namespace page."""
+    return f"https://identifiers.org/{prefix.lower()}"
+
+
+def distribution_names(files: dict[str, bytes]) -> list[str]:
+    """The release files that are distributions: every file but the website and the metadata.
+
+    >>> distribution_names({"b.ttl": b"", "SHA256SUMS": b"", "a.nt": b"", "id/x.html": b""})
+    ['a.nt', 'b.ttl']
+    """
+    return sorted(
+        name
+        for name in files
+        if name not in NOT_DISTRIBUTIONS and not name.startswith(WEBSITE_PREFIXES)
+    )
+
+
+def _distributions(g: _Graph, release: Release, files: dict[str, bytes], triples: int) -> None:
+    for name in distribution_names(files):
+        d = release.file_iri(name)
+        media = release_media(name).split(";")[0]
+        g.add(release.iri, DCAT + "distribution", d)
+        g.add(d, RDF_TYPE, DCAT + "Distribution")
+        g.add(d, DCT + "title", _lit(name))
+        g.add(d, DCAT + "downloadURL", d)
+        g.add(d, DCAT + "mediaType", MEDIA_TYPES + media)
+        g.add(d, DCT + "format", _lit(media))
+        g.add(d, DCAT + "byteSize", _lit(len(files[name]), "nonNegativeInteger"))
+        g.add(d, DCT + "license", LICENSE)
+        g.add(d, DCT + "issued", _lit(release.issued, "date"))
+        g.checksum(d, files[name])
+        if name in RDF_DUMPS:
+            g.add(d, RDF_TYPE, VOID + "Dataset")
+            g.add(d, DCT + "conformsTo", SHAPES_IRI)
+            g.add(d, VOID + "triples", _lit(triples, "integer"))
+            g.add(d, VOID + "dataDump", d)
+            g.add(release.iri, VOID + "dataDump", d)
+
+
+def _provenance(g: _Graph, release: Release, sources: Iterable[tuple[str, bytes]]) -> None:
+    activity = ox.BlankNode()
+    g.add(release.iri, PROV + "wasGeneratedBy", activity)
+    g.add(activity, RDF_TYPE, PROV + "Activity")
+    g.add(activity, RDFS + "label", _lit(f"build of release {release.version}", language="en"))
+    g.add(activity, DCT + "date", _lit(release.issued, "date"))
+    agent = ox.BlankNode()
+    g.add(activity, PROV + "wasAssociatedWith", agent)
+    g.add(agent, RDF_TYPE, PROV + "SoftwareAgent")
+    g.add(agent, RDFS + "label", _lit(f"ketamine-kg build {__version__}"))
+    g.add(agent, PAV + "version", _lit(__version__))
+    for path, data in sources:
+        entity = ox.BlankNode()
+        g.add(activity, PROV + "used", entity)
+        g.add(release.iri, PROV + "wasDerivedFrom", entity)
+        g.add(entity, RDF_TYPE, PROV + "Entity")
+        g.add(entity, PROV + "atLocation", _lit(path))
+        g.checksum(entity, data)
+
+
+def describe_release(
+    release: Release,
+    store: ox.Store,
+    published: int,
+    files: dict[str, bytes],
+    sources: Iterable[tuple[str, bytes]],
+    creator: str,
+) -> list[ox.Triple]:
+    """The metadata triples of a release.
+
+    `store` holds the published graphs; `published` is their triple count; `files` are the
+    release files to describe as distributions; `sources` are (project-relative path, bytes)
+    of every source file the build read.
+    """
+    g = _Graph()
+    _summary(g, creator)
+    _version(g, release, store, published, creator)
+    _distributions(g, release, files, published)
+    _provenance(g, release, sources)
+    return g.triples
+
+
+def source_files(root: Path, paths: Iterable[Path]) -> list[tuple[str, bytes]]:
+    """(project-relative POSIX path, bytes) of each source file, sorted by path."""
+    return sorted((p.relative_to(root).as_posix(), p.read_bytes()) for p in paths)

@@ -1,0 +1,1 @@
+"""A release directory: writing it atomically, and comparing two releases."""

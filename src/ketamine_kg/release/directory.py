@@ -1,0 +1,79 @@
+"""The release directory: every file name in it, and the one reader of it.
+
+The build writes a release under these names; `query`, `serve`, `publish`, `diff`, the
+linked-data routes and the redirect generator read it only through `ReleaseDir`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketamine_kg.errors import KetamineKgError
+
+#: The stem shared by the dumps of the whole graph.
+DUMP_STEM = "ketamine-kg"
+#: The N-Quads dump: the named graphs of the release (the store is loaded from it).
+NQUADS = f"{DUMP_STEM}.nq"
+NTRIPLES = f"{DUMP_STEM}.nt"
+TURTLE = f"{DUMP_STEM}.ttl"
+JSONLD = f"{DUMP_STEM}.jsonld"
+#: The RDF dumps of the whole graph (VoID statistics describe them).
+RDF_DUMPS = (TURTLE, NTRIPLES, JSONLD, NQUADS)
+ONTOLOGY_OWL = f"{DUMP_STEM}-ontology.owl"
+ONTOLOGY_TTL = f"{DUMP_STEM}-ontology.ttl"
+DIRECT = f"{DUMP_STEM}-direct.ttl"
+SHAPES = f"{DUMP_STEM}-shapes.ttl"
+SSSOM = f"{DUMP_STEM}.sssom.tsv"
+METADATA = f"{DUMP_STEM}-metadata.ttl"
+CONTEXT = "context.jsonld"
+VALIDATION_REPORT = "validation-report.ttl"
+CHECKSUMS = "SHA256SUMS"
+#: The release's description as the landing document's N-Triples (the server reads it).
+INDEX_NT = "index.nt"
+STYLESHEET = "style.css"
+MODEL_SVG = "model.svg"
+#: Folder of the example queries (`<name>.rq`, beside their pages `<name>.html`).
+QUERIES = "queries"
+
+
+class ReleaseMissing(KetamineKgError):
+    """The directory holds no release (or not one this version can read)."""
+
+
+@dataclass(frozen=True)
+class ReleaseDir:
+    """A release on disk: its paths, its store, its metadata and its example queries."""
+
+    path: Path
+
+    def file(self, name: str) -> Path:
+        """The path of the release file `name` (release-relative, `/`-separated)."""
+        return self.path / name
+
+    def require(self, name: str = NQUADS) -> Path:
+        """The path of `name`; ReleaseMissing, with the fix, if it is not there."""
+        path = self.file(name)
+        if not path.is_file():
+            raise ReleaseMissing(
+                f"no release at {self.path}: {name} is missing "
+                "(run `ketamine-kg build`, or pass the release directory)"
+            )
+        return path
+
+    def store(self) -> ox.Store:
+        """An in-memory store holding the release's named graphs."""
+        store = ox.Store()
+        store.bulk_load(path=str(self.require(NQUADS)), format=ox.RdfFormat.N_QUADS)
+        return store
+
+    def metadata(self) -> list[ox.Triple]:
+        """The release's description of itself (VoID, DCAT, PROV)."""
+        return list(ox.parse(path=str(self.require(INDEX_NT)), format=ox.RdfFormat.N_TRIPLES))
+
+    def example_queries(self) -> dict[str, str]:
+        """The shipped example queries: name (file stem) -> text, by name."""
+        folder = self.path / QUERIES
+        return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.rq"))}

@@ -1,0 +1,1 @@
+"""Serve a release over HTTP: SPARQL Protocol, linked data, downloads, the query UI."""

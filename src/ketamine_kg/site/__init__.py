@@ -1,0 +1,117 @@
+"""The documentation website, written into the release beside the dumps.
+
+Every IRI we mint gets an HTML page and (for things and documents) its RDF in four formats, at
+the release-relative path the routing table (routes.py) gives it; plus the landing page, the
+vocabulary, shape and example-query pages, and the model diagram. Links are relative, so the
+site reads the same from disk, from `ketamine-kg serve` and from any static host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketamine_kg.config import BASE
+from ketamine_kg.exports.metadata import Release
+from ketamine_kg.exports.serialize import sorted_triples
+from ketamine_kg.iri_space import document_stem, page_path
+from ketamine_kg.site.describe import resource_triples
+from ketamine_kg.site.diagram import model_svg, usage
+from ketamine_kg.site.landing import landing_page
+from ketamine_kg.site.layout import page
+from ketamine_kg.site.pages import CSS, STYLESHEET, Names, e, href, resource_html, table
+from ketamine_kg.site.queries import query_pages
+from ketamine_kg.site.shapes import shape_pages
+from ketamine_kg.vocab import METADATA_PREFIXES, ONTOLOGY_IRI, PREFIXES, sparql_prologue
+
+RDF_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+MINTED = f"""SELECT DISTINCT ?s WHERE {{
+  ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
+}} ORDER BY ?s"""
+#: Each concept scheme by its English label (the shapes require exactly one).
+SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE {
+  ?scheme a skos:ConceptScheme ; skos:prefLabel ?label .
+  FILTER(langMatches(lang(?label), "en"))
+  OPTIONAL { ?concept skos:inScheme ?scheme }
+} GROUP BY ?scheme ?label ORDER BY ?label ?scheme"""
+
+
+def rdf_documents(
+    stem: str, triples: list[ox.Triple], prefixes: dict[str, str] = PREFIXES
+) -> dict[str, bytes]:
+    """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them."""
+    documents = {}
+    for ext, fmt in RDF_FORMATS.items():
+        declared = prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        documents[f"{stem}.{ext}"] = ox.serialize(triples, format=fmt, prefixes=declared)
+    return documents
+
+
+def minted_iris(store: ox.Store) -> list[str]:
+    """Every subject under our IRI base in the store."""
+    return [row["s"].value for row in store.query(MINTED, use_default_graph_as_union=True)]
+
+
+def vocabulary_index(store: ox.Store) -> str:
+    """`vocab/index.html`: every concept scheme with its number of concepts."""
+    here = "vocab/index.html"
+    rows = [
+        [
+            f'<a href="{e(href(row["scheme"].value, here))}">{e(row["label"].value)}</a>',
+            e(row["concepts"].value),
+        ]
+        for row in store.query(sparql_prologue() + SCHEMES, use_default_graph_as_union=True)
+    ]
+    body = (
+        "<p>The SKOS concept schemes whose concepts the claims use as values (statuses, "
+        "phases, evidence levels, …). Each concept has a definition and, where one exists, a "
+        "mapping to an external vocabulary.</p>" + table(["Scheme", "Concepts"], rows)
+    )
+    return page(here, "Vocabularies", "concept schemes", body)
+
+
+def website(
+    store: ox.Store,
+    ontology: list[ox.Triple],
+    shapes: list[ox.Triple],
+    metadata: list[ox.Triple],
+    release: Release,
+    examples: list[Path],
+    triples: int,
+    creator: str,
+) -> dict[str, bytes]:
+    """Every file of the website, by release-relative path (`creator`: the publisher's name).
+
+    The landing page takes the files' sizes, checksums and media types from `metadata`.
+    """
+    site: dict[str, bytes] = {}
+    names = Names(store)
+    for iri in minted_iris(store):
+        description = resource_triples(store, iri)  # sorted, as rdf_documents wants them
+        html = resource_html(store, iri, description, names)
+        if html is None:
+            continue
+        site[page_path(iri)] = html.encode()
+        stem = document_stem(iri)
+        if iri == ONTOLOGY_IRI:
+            site.update(rdf_documents(stem, sorted_triples(ontology)))
+        elif "#" not in iri:
+            site.update(rdf_documents(stem, description))
+    site.update(rdf_documents("shapes", sorted_triples(shapes)))
+    site.update(rdf_documents("index", sorted_triples(metadata), METADATA_PREFIXES))
+    pages = {
+        **shape_pages(shapes),
+        **query_pages(store, examples),
+        "vocab/index.html": vocabulary_index(store),
+        "index.html": landing_page(store, release, metadata, triples, creator),
+    }
+    site.update({path: html.encode() for path, html in pages.items()})
+    site["model.svg"] = model_svg(ontology, usage(store)).encode()
+    site[STYLESHEET] = CSS.lstrip().encode()
+    return site

@@ -1,0 +1,1 @@
+"""Publish a release into a remote triple store (Graph Store Protocol, Virtuoso bulk load)."""

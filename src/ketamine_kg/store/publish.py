@@ -1,0 +1,531 @@
+"""Publish a release into a remote triple store: load a version, verify it, then switch.
+
+Layout in the store (docs/running-at-scale.md):
+
+- each release version gets its own immutable graphs, one per role:
+  `<version-base><version>/graph/<role>` (e.g. …/release/0.1.0/graph/data);
+- the registry graph records each verified version (graph IRIs, triple counts, SHA-256) and
+  the switches: `<version-base><version> pub:currentFrom N`. "Current" is the version with the
+  highest N. A switch inserts one triple, which a reader sees or does not see: it never sees
+  a half-loaded version, because a version is registered only after it was loaded completely
+  and verified, and is never written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ketamine_kg.config import BASE, DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS, graph_iri
+from ketamine_kg.errors import KetamineKgError
+from ketamine_kg.exports import serialize
+from ketamine_kg.progress import Progress, timed
+from ketamine_kg.query import RELEASE_DUMP, QueryError, open_release, run_query, with_prefixes
+from ketamine_kg.store.gsp import N_TRIPLES, StoreClient
+from ketamine_kg.vocab import COMMON_PREFIXES, METADATA_PREFIXES, ONTOLOGY_IRI
+
+# Replaces the content of each graph (IRI -> N-Triples) in the store; returns how, for progress.
+Loader = Callable[[dict[str, bytes]], str]
+# (expected triple, stored triple) of a difference, in N-Triples; "" for a side without one.
+Difference = tuple[str, str]
+
+ROLES = SOURCE_GRAPHS + DERIVED_GRAPHS
+VERSION_BASE = BASE + "release/"
+REGISTRY_GRAPH = GRAPH_BASE + "releases"
+PUB = BASE + "publish#"
+XSD = COMMON_PREFIXES["xsd"]
+VOID_TRIPLES = METADATA_PREFIXES["void"] + "triples"
+VERSION_INFO = COMMON_PREFIXES["owl"] + "versionInfo"
+CHUNK_TRIPLES = 100_000  # per GSP request
+
+# xsd:decimal and the integer types derived from it share one value space.
+DECIMAL_TYPES = {
+    XSD + t
+    for t in (
+        *("decimal", "integer", "long", "int", "short", "byte", "nonNegativeInteger"),
+        *("positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong"),
+        *("unsignedInt", "unsignedShort", "unsignedByte"),
+    )
+}
+
+
+class PublishError(KetamineKgError):
+    """A release that could not be published or did not verify."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """The named graphs of a release directory, as sorted N-Triples per role."""
+
+    version: str
+    graphs: dict[str, bytes]
+    counts: dict[str, int]
+    sha256: str
+
+    @classmethod
+    def read(cls, release_dir: Path) -> Release:
+        """The release in `release_dir` (its N-Quads dump); PublishError if it is not one."""
+        dump = release_dir / RELEASE_DUMP
+        if not dump.is_file():
+            raise PublishError(f"no release at {release_dir}: {RELEASE_DUMP} is missing")
+        by_role: dict[str, list[ox.Triple]] = {role: [] for role in ROLES}
+        for quad in ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                raise PublishError(
+                    f"{dump}: {quad.triple} is in the default graph; a release has only the "
+                    f"named graphs {', '.join(graph_iri(r) for r in ROLES)}"
+                )
+            role = quad.graph_name.value.removeprefix(GRAPH_BASE)
+            if role not in by_role:
+                raise PublishError(f"{dump}: unexpected graph <{quad.graph_name.value}>")
+            by_role[role].append(quad.triple)
+        version = next(
+            (
+                t.object.value
+                for t in by_role["ontology"]
+                if t.subject.value == ONTOLOGY_IRI and t.predicate.value == VERSION_INFO
+            ),
+            "",
+        )
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", version):
+            raise PublishError(f"{dump}: owl:versionInfo of <{ONTOLOGY_IRI}> is {version!r}")
+        graphs = {r: serialize.to_ntriples(t) for r, t in by_role.items()}
+        digest = hashlib.sha256(b"".join(graphs[r] for r in ROLES)).hexdigest()
+        return cls(version, graphs, {r: g.count(b"\n") for r, g in graphs.items()}, digest)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Graph IRIs in the store; PublishError if the version base or registry is not an IRI."""
+
+    version_base: str = VERSION_BASE
+    registry: str = REGISTRY_GRAPH
+
+    def __post_init__(self) -> None:
+        for what, iri in (("version base", self.version_base), ("registry graph", self.registry)):
+            try:
+                ox.NamedNode(iri)
+            except ValueError as exc:
+                raise PublishError(f"the {what} {iri!r} is not an absolute IRI: {exc}") from None
+
+    def release_iri(self, version: str) -> str:
+        """The IRI naming one version in the registry (its graphs are below it)."""
+        return self.version_base + version
+
+    def graphs(self, version: str) -> dict[str, str]:
+        """Role -> graph IRI of one version."""
+        return {role: f"{self.version_base}{version}/graph/{role}" for role in ROLES}
+
+
+@dataclass
+class Comparison:
+    """One example query, run on the store and on the embedded store."""
+
+    name: str
+    kind: str  # select, ask or construct
+    size: int  # rows or triples on the embedded store
+    equal: bool  # after the documented normalisation
+    exact: bool  # term for term, without it
+
+
+@dataclass
+class Outcome:
+    """What `publish` found and did."""
+
+    version: str
+    previous: str | None  # current before this publish
+    loaded: bool
+    switched: bool
+    counts: dict[str, int]  # graph IRI -> triples in the store
+    comparisons: list[Comparison]
+    altered: list[Difference] = field(default_factory=list)  # accepted store changes
+
+
+# -- reading the store's state --------------------------------------------------------------
+
+
+def _switches(client: StoreClient, layout: Layout) -> list[tuple[int, str]]:
+    """(N, release IRI) of each switch recorded in the registry."""
+    rows = client.select(
+        f"SELECT ?release ?n WHERE {{ GRAPH <{layout.registry}> "
+        f"{{ ?release <{PUB}currentFrom> ?n }} }}"
+    )["results"]["bindings"]
+    return [(int(r["n"]["value"]), r["release"]["value"]) for r in rows]
+
+
+def current_version(client: StoreClient, layout: Layout = Layout()) -> str | None:
+    """The version "current" names: the latest switch recorded in the registry."""
+    latest = max(_switches(client, layout), default=None)
+    return latest[1].removeprefix(layout.version_base) if latest else None
+
+
+def registered_checksum(client: StoreClient, layout: Layout, version: str) -> str | None:
+    """The SHA-256 the registry records for `version`; None if it is not registered."""
+    rows = client.select(
+        f"SELECT ?sha WHERE {{ GRAPH <{layout.registry}> "
+        f"{{ <{layout.release_iri(version)}> <{PUB}sha256> ?sha }} }}"
+    )["results"]["bindings"]
+    return rows[0]["sha"]["value"] if rows else None
+
+
+def remote_counts(client: StoreClient, graphs: Iterable[str]) -> dict[str, int]:
+    """Triples per graph in the store (0 for a graph it does not have)."""
+    graphs = list(graphs)
+    values = " ".join(f"<{g}>" for g in graphs)
+    rows = client.select(
+        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+        "GROUP BY ?g"
+    )["results"]["bindings"]
+    found = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+    return {g: found.get(g, 0) for g in graphs}
+
+
+# -- term normalisation and answer comparison ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """How store terms are matched against the release's.
+
+    `numeric`: xsd:decimal and its derived integer types compare by value (same value space;
+    Virtuoso stores "13.0"^^xsd:decimal as "13"^^xsd:integer). `altered`: datatypes whose
+    values the store is known to change (Virtuoso 7.2 rewrites xsd:duration); such literals
+    match any literal of the same datatype. Only ever widened by an explicit user choice.
+    """
+
+    numeric: bool = True
+    altered: frozenset[str] = frozenset()
+
+
+EXACT = Equivalence(numeric=False)
+
+
+def _literal_key(value: str, datatype: str, language: str, eq: Equivalence) -> tuple:
+    if language:
+        return ("lit", value, "", language.lower())
+    datatype = datatype or XSD + "string"
+    if datatype in eq.altered:
+        return ("altered", datatype)
+    if eq.numeric and datatype in DECIMAL_TYPES:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return ("lit", value, datatype, "")
+        return ("decimal", format(number.normalize(), "f") if number else "0")
+    return ("lit", value, datatype, "")
+
+
+def _ox_key(term: object, eq: Equivalence) -> tuple:
+    if term is None:
+        return ("unbound",)
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("bnode",)
+    assert isinstance(term, ox.Literal)
+    return _literal_key(term.value, term.datatype.value, term.language or "", eq)
+
+
+def _triple_key(t: ox.Triple | ox.Quad, eq: Equivalence) -> tuple:
+    return tuple(_ox_key(x, eq) for x in (t.subject, t.predicate, t.object))
+
+
+def _json_key(term: dict | None, eq: Equivalence) -> tuple:
+    if term is None:
+        return ("unbound",)
+    if term["type"] == "uri":
+        return ("iri", term["value"])
+    if term["type"] == "bnode":
+        return ("bnode",)
+    datatype, language = term.get("datatype", ""), term.get("xml:lang", "")
+    return _literal_key(term["value"], datatype, language, eq)
+
+
+def _concat_separators(query: str) -> dict[str, str]:
+    """Variable -> separator of each GROUP_CONCAT projection (its order is unspecified)."""
+    found = {}
+    for m in re.finditer(r"GROUP_CONCAT\s*\((.*?)\)\s+AS\s+\?(\w+)", query, re.I | re.S):
+        sep = re.search(r'separator\s*=\s*"([^"]*)"', m.group(1), re.I)
+        found[m.group(2)] = sep.group(1) if sep else " "
+    return found
+
+
+def _solutions(rows: list[list[tuple]], variables: list[str], concat: dict[str, str]) -> Counter:
+    index = {v: i for i, v in enumerate(variables)}
+    out = []
+    for row in rows:
+        row = list(row)
+        for var, sep in concat.items():
+            if var in index and row[index[var]][0] == "lit":
+                row[index[var]] = ("concat", tuple(sorted(row[index[var]][1].split(sep))))
+        out.append(tuple(row))
+    return Counter(out)
+
+
+def compare_query(
+    client: StoreClient,
+    store: ox.Store,
+    name: str,
+    query: str,
+    graphs: dict[str, str],
+    eq: Equivalence = Equivalence(),
+) -> Comparison:
+    """Run `query` on the embedded store and on the store's `graphs` (role -> IRI).
+
+    Answers are compared as multisets of solutions (graphs as sets of triples), term for term
+    and under `eq`. Under `eq`, a GROUP_CONCAT value compares as the sorted list of its parts:
+    SPARQL leaves their order unspecified, and engines differ on the result's language tag
+    (Oxigraph keeps a tag all parts share; Virtuoso returns xsd:string). Graph IRIs of the
+    release in the query text are mapped to the version's graphs, which form the dataset.
+    """
+    local = run_query(store, query)
+    remote_text = with_prefixes(query)
+    for role, iri in graphs.items():
+        remote_text = remote_text.replace(f"<{graph_iri(role)}>", f"<{iri}>")
+    dataset = {"default_graphs": tuple(graphs.values()), "named_graphs": tuple(graphs.values())}
+    if isinstance(local, ox.QueryBoolean):
+        same = bool(local) == client.select(remote_text, **dataset)["boolean"]
+        return Comparison(name, "ask", 1, same, same)
+    if isinstance(local, ox.QueryTriples):
+        mine = list(local)
+        body = client.query(remote_text, accept=N_TRIPLES, **dataset)
+        theirs = _ntriples(body, f"the store's answer to {name}")
+
+        def same_graph(e: Equivalence) -> bool:
+            return {_triple_key(t, e) for t in mine} == {_triple_key(t, e) for t in theirs}
+
+        return Comparison(name, "construct", len(set(mine)), same_graph(eq), same_graph(EXACT))
+    variables = [v.value for v in local.variables]
+    local_rows = [[solution[v] for v in variables] for solution in local]
+    remote_rows = client.select(remote_text, **dataset)["results"]["bindings"]
+
+    def same_solutions(e: Equivalence, concat: dict[str, str]) -> bool:
+        mine = _solutions([[_ox_key(t, e) for t in r] for r in local_rows], variables, concat)
+        theirs = _solutions(
+            [[_json_key(r.get(v), e) for v in variables] for r in remote_rows], variables, concat
+        )
+        return mine == theirs
+
+    equal = same_solutions(eq, _concat_separators(query))
+    return Comparison(name, "select", len(local_rows), equal, same_solutions(EXACT, {}))
+
+
+def compare_examples(
+    client: StoreClient,
+    store: ox.Store,
+    example_files: Iterable[Path],
+    graphs: dict[str, str],
+    eq: Equivalence = Equivalence(),
+) -> list[Comparison]:
+    """`compare_query` for each example query file, named by its stem."""
+    return [
+        compare_query(client, store, path.stem, path.read_text(encoding="utf-8"), graphs, eq)
+        for path in example_files
+    ]
+
+
+def _ntriples(data: bytes, where: str) -> list[ox.Triple]:
+    try:
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+    except SyntaxError as exc:
+        raise PublishError(f"{where} is not valid N-Triples: {exc}") from None
+
+
+def content_differences(
+    stored: list[ox.Triple], expected: list[ox.Triple], eq: Equivalence = Equivalence()
+) -> list[Difference]:
+    """The triples that differ under `eq`, as (expected, stored) pairs matched by subject and
+    predicate, in the order of the expected triple; unmatched stored triples last."""
+
+    def keyed(triples: list[ox.Triple]) -> dict[tuple, list[ox.Triple]]:
+        out: dict[tuple, list[ox.Triple]] = {}
+        for t in triples:
+            out.setdefault(_triple_key(t, eq), []).append(t)
+        return out
+
+    have, want = keyed(stored), keyed(expected)
+    missing = sorted((t for k in want.keys() - have.keys() for t in want[k]), key=str)
+    extra: dict[tuple, list[ox.Triple]] = {}  # (subject, predicate) -> triples, last first
+    for t in sorted((t for k in have.keys() - want.keys() for t in have[k]), key=str)[::-1]:
+        extra.setdefault((t.subject, t.predicate), []).append(t)
+    pairs = []
+    for t in missing:
+        candidates = extra.get((t.subject, t.predicate))
+        pairs.append((str(t), str(candidates.pop()) if candidates else ""))
+    unmatched = sorted((t for ts in extra.values() for t in ts), key=str)
+    return pairs + [("", str(t)) for t in unmatched]
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+def _chunks(ntriples: bytes, size: int) -> list[bytes]:
+    lines = ntriples.splitlines(keepends=True)
+    return [b"".join(lines[i : i + size]) for i in range(0, len(lines), size)] or [b""]
+
+
+def gsp_loader(client: StoreClient) -> Loader:
+    """Load over the Graph Store Protocol: PUT the first chunk of each graph, POST the rest."""
+
+    def load(graphs: dict[str, bytes]) -> str:
+        for graph, ntriples in graphs.items():
+            first, *rest = _chunks(ntriples, CHUNK_TRIPLES)
+            client.put_graph(graph, first)
+            for chunk in rest:
+                client.post_graph(graph, chunk)
+        return "GSP PUT"
+
+    return load
+
+
+def _integer(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def _registry_entry(release: Release, layout: Layout) -> bytes:
+    """N-Triples registering a verified version: its checksum, graphs and their counts."""
+    iri = ox.NamedNode(layout.release_iri(release.version))
+    triples = [
+        ox.Triple(iri, ox.NamedNode(PUB + "version"), ox.Literal(release.version)),
+        ox.Triple(iri, ox.NamedNode(PUB + "sha256"), ox.Literal(release.sha256)),
+        ox.Triple(iri, ox.NamedNode(VOID_TRIPLES), _integer(sum(release.counts.values()))),
+    ]
+    for role, graph in layout.graphs(release.version).items():
+        node = ox.NamedNode(graph)
+        triples += [
+            ox.Triple(iri, ox.NamedNode(PUB + "graph"), node),
+            ox.Triple(node, ox.NamedNode(PUB + "role"), ox.Literal(role)),
+            ox.Triple(node, ox.NamedNode(VOID_TRIPLES), _integer(release.counts[role])),
+        ]
+    return serialize.to_ntriples(triples)
+
+
+def _switch_pointer(layout: Layout, version: str, switch: int) -> bytes:
+    """N-Triples of switch number `switch`, to `version`."""
+    iri = ox.NamedNode(layout.release_iri(version))
+    return serialize.to_ntriples(
+        [ox.Triple(iri, ox.NamedNode(PUB + "currentFrom"), _integer(switch))]
+    )
+
+
+def publish(
+    release_dir: Path,
+    client: StoreClient,
+    example_files: list[Path],
+    layout: Layout = Layout(),
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    pause_before_switch: float = 0.0,
+    altered: frozenset[str] = frozenset(),
+    loader: Loader | None = None,
+) -> Outcome:
+    """Load the release as a new version (unless already there), verify it, switch current.
+
+    Raises PublishError when the store disagrees with the release (counts, content, answers)
+    and gsp.StoreError when it cannot be reached or refuses the credentials. Publishing a
+    release that is already current writes nothing; `dry_run` only reads the store's state
+    (the Outcome's `counts` are then those found). `altered`: datatypes whose literals the
+    store is known to rewrite (see Equivalence); differences in them are reported, not fatal.
+    `loader` writes the version's graphs (default: `gsp_loader(client)`; Virtuoso's bulk
+    loader: bulkload.BulkLoader); reading, verification and the switch always use `client`.
+    """
+    eq = Equivalence(altered=altered)
+    done = timed(progress, "read")
+    release = Release.read(release_dir)
+    graphs = layout.graphs(release.version)
+    total = sum(release.counts.values())
+    done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
+
+    done = timed(progress, "state")
+    previous = current_version(client, layout)
+    checksum = registered_checksum(client, layout, release.version)
+    if checksum is not None and checksum != release.sha256:
+        raise PublishError(
+            f"version {release.version} is already published with different content "
+            f"(sha256 {checksum[:12]}…, this release {release.sha256[:12]}…): "
+            "a published version is immutable, bump owl:versionInfo"
+        )
+    counts = remote_counts(client, graphs.values())
+    expected = {graphs[r]: release.counts[r] for r in ROLES}
+    present = checksum is not None and counts == expected
+    done(
+        f"current: {previous or 'none'}; version {release.version} "
+        + ("already loaded and verified" if present else "not loaded yet")
+    )
+    outcome = Outcome(release.version, previous, False, False, counts, [])
+    if dry_run:
+        return outcome
+
+    if not present:
+        done = timed(progress, "load")
+        how = (loader or gsp_loader(client))({graphs[r]: release.graphs[r] for r in ROLES})
+        outcome.loaded = True
+        done(f"{total} triples into {len(ROLES)} graphs ({how})")
+
+    done = timed(progress, "verify")
+    outcome.counts = remote_counts(client, graphs.values())
+    if outcome.counts != expected:
+        wrong = ", ".join(
+            f"<{g}> {outcome.counts[g]} (expected {n})"
+            for g, n in expected.items()
+            if outcome.counts[g] != n
+        )
+        raise PublishError(f"triple counts differ after loading: {wrong}")
+    for role in ROLES:
+        stored = _ntriples(client.get_graph(graphs[role]), f"the store's <{graphs[role]}>")
+        released = _ntriples(release.graphs[role], f"the release's {role} graph")
+        wrong = content_differences(stored, released, eq)
+        if wrong:
+            shown = "; ".join(f"{a or '(none)'} stored as {b or '(nothing)'}" for a, b in wrong[:3])
+            datatypes = sorted(
+                {m.group(1) for a, _ in wrong for m in re.finditer(r"\^\^<([^>]+)>", a)}
+            )
+            raise PublishError(
+                f"<{graphs[role]}> does not hold the release's {role} graph: {len(wrong)} "
+                f"triple(s) differ, e.g. {shown}"
+                + (
+                    f" (if the store is known to rewrite {', '.join(datatypes)}, accept it "
+                    "with --accept-altered)"
+                    if datatypes
+                    else ""
+                )
+            )
+        outcome.altered += content_differences(stored, released)
+    store = open_release(release_dir)
+    try:
+        outcome.comparisons = compare_examples(client, store, example_files, graphs, eq)
+    except QueryError as exc:
+        raise PublishError(f"example query failed on the embedded store: {exc}") from exc
+    differing = [c.name for c in outcome.comparisons if not c.equal]
+    if differing:
+        raise PublishError(f"answers differ from the embedded store for: {', '.join(differing)}")
+    if not present:
+        client.post_graph(layout.registry, _registry_entry(release, layout))
+    done(
+        f"counts match ({', '.join(f'{r} {release.counts[r]}' for r in ROLES)}); "
+        f"content matches"
+        + (f" ({len(outcome.altered)} accepted alterations)" if outcome.altered else "")
+        + f"; {len(outcome.comparisons)} example queries give the same answers"
+    )
+
+    done = timed(progress, "switch")
+    if previous == release.version:
+        done(f"current already serves {release.version}: nothing to switch")
+        return outcome
+    if pause_before_switch:
+        time.sleep(pause_before_switch)
+    switch = max((n for n, _ in _switches(client, layout)), default=0) + 1
+    client.post_graph(layout.registry, _switch_pointer(layout, release.version, switch))
+    if current_version(client, layout) != release.version:
+        raise PublishError("the switch did not take: another publish may be running")
+    outcome.switched = True
+    done(f"current: {previous or 'none'} -> {release.version} (switch #{switch})")
+    return outcome
