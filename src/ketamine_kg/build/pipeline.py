@@ -165,6 +165,8 @@ def release_files(
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
+    for path in project.example_files():  # beside their pages; serve and publish read them here
+        files[f"queries/{path.name}"] = path.read_bytes()
     creator, creator_name = _creator(dataset)
     inputs = source_files(project.root, project.build_inputs())
     metadata = describe_release(release, store, len(published), files, inputs, creator)
