@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from ketamine_kg.config import Project, graph_iri  # noqa: E402
 from ketamine_kg.store.bulkload import BulkLoader, Isql  # noqa: E402
 from ketamine_kg.store.gsp import Credentials, StoreClient  # noqa: E402
-from ketamine_kg.store.publish import XSD, Layout, Release, publish, remote_counts  # noqa: E402
-from ketamine_kg.vocab import ID, sparql_prologue  # noqa: E402
+from ketamine_kg.store.publish import Layout, ReleaseGraphs, publish, remote_counts  # noqa: E402
+from ketamine_kg.vocab import ID, XSD, sparql_prologue  # noqa: E402
 
 
 def _script():
@@ -125,7 +125,7 @@ def run_mix(port: int, bodies: list[bytes], clients: int, seconds: float) -> dic
     }
 
 
-def _scaled(release: Release, copies: int) -> list[bytes]:
+def _scaled(release: ReleaseGraphs, copies: int) -> list[bytes]:
     """`copies` copies of the release's triples, the IRIs of copy n > 0 renamed under copyN/."""
     union = b"".join(release.graphs.values())
     prefix = f"<{ID}".encode()
@@ -151,11 +151,9 @@ def main() -> int:
         client = StoreClient(
             server.gsp, server.sparql, Credentials(server.user, server.password), timeout=600
         )
-        release = Release.read(Path(args.release))
+        release = ReleaseGraphs.read(Path(args.release))
         start = time.perf_counter()
-        outcome = publish(
-            Path(args.release), client, examples, altered=frozenset({XSD + "duration"})
-        )
+        outcome = publish(Path(args.release), client, altered=frozenset({XSD.duration}))
         publish_s = time.perf_counter() - start
         bulk = BulkLoader(
             Isql("127.0.0.1", server.sql_port, server.user, server.password), server.bulk_dir
@@ -164,9 +162,8 @@ def main() -> int:
         publish(
             Path(args.release),
             client,
-            examples,
             Layout("https://example.org/bench/bulk/", "https://example.org/bench/bulk-releases"),
-            altered=frozenset({XSD + "duration"}),
+            altered=frozenset({XSD.duration}),
             loader=bulk,
         )
         bulk_publish_s = time.perf_counter() - start

@@ -12,7 +12,8 @@ import pytest
 
 from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.config import Project
-from ketamine_kg.query import open_release
+from ketamine_kg.release.directory import ReleaseDir
+from ketamine_kg.vocab import KKO, PREFIXES, RDF
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -37,7 +38,52 @@ def release_dir(built: BuildResult) -> Path:
 
 @pytest.fixture(scope="session")
 def store(release_dir: Path) -> ox.Store:
-    return open_release(release_dir)
+    return ReleaseDir(release_dir).store()
+
+
+@pytest.fixture(scope="session")
+def sources() -> ox.Store:
+    """The ontology, vocabularies and curated data as written (nothing derived): expected
+    answers come from here, so that a new claim in the data breaks no test of the release.
+    """
+    store = ox.Store()
+    paths = [*(ROOT / "ontology").rglob("*.ttl"), *(ROOT / "data").glob("*.ttl")]
+    for path in sorted(paths):
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def count_in(store: ox.Store, where: str) -> int:
+    """The number of solutions of a SELECT * WHERE { `where` } (shared prefixes declared)."""
+    return len(list(store.query(f"SELECT * WHERE {{ {where} }}", prefixes=PREFIXES)))
+
+
+def claim_count(sources: ox.Store) -> int:
+    """How many therapeutic-use claims the sources state."""
+    return count_in(sources, f"?c <{RDF.type}> <{KKO.TherapeuticUseClaim}>")
+
+
+#: The fixture project's own sources (data and mappings); the rest is the real project's.
+FIXTURE = ROOT / "tests" / "fixtures" / "project"
+
+
+def fixture_project_at(destination: Path) -> Project:
+    """The fixture project at `destination`: the real ontology, shapes, queries and schemas
+    with the fixture's small data and mappings (tests/fixtures/README.md).
+    """
+    for name in ("ontology", "shapes", "queries", "schemas"):
+        shutil.copytree(ROOT / name, destination / name)
+    for name in ("data", "mappings"):
+        shutil.copytree(FIXTURE / name, destination / name)
+    shutil.copy(ROOT / "pyproject.toml", destination / "pyproject.toml")
+    return Project.at(destination)
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The fixture project built once into its own out/."""
+    project = fixture_project_at(tmp_path_factory.mktemp("fixture-project"))
+    return build(project, out_dir=project.root / "out")
 
 
 def copy_project(destination: Path) -> Project:

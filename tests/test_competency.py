@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from conftest import ROOT
+from conftest import ROOT, claim_count, count_in
 
 from ketamine_kg.query import resolve_query, rows_of, run_query
+from ketamine_kg.release.directory import QUERIES, ReleaseDir
+from ketamine_kg.vocab import PREFIXES
 
 EXAMPLES = ROOT / "queries" / "examples"
+#: The example queries as the release ships them (`out/queries/`), which `query` resolves.
+SHIPPED = ReleaseDir(ROOT / "out").example_queries()
 
 
 def select(store: ox.Store, name: str) -> list[dict[str, str]]:
-    result = run_query(store, resolve_query(name, EXAMPLES))
+    result = run_query(store, resolve_query(name, SHIPPED))
     names, rows = rows_of(result)
     return [dict(zip(names, row, strict=True)) for row in rows]
 
@@ -45,15 +49,18 @@ def test_approved_uses_by_drug_and_jurisdiction(store) -> None:
     assert {r["application"] for r in rows} == {"NDA016812", "NDA211243", "EMEA/H/C/004535"}
 
 
-def test_investigational_uses_and_phases(store) -> None:
+def test_investigational_uses_and_phases(store, sources) -> None:
     rows = select(store, "investigational-uses")
-    assert {(r["condition"], r["phase"]) for r in rows} == {
-        ("bipolar depression", "phase 2"),
-        ("obsessive-compulsive disorder", "phase 2"),
-        ("post-traumatic stress disorder", "phase 2"),
-        ("suicidal ideation", "phase 4"),
-    }
-    assert all(r["drug"] == "ketamine" and int(r["sources"]) >= 2 for r in rows)
+    got = {(r["drug"], r["condition"], r["phase"], int(r["sources"])) for r in rows}
+    stated = sources.query(
+        "SELECT ?d ?c ?p (COUNT(DISTINCT ?e) AS ?n) WHERE { ?claim kko:useStatus "
+        "status:investigational ; kko:drug/rdfs:label ?d ; kko:condition/rdfs:label ?c ; "
+        "kko:researchPhase/rdfs:label ?p ; kko:hasEvidence ?e } GROUP BY ?d ?c ?p",
+        prefixes=PREFIXES,
+    )
+    assert got == {(r["d"].value, r["c"].value, r["p"].value, int(r["n"].value)) for r in stated}
+    assert ("ketamine", "post-traumatic stress disorder", "phase 2") in {g[:3] for g in got}
+    assert ("ketamine", "suicidal ideation", "phase 4") in {g[:3] for g in got}
 
 
 def test_ptsd_evidence(store) -> None:
@@ -86,11 +93,14 @@ def test_ptsd_identifiers(store) -> None:
     } <= exact
 
 
-def test_uses_by_category(store) -> None:
+def test_uses_by_category(store, sources) -> None:
     rows = select(store, "uses-by-category")
     counts = {(r["category"], r["status"]): int(r["claims"]) for r in rows}
-    assert sum(counts.values()) == 15
-    assert counts[("experimental application", "investigational")] == 3
+    assert sum(counts.values()) == claim_count(sources)
+    experimental = "?c kko:useCategory category:experimental-application ; kko:useStatus status:investigational"
+    assert counts[("experimental application", "investigational")] == count_in(
+        sources, experimental
+    )
     assert counts[("pain management", "off-label (established)")] == 2
 
 
@@ -130,18 +140,23 @@ def test_treats_edges_follow_status(store) -> None:
 
 def test_comparative_benefits_have_comparator(store) -> None:
     assert (
-        bool(run_query(store, resolve_query("comparative-benefits-have-comparator", EXAMPLES)))
+        bool(run_query(store, resolve_query("comparative-benefits-have-comparator", SHIPPED)))
         is True
     )
 
 
-def test_claims_from_article(store) -> None:
+def test_claims_from_article(store, sources) -> None:
     rows = select(store, "claims-from-article")
-    assert len(rows) == 15 and all(r["statement"] for r in rows)
+    from_article = count_in(
+        sources,
+        "?c a kko:TherapeuticUseClaim ; "
+        "prov:wasDerivedFrom source:exploring-ketamines-medical-uses ; kko:sourceStatement ?s",
+    )
+    assert len(rows) == from_article > 0 and all(r["statement"] for r in rows)
 
 
 def test_describe_ptsd(store) -> None:
-    result = run_query(store, resolve_query("describe-ptsd", EXAMPLES))
+    result = run_query(store, resolve_query("describe-ptsd", SHIPPED))
     triples = list(result)
     subjects = {t.subject.value for t in triples}
     assert "https://w3id.org/ketamine-kg/id/condition/ptsd" in subjects
@@ -162,6 +177,7 @@ def test_every_example_has_a_test() -> None:
         if name.startswith("test_")
     }
     examples = {p.stem for p in EXAMPLES.glob("*.rq")}
+    assert set(SHIPPED) == examples, f"out/{QUERIES}/ is stale: rebuild"
     aliases = {
         "approved-uses-by-drug-and-jurisdiction": "approved-conditions",
         "esketamine-us-approvals-and-dates": "esketamine-us-approvals",

@@ -14,18 +14,10 @@ import pyoxigraph as ox
 import pytest
 
 from ketamine_kg.cli import main
-from ketamine_kg.release.diff import (
-    NQUADS_NAME,
-    SECTIONS,
-    SSSOM_NAME,
-    DiffError,
-    compare,
-    has_semantic_changes,
-    load_release,
-    read_mapping_rows,
-    render_json,
-    render_markdown,
-)
+from ketamine_kg.release.changelog import render_json, render_markdown
+from ketamine_kg.release.diff import SECTIONS, compare, has_semantic_changes
+from ketamine_kg.release.directory import NQUADS, SSSOM
+from ketamine_kg.release.snapshot import DiffError, load_snapshot, read_mapping_rows
 from ketamine_kg.vocab import COMMON_PREFIXES, ID, KKO, VOCAB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +39,7 @@ def en(text: str) -> ox.Literal:
 
 
 def quads_of(release: Path) -> list[ox.Quad]:
-    return list(ox.parse(path=release / NQUADS_NAME, format=ox.RdfFormat.N_QUADS))
+    return list(ox.parse(path=release / NQUADS, format=ox.RdfFormat.N_QUADS))
 
 
 def write(
@@ -58,9 +50,9 @@ def write(
     quads = list(quads)
     if shuffle:
         random.Random(7).shuffle(quads)
-    (release / NQUADS_NAME).write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    (release / NQUADS).write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     if sssom is not None:
-        (release / SSSOM_NAME).write_text(sssom, encoding="utf-8")
+        (release / SSSOM).write_text(sssom, encoding="utf-8")
     return release
 
 
@@ -69,13 +61,13 @@ def base(tmp_path: Path) -> Path:
     """A copy of the committed release (the two files the diff reads)."""
     release = tmp_path / "base"
     release.mkdir()
-    for name in (NQUADS_NAME, SSSOM_NAME):
+    for name in (NQUADS, SSSOM):
         shutil.copy(ROOT / "out" / name, release / name)
     return release
 
 
 def diff(old: Path, new: Path) -> dict:
-    return compare(load_release(str(old), ROOT), load_release(str(new), ROOT))
+    return compare(load_snapshot(str(old), ROOT), load_snapshot(str(new), ROOT))
 
 
 def curies(entries: list[dict]) -> list[str]:
@@ -165,12 +157,12 @@ def test_identical_releases_give_an_empty_diff(base: Path, tmp_path: Path) -> No
 
 
 def test_reordering_and_reserialising_gives_an_empty_diff(base: Path, tmp_path: Path) -> None:
-    text = (base / SSSOM_NAME).read_text(encoding="utf-8").splitlines(keepends=True)
+    text = (base / SSSOM).read_text(encoding="utf-8").splitlines(keepends=True)
     body_start = next(i for i, line in enumerate(text) if not line.startswith("#")) + 1
     reordered_sssom = "".join(text[:body_start] + text[body_start:][::-1])
     new = write(tmp_path / "new", quads_of(base), reordered_sssom, shuffle=True)
-    assert (new / NQUADS_NAME).read_bytes() != (base / NQUADS_NAME).read_bytes()
-    assert (new / SSSOM_NAME).read_text(encoding="utf-8") != "".join(text)
+    assert (new / NQUADS).read_bytes() != (base / NQUADS).read_bytes()
+    assert (new / SSSOM).read_text(encoding="utf-8") != "".join(text)
     doc = diff(base, new)
     assert doc["changed"] is False
     assert only_changes(doc) == {}
@@ -214,7 +206,7 @@ def test_added_claim(base: Path, tmp_path: Path) -> None:
 
 
 def test_claim_status_change_is_called_out_first(base: Path, tmp_path: Path) -> None:
-    new = write(tmp_path / "new", approve_ptsd(quads_of(base)), (base / SSSOM_NAME).read_text())
+    new = write(tmp_path / "new", approve_ptsd(quads_of(base)), (base / SSSOM).read_text())
     doc = diff(base, new)
     assert only_changes(doc) == {
         "claims": {"changed": ["claim:ketamine-ptsd"]},
@@ -303,7 +295,7 @@ def test_removed_concept_and_changed_scheme(base: Path, tmp_path: Path) -> None:
         if q.subject != emergency and not (q.graph_name == VOCAB_GRAPH and q.object == emergency)
     ]
     assert len(quads) - len(kept) > 5
-    doc = diff(base, write(tmp_path / "new", kept, (base / SSSOM_NAME).read_text()))
+    doc = diff(base, write(tmp_path / "new", kept, (base / SSSOM).read_text()))
     assert only_changes(doc) == {
         "concepts": {
             "removed": ["setting:emergency"],
@@ -340,7 +332,7 @@ def test_terms_instances_and_release_header(base: Path, tmp_path: Path) -> None:
         ox.Quad(n(KKO.NS + "TestClass"), n(RDF + "type"), n(OWL + "Class"), ONTOLOGY_GRAPH),
         ox.Quad(n(KKO.NS + "TestClass"), n(RDFS + "label"), en("test class"), ONTOLOGY_GRAPH),
     ]
-    doc = diff(base, write(tmp_path / "new", changed, (base / SSSOM_NAME).read_text()))
+    doc = diff(base, write(tmp_path / "new", changed, (base / SSSOM).read_text()))
     assert only_changes(doc) == {
         "terms": {"added": ["kko:TestClass"]},
         "instances": {"changed": ["evidence:feder2014"]},
@@ -366,7 +358,7 @@ def test_header_only_change_is_a_change_but_not_a_semantic_one(base: Path, tmp_p
         write(
             tmp_path / "new",
             [*quads, ox.Quad(ONTOLOGY, modified, date, ONTOLOGY_GRAPH)],
-            (base / SSSOM_NAME).read_text(),
+            (base / SSSOM).read_text(),
         ),
     )
     assert doc["changed"] is True
@@ -413,7 +405,7 @@ def sssom_rows(text: str) -> list[dict[str, str]]:
 
 def sssom_with(base: Path, edit) -> str:
     """The release's SSSOM with a confidence column, its rows passed through `edit`."""
-    text = (base / SSSOM_NAME).read_text(encoding="utf-8")
+    text = (base / SSSOM).read_text(encoding="utf-8")
     header = [line for line in text.splitlines(keepends=True) if line.startswith("#")]
     rows = sssom_rows(text)
     for row in rows:
@@ -435,7 +427,7 @@ def test_mapping_changes(base: Path, tmp_path: Path) -> None:
 
     old = write(tmp_path / "old", quads_of(base), sssom_with(base, lambda rows: rows))
     new = write(tmp_path / "new", quads_of(base), sssom_with(base, edit))
-    rows = sssom_rows((base / SSSOM_NAME).read_text(encoding="utf-8"))
+    rows = sssom_rows((base / SSSOM).read_text(encoding="utf-8"))
     key = [" ".join(r[k] for k in ("subject_id", "predicate_id", "object_id")) for r in rows[:3]]
     doc = diff(old, new)
     added = f"{rows[2]['subject_id']} {rows[2]['predicate_id']} MESH:D000001"
@@ -463,9 +455,7 @@ def test_missing_sssom_falls_back_to_the_mapping_triples(base: Path, tmp_path: P
     quads = quads_of(base)
     dropped = next(q for q in quads if q.graph_name == mappings_graph)
     old = write(tmp_path / "old", quads)
-    new = write(
-        tmp_path / "new", [q for q in quads if q != dropped], (base / SSSOM_NAME).read_text()
-    )
+    new = write(tmp_path / "new", [q for q in quads if q != dropped], (base / SSSOM).read_text())
     doc = diff(old, new)
     assert doc["old"]["mappings"] is None
     assert doc["mappings"]["source"] == "graph"
@@ -508,30 +498,30 @@ def repo(base: Path, tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "0.1.0")
     git(repo, "tag", "v0.1.0")
-    write(repo / "out", approve_ptsd(quads_of(base)), (base / SSSOM_NAME).read_text(), shuffle=True)
+    write(repo / "out", approve_ptsd(quads_of(base)), (base / SSSOM).read_text(), shuffle=True)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "approve")
     return repo
 
 
 def test_git_revisions(repo: Path) -> None:
-    doc = compare(load_release("v0.1.0", repo), load_release("HEAD", repo))
+    doc = compare(load_snapshot("v0.1.0", repo), load_snapshot("HEAD", repo))
     assert doc["old"]["commit"] == git(repo, "rev-parse", "v0.1.0")
     assert doc["new"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert curies(doc["claims"]["changed"]) == ["claim:ketamine-ptsd"]
     assert len(doc["status_changes"]) == 1
     assert doc["mappings"]["source"] == "graph" and doc["mappings"]["added"] == []
-    assert only_changes(compare(load_release("HEAD~1", repo), load_release("v0.1.0", repo))) == {}
+    assert only_changes(compare(load_snapshot("HEAD~1", repo), load_snapshot("v0.1.0", repo))) == {}
     with pytest.raises(
         DiffError, match=r"revision HEAD~2 \([0-9a-f]{12}\) has no committed release"
     ):
-        load_release("HEAD~2", repo)
+        load_snapshot("HEAD~2", repo)
 
 
 def test_real_repository_head_against_itself() -> None:
-    head = load_release("HEAD", ROOT)
+    head = load_snapshot("HEAD", ROOT)
     assert head.commit == git(ROOT, "rev-parse", "HEAD")
-    assert only_changes(compare(head, load_release("HEAD", ROOT))) == {}
+    assert only_changes(compare(head, load_snapshot("HEAD", ROOT))) == {}
     assert head.triples["total"] > 1000
 
 
@@ -567,9 +557,7 @@ def test_cli_json_and_markdown(repo: Path, tmp_path: Path, capsys, monkeypatch) 
 
 def test_cli_exit_code(base: Path, tmp_path: Path, capsys) -> None:
     same = shutil.copytree(base, tmp_path / "same")
-    changed = write(
-        tmp_path / "changed", approve_ptsd(quads_of(base)), (base / SSSOM_NAME).read_text()
-    )
+    changed = write(tmp_path / "changed", approve_ptsd(quads_of(base)), (base / SSSOM).read_text())
     assert main(["diff", str(base), str(same), "--exit-code"]) == 0
     assert main(["diff", str(base), str(changed), "--exit-code"]) == 3
     assert main(["diff", str(base), str(changed)]) == 0
@@ -599,7 +587,7 @@ def test_cli_not_a_release_and_bad_nquads(base: Path, tmp_path: Path, capsys) ->
     )
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / NQUADS_NAME).write_text("<a> <b> .\n")
+    (broken / NQUADS).write_text("<a> <b> .\n")
     assert main(["diff", str(broken), str(base)]) == 1
     assert f"error: {broken}: ketamine-kg.nq is not valid N-Quads" in capsys.readouterr().err
 
@@ -623,7 +611,7 @@ def test_bad_mapping_rows_name_their_line(rows: str, message: str) -> None:
 def test_sssom_that_is_not_utf8_is_a_clear_error(base: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(base, broken)
-    (broken / SSSOM_NAME).write_bytes(b"subject_id\xff\n")
+    (broken / SSSOM).write_bytes(b"subject_id\xff\n")
     with pytest.raises(DiffError, match=r"ketamine-kg.sssom.tsv: not UTF-8 \(byte 10\)"):
         diff(base, broken)
 
@@ -639,7 +627,7 @@ def test_numbers_compare_by_value_not_by_lexical_form(base: Path, tmp_path: Path
         changed = ox.Quad(changed.subject, changed.predicate, changed.object, target.graph_name)
         return [changed if q == target else q for q in quads]
 
-    sssom = (base / SSSOM_NAME).read_text()
+    sssom = (base / SSSOM).read_text()
     same = write(tmp_path / "same", with_object("6.50"), sssom)
     other = write(tmp_path / "other", with_object("7.5"), sssom)
     assert not has_semantic_changes(diff(base, same))

@@ -13,7 +13,8 @@ import pytest
 
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.site.describe import is_known, resource_triples
-from ketamine_kg.site.pages import Names, resource_html
+from ketamine_kg.site.facts import Names
+from ketamine_kg.site.resource import resource_html
 from ketamine_kg.vocab import sparql_prologue
 
 BASE = "https://w3id.org/ketamine-kg/"

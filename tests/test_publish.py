@@ -27,23 +27,25 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT, free_port
 
-from ketamine_kg.query import open_release
+from ketamine_kg.release.directory import ReleaseDir
 from ketamine_kg.store import bulkload
 from ketamine_kg.store.bulkload import BulkLoader, BulkLoadError, Isql
 from ketamine_kg.store.gsp import Credentials, StoreClient, StoreError
 from ketamine_kg.store.publish import (
     ROLES,
-    XSD,
-    Equivalence,
     Layout,
-    PublishError,
-    Release,
-    compare_examples,
-    content_differences,
+    ReleaseGraphs,
     current_version,
     registered_checksum,
     remote_counts,
 )
+from ketamine_kg.store.verify import (
+    Equivalence,
+    PublishError,
+    compare_examples,
+    content_differences,
+)
+from ketamine_kg.vocab import XSD
 
 pytestmark = [pytest.mark.virtuoso]
 
@@ -118,10 +120,10 @@ def example_comparisons(client: StoreClient, release_dir: Path, graphs: dict[str
     """Each example query on the store's version graphs against the embedded release."""
     return compare_examples(
         client,
-        open_release(release_dir),
-        sorted((ROOT / "queries/examples").glob("*.rq")),
+        ReleaseDir(release_dir).store(),
+        ReleaseDir(release_dir).example_queries(),
         graphs,
-        Equivalence(altered=frozenset({XSD + "duration"})),
+        Equivalence(altered=frozenset({XSD.duration})),
     )
 
 
@@ -131,7 +133,7 @@ def second_release(tmp_path_factory: pytest.TempPathFactory, release_dir: Path) 
     out = tmp_path_factory.mktemp("second") / "out"
     out.mkdir()
     text = (release_dir / "ketamine-kg.nq").read_text(encoding="utf-8")
-    version = Release.read(release_dir).version
+    version = ReleaseGraphs.read(release_dir).version
     assert f'"{version}" <https://w3id.org/ketamine-kg/graph/ontology>' in text
     text = text.replace(
         f'"{version}" <https://w3id.org/ketamine-kg/graph/ontology>',
@@ -148,7 +150,7 @@ def second_release(tmp_path_factory: pytest.TempPathFactory, release_dir: Path) 
 def test_publish_counts_match_and_answers_equal(virtuoso, layout, release_dir):
     done = publish(virtuoso, layout, release_dir, DURATION)
     assert done.returncode == 0, done.stderr
-    release = Release.read(release_dir)
+    release = ReleaseGraphs.read(release_dir)
     graphs = layout.graphs(release.version)
     client = reader(virtuoso)
     assert current_version(client, layout) == release.version
@@ -197,7 +199,7 @@ def test_publishing_twice_changes_nothing(virtuoso, layout, release_dir):
 def test_second_version_switches_and_first_stays_intact(
     virtuoso, layout, release_dir, second_release
 ):
-    first = Release.read(release_dir)
+    first = ReleaseGraphs.read(release_dir)
     client = reader(virtuoso)
     assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
     done = publish(virtuoso, layout, second_release, DURATION)
@@ -219,7 +221,7 @@ def test_second_version_switches_and_first_stays_intact(
 def test_killed_publish_leaves_current_on_the_previous_version(
     virtuoso, layout, release_dir, second_release
 ):
-    first = Release.read(release_dir).version
+    first = ReleaseGraphs.read(release_dir).version
     client = reader(virtuoso)
     assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
     process = subprocess.Popen(
@@ -295,7 +297,7 @@ def test_script_stops_its_server(tmp_path):
 def test_readers_only_ever_see_complete_versions(virtuoso, layout, release_dir, second_release):
     """A reader resolving current and counting its graphs while versions switch back and forth."""
     totals = {
-        Release.read(d).version: sum(Release.read(d).counts.values())
+        ReleaseGraphs.read(d).version: sum(ReleaseGraphs.read(d).counts.values())
         for d in (release_dir, second_release)
     }
     client = reader(virtuoso)
@@ -350,7 +352,7 @@ def test_bulk_publish_counts_match_and_answers_equal(virtuoso, layout, release_d
     # The bulk loader, not GSP, loaded the five role graphs; its files are gone again.
     assert _load_list(virtuoso, "LL_STATE = 2 AND LL_ERROR IS NULL") == loaded_before + len(ROLES)
     assert _bulk_files(virtuoso) == []
-    release = Release.read(release_dir)
+    release = ReleaseGraphs.read(release_dir)
     graphs = layout.graphs(release.version)
     client = reader(virtuoso)
     assert current_version(client, layout) == release.version
@@ -378,7 +380,7 @@ def test_bulk_publishing_twice_changes_nothing(virtuoso, layout, release_dir):
 def test_bulk_load_error_fails_clearly_and_keeps_current(
     virtuoso, layout, release_dir, second_release
 ):
-    first = Release.read(release_dir).version
+    first = ReleaseGraphs.read(release_dir).version
     client = reader(virtuoso)
     assert publish(virtuoso, layout, release_dir, DURATION, *bulk(virtuoso)).returncode == 0
     # /var/tmp is outside the test server's DirsAllowed (/tmp is allowed by Virtuoso itself).
@@ -484,7 +486,7 @@ def test_documented_read_only_recipe(tmp_path, release_dir, second_release):
         pytest.skip("virtuoso-t not installed")
     server = vt.start(tmp_path / "v")
     try:
-        version = Release.read(release_dir).version
+        version = ReleaseGraphs.read(release_dir).version
         layout = Layout()  # the recipe names the production graph IRIs
         hidden = Layout("https://example.org/hidden/release/", "https://example.org/hidden/reg")
         for where in (layout, hidden):
@@ -495,7 +497,7 @@ def test_documented_read_only_recipe(tmp_path, release_dir, second_release):
         server.isql(sql.replace("<password>", reader_password).replace("/0.2.0/", f"/{version}/"))
 
         graphs = layout.graphs(version)
-        expected = {graphs[r]: Release.read(release_dir).counts[r] for r in ROLES}
+        expected = {graphs[r]: ReleaseGraphs.read(release_dir).counts[r] for r in ROLES}
         anonymous = reader(server)
         authenticated = StoreClient(
             server.base + "/sparql-graph-crud-auth",
@@ -564,7 +566,7 @@ def test_documented_read_only_recipe(tmp_path, release_dir, second_release):
 
 def test_content_differences_pairs_many_rewritten_literals_quickly():
     """20,000 rewritten xsd:duration literals took 73 s when `extra` was scanned per triple."""
-    duration, predicate = ox.NamedNode(XSD + "duration"), ox.NamedNode("urn:p")
+    duration, predicate = ox.NamedNode(XSD.duration), ox.NamedNode("urn:p")
     subjects = [ox.NamedNode(f"urn:s{i}") for i in range(20_000)]
     expected = [
         ox.Triple(s, predicate, ox.Literal(f"PT{i}M", datatype=duration))
@@ -591,7 +593,7 @@ def test_a_triple_in_the_default_graph_is_a_clear_error(tmp_path, release_dir):
     text = (release_dir / "ketamine-kg.nq").read_text(encoding="utf-8")
     (tmp_path / "ketamine-kg.nq").write_text(text + "<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
     with pytest.raises(PublishError, match="<urn:a> <urn:b> <urn:c> is in the default graph"):
-        Release.read(tmp_path)
+        ReleaseGraphs.read(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -630,7 +632,7 @@ def test_bad_options_are_usage_errors_before_any_connection(
 
 
 def test_accept_altered_takes_a_full_iri(virtuoso, layout, release_dir):
-    done = publish(virtuoso, layout, release_dir, f"--accept-altered={XSD}duration")
+    done = publish(virtuoso, layout, release_dir, f"--accept-altered={XSD.duration}")
     assert done.returncode == 0, done.stderr
     assert "altered by the store (accepted):" in done.stdout
 
@@ -638,11 +640,11 @@ def test_accept_altered_takes_a_full_iri(virtuoso, layout, release_dir):
 def test_exact_answers_are_not_taken_from_an_equal_equivalence(virtuoso, layout, release_dir):
     """`eq` equal to EXACT by value must not overwrite the term-for-term result."""
     assert publish(virtuoso, layout, release_dir, DURATION).returncode == 0
-    graphs = layout.graphs(Release.read(release_dir).version)
+    graphs = layout.graphs(ReleaseGraphs.read(release_dir).version)
     comparisons = compare_examples(
         reader(virtuoso),
-        open_release(release_dir),
-        [ROOT / "queries/examples/approved-conditions.rq"],
+        ReleaseDir(release_dir).store(),
+        {"approved-conditions": ReleaseDir(release_dir).example_queries()["approved-conditions"]},
         graphs,
         Equivalence(numeric=False),
     )

@@ -25,9 +25,10 @@ import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
 from conftest import free_port
 
+from ketamine_kg import conneg
 from ketamine_kg import iri_space as routes
 from ketamine_kg.cli import main
-from ketamine_kg.serve import conneg
+from ketamine_kg.release.directory import ReleaseDir
 from ketamine_kg.site import redirects
 
 NGINX = "/usr/sbin/nginx"
@@ -107,7 +108,7 @@ def test_rules_follow_the_routing_table(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_cli_prints_the_rules(capsys: pytest.CaptureFixture[str], release_dir: Path) -> None:
-    version = redirects.release_version(release_dir)
+    version = redirects.release_version(ReleaseDir(release_dir))
     target = "https://example.org/ketamine-kg/"
     assert main(["redirects", "htaccess", "--target", target, str(release_dir)]) == 0
     out = capsys.readouterr().out
@@ -166,7 +167,7 @@ class Daemon:
 
 @pytest.fixture(scope="module")
 def version(release_dir: Path) -> str:
-    return redirects.release_version(release_dir)
+    return redirects.release_version(ReleaseDir(release_dir))
 
 
 @pytest.fixture(scope="module")

@@ -29,38 +29,47 @@ class Project:
 
     @classmethod
     def at(cls, root: Path | str) -> Project:
+        """The project rooted at `root`."""
         return cls(Path(root).resolve())
 
     @property
     def ontology_dir(self) -> Path:
+        """ontology/: the OWL ontology (and vocab/, the SKOS schemes)."""
         return self.root / "ontology"
 
     @property
     def data_dir(self) -> Path:
+        """data/: the curated statements."""
         return self.root / "data"
 
     @property
     def mappings_dir(self) -> Path:
+        """mappings/: SSSOM/TSV files."""
         return self.root / "mappings"
 
     @property
     def shapes_dir(self) -> Path:
+        """shapes/: SHACL."""
         return self.root / "shapes"
 
     @property
     def queries_dir(self) -> Path:
+        """queries/: rules, QC and example queries."""
         return self.root / "queries"
 
     @property
     def schemas_dir(self) -> Path:
+        """schemas/: JSON Schemas shipped in the release."""
         return self.root / "schemas"
 
     @property
     def out_dir(self) -> Path:
+        """out/: the committed release."""
         return self.root / "out"
 
     @property
     def cache_dir(self) -> Path:
+        """.cache/: the reasoner's verdict cache (not committed)."""
         return self.root / ".cache"
 
     def sources(self) -> dict[str, list[Path]]:
@@ -86,12 +95,15 @@ class Project:
         return self.shapes_dir / "metadata.shapes.ttl"
 
     def rule_files(self) -> list[Path]:
+        """The CONSTRUCT rules that derive edges."""
         return sorted((self.queries_dir / "rules").glob("*.rq"))
 
     def qc_files(self) -> list[Path]:
+        """The QC queries (each must return no rows)."""
         return sorted((self.queries_dir / "qc").glob("*-violation.rq"))
 
     def example_files(self) -> list[Path]:
+        """The example (competency) queries."""
         return sorted((self.queries_dir / "examples").glob("*.rq"))
 
     def schema_files(self) -> list[Path]:

@@ -27,6 +27,8 @@ from enum import Enum
 
 import pyoxigraph as ox
 
+from ketamine_kg.errors import KetamineKgError
+
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
 
 
@@ -63,7 +65,7 @@ class Format:
     @property
     def takes_prefixes(self) -> bool:
         """Whether pyoxigraph's writer for this format uses prefix declarations."""
-        return self.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+        return self.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
 
     def writer_prefixes(self, prefixes: Mapping[str, str]) -> dict[str, str] | None:
         """`prefixes` for a writer that uses them, else None."""
@@ -106,6 +108,9 @@ TEXT = Format("text", "plain text", "text/plain", "txt", Kind.DOCUMENT, text=Tru
 MARKDOWN = Format("markdown", "Markdown", "text/markdown", "md", Kind.DOCUMENT, text=True)
 SVG = Format("svg", "SVG", "image/svg+xml", "svg", Kind.DOCUMENT)
 CSS = Format("css", "CSS", "text/css", "css", Kind.DOCUMENT, text=True)
+SPARQL_QUERY = Format(
+    "sparql-query", "SPARQL query", "application/sparql-query", "rq", Kind.DOCUMENT, text=True
+)
 
 #: The RDF formats a single resource's description is published in, in the site's order.
 RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
@@ -113,17 +118,17 @@ RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
 NEGOTIATED_FORMATS: tuple[Format, ...] = (HTML, *RDF_DOCUMENT_FORMATS)
 #: SPARQL result formats for SELECT and ASK.
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
-#: Formats of a CONSTRUCT or DESCRIBE answer.
-GRAPH_FORMATS: tuple[Format, ...] = RDF_DOCUMENT_FORMATS
+#: Formats of a CONSTRUCT or DESCRIBE answer, in the server's order of preference.
+GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 #: A release file's format by extension (the first record per extension wins).
-_FILES: tuple[Format, ...] = (
+FILE_FORMATS: tuple[Format, ...] = (
     TURTLE, N_TRIPLES, N_QUADS, JSON_LD, RDF_XML, OWL, TSV, JSON_SCHEMA, TEXT, MARKDOWN, HTML,
-    SVG, CSS,
+    SVG, CSS, SPARQL_QUERY,
 )  # fmt: skip
 #: Release files without an extension, by name.
 SPECIAL_FILES: dict[str, Format] = {"SHA256SUMS": TEXT}
 #: Every format record.
-ALL: tuple[Format, ...] = (*_FILES, *RESULT_FORMATS)
+ALL: tuple[Format, ...] = (*FILE_FORMATS, *RESULT_FORMATS)
 
 
 def by_name(name: str, among: Iterable[Format] = ALL) -> Format:
@@ -148,10 +153,30 @@ def by_media_type(media_type: str, among: Iterable[Format] = ALL) -> Format:
     raise KeyError(media_type)
 
 
+class UnknownFormat(KetamineKgError):
+    """A release file whose name no format record knows."""
+
+
 def for_file(name: str) -> Format | None:
     """The format of a release file, from its name; None for an unknown extension."""
     base = posixpath.basename(name)
     if base in SPECIAL_FILES:
         return SPECIAL_FILES[base]
     extension = posixpath.splitext(base)[1].removeprefix(".")
-    return next((f for f in _FILES if f.extension == extension), None)
+    return next((f for f in FILE_FORMATS if f.extension == extension), None)
+
+
+def of_release_file(name: str) -> Format:
+    """The format of a file the build writes; UnknownFormat, naming it, if there is none.
+
+    >>> of_release_file("notes.unknown")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ketamine_kg.formats.UnknownFormat: notes.unknown: no format is known for this release file; ...
+    """
+    found = for_file(name)
+    if found is None:
+        raise UnknownFormat(
+            f"{name}: no format is known for this release file; "
+            "add a record to ketamine_kg/formats.py"
+        )
+    return found

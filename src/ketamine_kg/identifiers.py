@@ -9,18 +9,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ketamine_kg.vocab import SKOS
+
 
 @dataclass(frozen=True)
 class Scheme:
+    """An external identifier scheme: CURIE prefix, IRI base, local-id pattern, name."""
+
     prefix: str
     iri_base: str
     pattern: str  # regex for the local identifier
     name: str
 
     def iri(self, local_id: str) -> str:
+        """The IRI of a local identifier."""
         return self.iri_base + local_id
 
     def matches(self, local_id: str) -> bool:
+        """Whether `local_id` has this scheme's form."""
         return re.fullmatch(self.pattern, local_id) is not None
 
 
@@ -73,11 +79,11 @@ SCHEMES: dict[str, Scheme] = {
 
 #: The mapping predicates SSSOM rows may use (never owl:sameAs).
 MAPPING_PREDICATES = {
-    "skos:exactMatch": "http://www.w3.org/2004/02/skos/core#exactMatch",
-    "skos:closeMatch": "http://www.w3.org/2004/02/skos/core#closeMatch",
-    "skos:broadMatch": "http://www.w3.org/2004/02/skos/core#broadMatch",
-    "skos:narrowMatch": "http://www.w3.org/2004/02/skos/core#narrowMatch",
-    "skos:relatedMatch": "http://www.w3.org/2004/02/skos/core#relatedMatch",
+    "skos:exactMatch": SKOS.exactMatch,
+    "skos:closeMatch": SKOS.closeMatch,
+    "skos:broadMatch": SKOS.broadMatch,
+    "skos:narrowMatch": SKOS.narrowMatch,
+    "skos:relatedMatch": SKOS.relatedMatch,
 }
 
 

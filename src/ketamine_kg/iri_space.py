@@ -23,17 +23,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from ketamine_kg import conneg, formats
 from ketamine_kg.config import BASE
-from ketamine_kg.serve import conneg
 
 #: Served document formats: extension -> media type, in the server's order of preference.
-DOCUMENT_TYPES = {
-    "html": "text/html",
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
+DOCUMENT_TYPES = {f.extension: f.media_type for f in formats.NEGOTIATED_FORMATS}
 EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
 #: The 406 text (server and generated rules).
 NOT_ACCEPTABLE = "Not Acceptable: this resource is available as " + ", ".join(
@@ -56,25 +50,13 @@ VERSIONED = {"": "index", "/ontology": "ontology"}
 #: Pages of hash-IRI terms live in a folder named after their document.
 TERM_FOLDERS = {"ontology": "ontology", "shapes": "shapes"}
 
-#: Release files by extension, as served for download.
-FILE_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".jsonld": "application/ld+json",
-    ".owl": "application/rdf+xml",
-    ".tsv": "text/tab-separated-values",
-    ".json": "application/schema+json",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".rdf": "application/rdf+xml",
-    ".svg": "image/svg+xml",
-    ".css": "text/css; charset=utf-8",
-}
-
+#: Release files by extension, as served for download (from the format records).
+FILE_TYPES = {f".{f.extension}": f.served_type for f in formats.FILE_FORMATS}
 #: Release files without an extension, with their media types.
-SPECIAL_FILES = {"SHA256SUMS": "text/plain; charset=utf-8"}
+SPECIAL_FILES = {name: f.served_type for name, f in formats.SPECIAL_FILES.items()}
+#: What a file of no known format is served as (the build refuses such files; an older
+#: release may still hold one).
+UNKNOWN_TYPE = "application/octet-stream"
 
 _THING = re.compile(THING_PATH)
 
@@ -83,7 +65,8 @@ _THING = re.compile(THING_PATH)
 class Route:
     """What to do with a request: answer `status` with `location`, or serve `file`.
 
-    `file` is relative to the release directory; `location` to the IRI base."""
+    `file` is relative to the release directory; `location` to the IRI base.
+    """
 
     status: int
     file: str | None = None
@@ -141,9 +124,8 @@ def route(path: str, accept: str | None, version: str) -> Route:
 
 def release_media(name: str) -> str:
     """The media type a release file is served with."""
-    if name in SPECIAL_FILES:
-        return SPECIAL_FILES[name]
-    return FILE_TYPES.get(posixpath.splitext(name)[1], "application/octet-stream")
+    found = formats.for_file(name)
+    return found.served_type if found else UNKNOWN_TYPE
 
 
 @lru_cache(maxsize=8192)

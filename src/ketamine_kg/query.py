@@ -6,66 +6,42 @@ import csv
 import io
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from ketamine_kg import formats, rdf
 from ketamine_kg.build.intake import query_error, read_source
 from ketamine_kg.errors import KetamineKgError, SourceError
 from ketamine_kg.exports import jsonld
 from ketamine_kg.serve.guard import INVALID, GuardError, check_query, needs_check
 from ketamine_kg.vocab import PREFIXES, curie
 
-RESULT_FORMATS = ("table", "json", "csv", "tsv")
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
-RELEASE_DUMP = "ketamine-kg.nq"
+#: `-f` for SELECT and ASK: the CLI's aligned table, or a SPARQL results format.
+SOLUTION_FORMATS = ("table", *(f.name for f in formats.RESULT_FORMATS if f.name != "xml"))
+#: `-f` for CONSTRUCT and DESCRIBE.
+GRAPH_FORMAT_NAMES = tuple(f.name for f in formats.GRAPH_FORMATS)
 
 
 class QueryError(KetamineKgError):
     """A query that could not be found, parsed or run."""
 
 
-def open_release(release_dir: Path) -> ox.Store:
-    """An in-memory store holding the release's named graphs."""
-    dump = release_dir / RELEASE_DUMP
-    if not dump.is_file():
-        raise QueryError(f"no release at {release_dir}: {RELEASE_DUMP} is missing (run the build)")
-    store = ox.Store()
-    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-    return store
-
-
-def resolve_query(text_or_name: str, examples_dir: Path) -> str:
-    """A query given inline, as a file path, or as the name of a shipped example."""
-    candidate = Path(text_or_name)
-    for path in (candidate, examples_dir / text_or_name, examples_dir / f"{text_or_name}.rq"):
-        if len(str(path)) < 4096 and path.suffix == ".rq" and path.is_file():
-            try:
-                return read_source(path)
-            except SourceError as exc:
-                raise QueryError(str(exc)) from None
+def resolve_query(text_or_name: str, examples: Mapping[str, str]) -> str:
+    """A query given inline, as a `.rq` file path, or as the name of a shipped example."""
+    path = Path(text_or_name)
+    if len(text_or_name) < 4096 and path.suffix == ".rq" and path.is_file():
+        try:
+            return read_source(path)
+        except SourceError as exc:
+            raise QueryError(str(exc)) from None
+    if text_or_name.removesuffix(".rq") in examples:
+        return examples[text_or_name.removesuffix(".rq")]
     if any(k in text_or_name.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
         return text_or_name
-    names = ", ".join(sorted(p.stem for p in examples_dir.glob("*.rq")))
+    names = ", ".join(sorted(examples))
     raise QueryError(f"{text_or_name!r} is neither a query, a .rq file nor an example ({names})")
-
-
-def example_title(text: str) -> str:
-    """The question an example query answers: its first line, a comment ("" if none).
-
-    >>> example_title("# Which conditions is ketamine approved for?\\nSELECT ...")
-    'Which conditions is ketamine approved for?'
-    >>> example_title("")
-    ''
-    """
-    first = text.splitlines()[0] if text.strip() else ""
-    return first.lstrip("# ").strip() if first.startswith("#") else ""
 
 
 def with_prefixes(query: str) -> str:
@@ -86,7 +62,8 @@ def run_query(
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Run a query on the release with the shared prefixes predeclared, behind the endpoint's
     guard (no SERVICE, no update, no graph outside `graphs`, by default the store's); errors
-    are QueryError."""
+    are QueryError.
+    """
     graphs = frozenset(g.value for g in store.named_graphs()) if graphs is None else graphs
     try:
         if needs_check(query):
@@ -104,9 +81,11 @@ def run_query(
 
 
 def check_examples(paths: list[Path], graphs: Iterable[str]) -> None:
-    """Each example query passes the guard and parses, with the shared prefixes predeclared as
-    users get them; a problem is a SourceError at the file's own line:col. (Run on an empty
-    store, so that a broken example stops the build before the expensive stages.)"""
+    """Each example query passes the guard and parses, with the shared prefixes predeclared.
+
+    As users get them; a problem is a SourceError at the file's own line:col. Run on an empty
+    store, so that a broken example stops the build before the expensive stages.
+    """
     empty = ox.Store()
     for path in paths:
         try:
@@ -121,20 +100,21 @@ def answer(store: ox.Store, query: str, fmt: str) -> str:
     The engine evaluates in native code that a Ctrl-C cannot interrupt; the main thread's wait
     can be, so KeyboardInterrupt comes at once and the process can end without the query.
     """
-    outcome: dict[str, object] = {}
+    texts: list[str] = []
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            outcome["text"] = format_result(run_query(store, query), fmt)
+            texts.append(format_result(run_query(store, query), fmt))
         except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=work, name="query", daemon=True)
     thread.start()
     thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["text"]
+    if errors:
+        raise errors[0]
+    return texts[0]
 
 
 def _cell(term: object) -> str:
@@ -169,11 +149,14 @@ def format_result(result: object, fmt: str) -> str:
             for t in triples
         ):
             return jsonld.dumps(jsonld.compact(triples, jsonld.build_context(triples))).decode()
-        rdf_format = GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE)
-        prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        return ox.serialize(triples, format=rdf_format, prefixes=prefixes).decode()
+        graph_format = formats.by_name(fmt if fmt in GRAPH_FORMAT_NAMES else "turtle")
+        return rdf.to_bytes(
+            triples, format=graph_format.rdf, prefixes=graph_format.writer_prefixes(PREFIXES)
+        ).decode()
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError(f"not a query answer: {result!r}")
     if fmt == "json":
-        return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
+        return rdf.results_bytes(result, ox.QueryResultsFormat.JSON).decode() + "\n"
     names, rows = rows_of(result)
     if fmt in ("csv", "tsv"):
         buffer = io.StringIO()

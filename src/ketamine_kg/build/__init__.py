@@ -1,1 +1,1 @@
-"""Build: load and check the sources, derive edges, run the gate (SHACL, QC, OWL), write a release."""
+"""Build: load and check the sources, derive edges, run the gate (SHACL, QC, OWL), write out/."""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg.errors import SourceError
 from ketamine_kg.build.intake import query_error, read_source
+from ketamine_kg.errors import SourceError
 
 
 def run_rules(store: ox.Store, rule_files: list[Path]) -> list[ox.Triple]:

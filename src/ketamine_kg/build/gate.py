@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -11,9 +13,10 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
+from ketamine_kg import rdf
 from ketamine_kg.build.intake import query_error, read_source
-from ketamine_kg.vocab import curie
 from ketamine_kg.build.reason import ReasonerResult
+from ketamine_kg.vocab import curie
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Finding:
 
 @dataclass
 class Report:
+    """The gate's verdict: every finding, and what was checked."""
+
     findings: list[Finding] = field(default_factory=list)
     shapes: int = 0
     qc_queries: int = 0
@@ -42,9 +47,11 @@ class Report:
 
     @property
     def conforms(self) -> bool:
+        """Whether the gate found nothing."""
         return not self.findings
 
     def render(self) -> str:
+        """The findings as the CLI prints them, one per line."""
         lines = [f"{len(self.findings)} violation(s)"]
         lines += [f"  {f}" for f in sorted(self.findings, key=str)]
         return "\n".join(lines)
@@ -72,16 +79,16 @@ class _PreparedQueryGraph(rdflib.Graph):
         super().__init__(data.store, data.identifier, data.namespace_manager)
         self._prepared: dict[tuple[str, str | None], Query] = {}
 
-    def query(
+    def query(  # type: ignore[override]  # same parameters, rdflib's looser types
         self,
-        query_object,
-        processor="sparql",
-        result="sparql",
-        initNs=None,
-        initBindings=None,
-        use_store_provided=True,
-        **kwargs,
-    ):
+        query_object: str | Query,
+        processor: str = "sparql",
+        result: str = "sparql",
+        initNs: Mapping[str, Any] | None = None,
+        initBindings: Mapping[str, Any] | None = None,
+        use_store_provided: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         if isinstance(query_object, str) and not initNs:
             key = (query_object, kwargs.get("base"))
             if key not in self._prepared:
@@ -93,7 +100,7 @@ class _PreparedQueryGraph(rdflib.Graph):
 
 
 def shacl_results(data: rdflib.Graph, shapes: rdflib.Graph) -> rdflib.Graph:
-    """pySHACL's validation report graph for `data` (no inference, every result)."""
+    """PySHACL's validation report graph for `data` (no inference, every result)."""
     from pyshacl import validate
 
     _, results, _ = validate(
@@ -133,7 +140,7 @@ def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
     findings = []
     for path in qc_files:
         try:
-            rows = store.query(read_source(path), use_default_graph_as_union=True)
+            rows = rdf.select(store, read_source(path), use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise query_error(path, exc.msg or str(exc)) from None
         check = path.name.removesuffix("-violation.rq").replace("-", " ")
@@ -159,6 +166,7 @@ def run_qc(store: ox.Store, qc_files: list[Path]) -> list[Finding]:
 
 
 def reasoner_findings(result: ReasonerResult) -> list[Finding]:
+    """The reasoner's verdict as findings (none when the ontology is consistent)."""
     if result.consistent:
         return []
     if result.unsatisfiable:

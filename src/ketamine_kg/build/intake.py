@@ -11,26 +11,22 @@ these dimensions; raise one here if real data needs it.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.errors import SourceError
 from ketamine_kg.identifiers import SCHEMES
-from ketamine_kg.vocab import ID, KKO, VOCAB
+from ketamine_kg.vocab import ID, KKO, VOCAB, XSD
 
 #: Largest source file read (bytes); pyoxigraph's buffer for one token is 16 MiB.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 #: Longest literal (characters): a 1 MB literal made the build five times slower.
 MAX_LITERAL_CHARS = 65_536
-#: Deepest nesting of blank nodes (`[ … [ … ] ]`, an RDF list counting as one level).
-MAX_NESTING = 32
-#: Longest RDF list (`( … )`).
-MAX_LIST_ITEMS = 1_000
 
 #: Roles whose triples are published: their terms must all be named and linkable.
 PUBLISHED_ROLES = ("ontology", "vocab", "data", "mappings")
@@ -44,22 +40,20 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 #: The local name of an ontology term (`kko:Drug`, `kko:labelSource`).
 TERM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _TZ = r"(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?"
 _YMD = r"(-?\d{4,})-(\d\d)-(\d\d)"
 #: Lexical forms of the XSD datatypes the sources use (pyoxigraph keeps ill-formed ones).
 LEXICAL_FORMS = {
-    XSD + "date": re.compile(_YMD + _TZ, re.ASCII),
-    XSD + "dateTime": re.compile(
+    XSD.date: re.compile(_YMD + _TZ, re.ASCII),
+    XSD.dateTime: re.compile(
         _YMD + r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?" + _TZ, re.ASCII
     ),
-    XSD + "gYear": re.compile(r"-?\d{4,}" + _TZ, re.ASCII),
-    XSD + "gYearMonth": re.compile(r"-?\d{4,}-(?:0[1-9]|1[0-2])" + _TZ, re.ASCII),
-    XSD + "decimal": re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII),
-    XSD + "integer": re.compile(r"[+-]?\d+", re.ASCII),
-    XSD + "boolean": re.compile(r"true|false|1|0"),
-    XSD + "duration": re.compile(
+    XSD.gYear: re.compile(r"-?\d{4,}" + _TZ, re.ASCII),
+    XSD.gYearMonth: re.compile(r"-?\d{4,}-(?:0[1-9]|1[0-2])" + _TZ, re.ASCII),
+    XSD.decimal: re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII),
+    XSD.integer: re.compile(r"[+-]?\d+", re.ASCII),
+    XSD.boolean: re.compile(r"true|false|1|0"),
+    XSD.duration: re.compile(
         r"-?P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?",
         re.ASCII,
     ),
@@ -90,7 +84,8 @@ class Source:
 
 def read_source(path: Path) -> str:
     """The text of a source file: a regular file of at most MAX_FILE_BYTES, UTF-8 (a leading
-    byte order mark is dropped); anything else is a SourceError naming the file."""
+    byte order mark is dropped); anything else is a SourceError naming the file.
+    """
     if path.is_symlink() and not path.exists():
         raise FileError(path, "is a symbolic link to a file that does not exist")
     if path.is_dir():
@@ -118,9 +113,9 @@ def read_source(path: Path) -> str:
 
 
 def position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset.
+    r"""1-based line and column of a character offset.
 
-    >>> position("ab\\ncd", 4)
+    >>> position("ab\ncd", 4)
     (2, 2)
     """
     line = text.count("\n", 0, offset) + 1
@@ -158,9 +153,9 @@ _TURTLE_TOKENS = re.compile(
 
 
 def first_blank_node(text: str) -> tuple[int, int]:
-    """Where a Turtle text first writes a blank node (`[`, `(` or `_:`), or (0, 0).
+    r"""Where a Turtle text first writes a blank node (`[`, `(` or `_:`), or (0, 0).
 
-    >>> first_blank_node('<a> <b> "[not this]" ; # nor ( this\\n  <c> [ <d> 1 ] .')
+    >>> first_blank_node('<a> <b> "[not this]" ; # nor ( this\n  <c> [ <d> 1 ] .')
     (2, 7)
     """
     for token in _TURTLE_TOKENS.finditer(text):
@@ -226,7 +221,7 @@ def _is_http(iri: str) -> bool:
 def literal_problem(literal: ox.Literal) -> str | None:
     """Why a literal cannot be published, or None.
 
-    >>> literal_problem(ox.Literal("2026-02-30", datatype=ox.NamedNode(XSD + "date")))
+    >>> literal_problem(ox.Literal("2026-02-30", datatype=ox.NamedNode(XSD.date)))
     "'2026-02-30' is not a valid xsd:date"
     """
     value = literal.value
@@ -240,8 +235,8 @@ def literal_problem(literal: ox.Literal) -> str | None:
     if form is None:
         return None
     match = form.fullmatch(value)
-    if match is None or (datatype in (XSD + "date", XSD + "dateTime") and not _real_day(match)):
-        return f"{value!r} is not a valid xsd:{datatype.removeprefix(XSD)}"
+    if match is None or (datatype in (XSD.date, XSD.dateTime) and not _real_day(match)):
+        return f"{value!r} is not a valid xsd:{datatype.removeprefix(XSD.NS)}"
     return None
 
 
@@ -271,7 +266,8 @@ def check_base(source: Source, bases: Iterable[str]) -> None:
 
 def check_source(source: Source) -> None:
     """Every triple of one file: named terms (published roles), http(s) IRIs, slugs, subjects
-    in our namespace or a known scheme, literal size and lexical forms; then nesting limits."""
+    in our namespace or a known scheme, literal size and lexical forms (nesting: nesting.py).
+    """
     published = source.role in PUBLISHED_ROLES
     for t in source.triples:
         if published and (
@@ -299,7 +295,6 @@ def check_source(source: Source) -> None:
             )
         if isinstance(t.object, ox.Literal) and (why := literal_problem(t.object)):
             raise problem(source, why, t.object, t.predicate, t.subject)
-    check_nesting(source)
 
 
 def _check_iri(source: Source, term: ox.NamedNode) -> None:
@@ -314,85 +309,12 @@ def _check_iri(source: Source, term: ox.NamedNode) -> None:
         raise problem(source, f"<{term.value}>: {why}", term)
 
 
-def check_nesting(source: Source) -> None:
-    """Blank nodes at most MAX_NESTING deep and RDF lists at most MAX_LIST_ITEMS long, without
-    loops; measured in time linear in the file's triples."""
-    rest = RDF + "rest"
-    children: dict[ox.BlankNode, list[tuple[ox.BlankNode, int]]] = {}
-    rest_of: dict[object, object] = {}
-    top: set[ox.BlankNode] = set()  # objects of named subjects
-    subjects: set[ox.BlankNode] = set()
-    inner: set[ox.BlankNode] = set()  # objects of blank nodes
-    for t in source.triples:
-        if t.predicate.value == rest:
-            rest_of[t.subject] = t.object
-        if isinstance(t.subject, ox.BlankNode):
-            subjects.add(t.subject)
-        if isinstance(t.object, ox.BlankNode):
-            if isinstance(t.subject, ox.BlankNode):
-                step = 0 if t.predicate.value == rest else 1
-                children.setdefault(t.subject, []).append((t.object, step))
-                inner.add(t.object)
-            else:
-                top.add(t.object)
-    _check_depth(source, children, top | (subjects - inner))
-    _check_lists(source, rest_of)
-
-
-def _check_depth(
-    source: Source,
-    children: dict[ox.BlankNode, list[tuple[ox.BlankNode, int]]],
-    top: set[ox.BlankNode],
-) -> None:
-    """0-1 breadth-first search from the outermost blank nodes (a list cell is one level with
-    its list)."""
-    depth = {node: 1 for node in top}
-    queue = deque(sorted(depth, key=str))
-    while queue:
-        node = queue.popleft()
-        for child, step in children.get(node, ()):
-            if child not in depth or depth[node] + step < depth[child]:
-                depth[child] = depth[node] + step
-                if depth[child] > MAX_NESTING:
-                    raise FileError(
-                        source.path,
-                        f"blank nodes nested more than {MAX_NESTING} deep; name the inner "
-                        "resources with IRIs (the limit is intake.MAX_NESTING)",
-                    )
-                (queue.append if step else queue.appendleft)(child)
-
-
-def _check_lists(source: Source, rest_of: dict[object, object]) -> None:
-    """Each cell's distance to the end of its list, computed once per cell."""
-    length: dict[object, int] = {}
-    for start in rest_of:
-        path: list[object] = []
-        on_path: set[object] = set()
-        cell = start
-        while cell in rest_of and cell not in length:
-            if cell in on_path:
-                raise FileError(source.path, "an RDF list loops back on itself (rdf:rest)")
-            path.append(cell)
-            on_path.add(cell)
-            cell = rest_of[cell]
-        count = length.get(cell, 0)
-        for cell in reversed(path):
-            count += 1
-            length[cell] = count
-        if count > MAX_LIST_ITEMS:
-            raise FileError(
-                source.path,
-                f"an RDF list of {count:,} items; a list may have at most {MAX_LIST_ITEMS:,} "
-                "(intake.MAX_LIST_ITEMS)",
-            )
-
-
 # --- across files ---------------------------------------------------------------------------
 
 
 def check_declared(sources: list[Source]) -> None:
     """Every kko: term a published source uses is declared by the ontology (a subject there)."""
-    declared = {t.subject.value for s in sources if s.role == "ontology" for t in s.triples}
+    declared = {rdf.text(t.subject) for s in sources if s.role == "ontology" for t in s.triples}
     for source in sources:
         if source.role not in PUBLISHED_ROLES:
             continue
@@ -417,7 +339,8 @@ _QUERY_POSITION = re.compile(r"(?:.*?)error at (\d+):(\d+): ?(.*)", re.DOTALL)
 
 def query_error(path: Path, message: str) -> SourceError:
     """A query file's syntax error at the position its message gives (the user's own lines:
-    the shared prefixes are passed to the engine, never prepended to the text)."""
+    the shared prefixes are passed to the engine, never prepended to the text).
+    """
     found = _QUERY_POSITION.match(message)
     if found:
         line, column, rest = found.groups()

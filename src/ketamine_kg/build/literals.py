@@ -5,30 +5,29 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
-from ketamine_kg.vocab import COMMON_PREFIXES
+from ketamine_kg.vocab import XSD
 
-XSD = COMMON_PREFIXES["xsd"]
 #: xsd:decimal and the types derived from it (one value space).
 DECIMAL_TYPES = frozenset(
-    XSD + t
+    XSD.term(t)
     for t in (
         *("decimal", "integer", "long", "int", "short", "byte", "nonNegativeInteger"),
         *("positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong"),
         *("unsignedInt", "unsignedShort", "unsignedByte"),
     )
 )
-FLOAT_TYPES = frozenset({XSD + "double", XSD + "float"})
+FLOAT_TYPES = frozenset({XSD.double, XSD.float})
 
 
 def canonical(value: str, datatype: str) -> str:
     """The canonical lexical form of a number or boolean; anything else (and any ill-typed
     form) unchanged.
 
-    >>> canonical("1.50", XSD + "decimal"), canonical("+007", XSD + "integer")
+    >>> canonical("1.50", XSD.decimal), canonical("+007", XSD.integer)
     ('1.5', '7')
-    >>> canonical("1", XSD + "boolean"), canonical("1.0E2", XSD + "double")
+    >>> canonical("1", XSD.boolean), canonical("1.0E2", XSD.double)
     ('true', '100.0')
-    >>> canonical("PT4M", XSD + "duration"), canonical("oops", XSD + "decimal")
+    >>> canonical("PT4M", XSD.duration), canonical("oops", XSD.decimal)
     ('PT4M', 'oops')
     """
     if datatype in DECIMAL_TYPES:
@@ -41,10 +40,10 @@ def canonical(value: str, datatype: str) -> str:
         return format(number.normalize(), "f") if number else "0"
     if datatype in FLOAT_TYPES:
         try:
-            number = float(value.strip())
+            real = float(value.strip())
         except ValueError:
             return value
-        return repr(number) if math.isfinite(number) else value
-    if datatype == XSD + "boolean":
+        return repr(real) if math.isfinite(real) else value
+    if datatype == XSD.boolean:
         return {"1": "true", "0": "false"}.get(value.strip(), value.strip())
     return value

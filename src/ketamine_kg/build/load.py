@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import abc
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg.build import intake
+from ketamine_kg import rdf
+from ketamine_kg.build import intake, nesting
+from ketamine_kg.build.sssom import Mapping, check_mappings, mapping_triples, read_sssom
 from ketamine_kg.config import Project, graph_iri
 from ketamine_kg.errors import SourceError
-from ketamine_kg.build.sssom import Mapping, check_mappings, mapping_triples, read_sssom
 
 
 def parse_turtle(path: Path, base_iri: str | None = None) -> list[ox.Triple]:
@@ -28,13 +30,13 @@ def _parse(
     try:
         for quad in parser:
             triples.append(quad)
-            if parser.base_iri != base_iri:
+            if parser.base_iri not in (base_iri, None):
                 bases.add(parser.base_iri)
     except SyntaxError as exc:
         raise SourceError(path, exc.lineno or 1, exc.offset or 1, _syntax_message(exc)) from exc
     except ValueError as exc:  # e.g. an invalid IRI or language tag reported without position
         raise SourceError(path, 1, 1, str(exc)) from exc
-    if parser.base_iri != base_iri:
+    if parser.base_iri not in (base_iri, None):
         bases.add(parser.base_iri)
     return triples, bases, dict(parser.prefixes)
 
@@ -54,6 +56,7 @@ def load_source(path: Path, role: str) -> intake.Source:
     source = intake.Source(path, role, text, triples, prefixes)
     intake.check_base(source, sorted(bases))
     intake.check_source(source)
+    nesting.check_nesting(source)
     return source
 
 
@@ -74,7 +77,7 @@ def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
                 triples.extend(sources[-1].triples)
         graphs[role] = triples
     intake.check_declared(sources)
-    described = {t.subject.value for s in sources for t in s.triples}
+    described = {rdf.text(t.subject) for s in sources for t in s.triples}
     check_mappings(mapping_sets, described)
     return graphs
 
@@ -84,7 +87,7 @@ def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
     return [t for path in paths for t in load_source(path, "shapes").triples]
 
 
-def to_store(graphs: dict[str, Iterable[ox.Triple]]) -> ox.Store:
+def to_store(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> ox.Store:
     """An in-memory store with one named graph per role."""
     store = ox.Store()
     quads = [

@@ -9,28 +9,35 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from ketamine_kg import __version__
-from ketamine_kg.exports import jsonld, serialize
-from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
+from ketamine_kg import __version__, formats, rdf
 from ketamine_kg.build.derive import run_rules
-from ketamine_kg.site import website
-from ketamine_kg.errors import GateError
-from ketamine_kg.exports.kgx import kgx_files
+from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_source_graphs, to_store
+from ketamine_kg.build.reason import check_consistency, reasoner_input
+from ketamine_kg.build.sssom import merged_sssom
+from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
+from ketamine_kg.errors import GateError
+from ketamine_kg.exports import jsonld, serialize
+from ketamine_kg.exports.condition_views import condition_views
+from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
-from ketamine_kg.vocab import COMMON_PREFIXES, KKO, METADATA_PREFIXES, ONTOLOGY_IRI
+from ketamine_kg.exports.wikidata import quickstatements
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
-from ketamine_kg.build.reason import check_consistency, reasoner_input
+from ketamine_kg.release import directory as names
 from ketamine_kg.release.writer import write_release
-from ketamine_kg.build.sssom import merged_sssom
-from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
-from ketamine_kg.exports.condition_views import condition_views
-from ketamine_kg.exports.wikidata import quickstatements
-
-DUMP_NAME = "ketamine-kg"
-CLAIM_CLASS = KKO.NS + "TherapeuticUseClaim"
-DCTERMS = COMMON_PREFIXES["dcterms"]
+from ketamine_kg.site import website
+from ketamine_kg.vocab import (
+    DCTERMS,
+    KKO,
+    METADATA_PREFIXES,
+    ONTOLOGY_IRI,
+    OWL,
+    RDF,
+    RDFS,
+    SH,
+    XSD,
+)
 
 
 @dataclass
@@ -46,13 +53,16 @@ class Dataset:
 
     @property
     def all_shapes(self) -> list[ox.Triple]:
+        """The data's shapes and the metadata's (all are published)."""
         return self.shapes + self.metadata_shapes
 
     def union(self, roles: tuple[str, ...] | None = None) -> list[ox.Triple]:
+        """The distinct triples of the given roles (default: all), sorted."""
         selected = roles or tuple(self.graphs)
         return serialize.sorted_triples(t for r in selected for t in self.graphs[r])
 
     def quads(self) -> list[ox.Quad]:
+        """Every triple in its role's named graph."""
         return [
             ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
             for role, triples in self.graphs.items()
@@ -62,6 +72,8 @@ class Dataset:
 
 @dataclass
 class BuildResult:
+    """What `build` produced: the graphs, the gate's report, the files and where they went."""
+
     dataset: Dataset
     report: Report
     files: dict[str, int]  # release file name -> size in bytes
@@ -76,13 +88,16 @@ def _rdflib_graph(triples: list[ox.Triple]) -> rdflib.Graph:
 
 def _count_claims(triples: list[ox.Triple]) -> int:
     return sum(
-        1 for t in triples if t.predicate.value.endswith("#type") and t.object.value == CLAIM_CLASS
+        1
+        for t in triples
+        if t.predicate.value == RDF.type and rdf.text(t.object) == KKO.TherapeuticUseClaim
     )
 
 
 def load_and_derive(project: Project, progress: Progress | None = None) -> tuple[Dataset, ox.Store]:
     """Parse and check every source (intake.py: what a source may contain, within the size
-    limits) and run the rules: the dataset that the gate checks."""
+    limits) and run the rules: the dataset that the gate checks.
+    """
     done = timed(progress, "load")
     graphs = load_source_graphs(project)
     shapes = load_shapes(project.data_shape_files())
@@ -136,25 +151,31 @@ def release_files(
 ) -> dict[str, bytes]:
     """Every file of the release, by name: pure, so the build is reproducible byte for byte.
 
-    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports)."""
+    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports).
+    """
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
     release = release_of(dataset)
     statements, review = quickstatements(store, release.issued)
+    quads = dataset.quads()
     files = {
-        f"{DUMP_NAME}.ttl": serialize.to_turtle(published),
-        f"{DUMP_NAME}.nt": serialize.to_ntriples(published),
-        f"{DUMP_NAME}.nq": serialize.to_nquads(dataset.quads()),
-        f"{DUMP_NAME}.jsonld": jsonld.dumps(compacted),
-        "context.jsonld": jsonld.dumps(context),
-        f"{DUMP_NAME}-ontology.owl": serialize.to_rdfxml(ontology),
-        f"{DUMP_NAME}-ontology.ttl": serialize.to_turtle(ontology),
-        f"{DUMP_NAME}-direct.ttl": serialize.to_turtle(dataset.graphs["direct"]),
-        f"{DUMP_NAME}-shapes.ttl": serialize.to_turtle(dataset.all_shapes),
-        f"{DUMP_NAME}.sssom.tsv": merged_sssom(project.sources()["mappings"], release.version),
-        "validation-report.ttl": validation_report(report, release),
+        name: (
+            jsonld.dumps(compacted)  # compacted with the published context, not expanded
+            if formats.of_release_file(name) is formats.JSON_LD
+            else serialize.write(formats.of_release_file(name), quads)
+        )
+        for name in names.RDF_DUMPS
+    }
+    files |= {
+        names.CONTEXT: jsonld.dumps(context),
+        names.ONTOLOGY_OWL: serialize.to_rdfxml(ontology),
+        names.ONTOLOGY_TTL: serialize.to_turtle(ontology),
+        names.DIRECT: serialize.to_turtle(dataset.graphs["direct"]),
+        names.SHAPES: serialize.to_turtle(dataset.all_shapes),
+        names.SSSOM: merged_sssom(project.sources()["mappings"], release.version),
+        names.VALIDATION_REPORT: validation_report(report, release),
         **kgx_files(store),
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
@@ -166,12 +187,12 @@ def release_files(
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
     for path in project.example_files():  # beside their pages; serve and publish read them here
-        files[f"queries/{path.name}"] = path.read_bytes()
+        files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
     creator, creator_name = _creator(dataset)
     inputs = source_files(project.root, project.build_inputs())
     metadata = describe_release(release, store, len(published), files, inputs, creator)
     _check_metadata(metadata, dataset.metadata_shapes)
-    files["ketamine-kg-metadata.ttl"] = serialize.to_turtle(metadata, METADATA_PREFIXES)
+    files[names.METADATA] = serialize.to_turtle(metadata, METADATA_PREFIXES)
     files.update(
         website(
             store,
@@ -184,7 +205,9 @@ def release_files(
             creator=creator_name,
         )
     )
-    files["SHA256SUMS"] = b"".join(
+    for name in files:  # every file is served and described with its format's media type
+        formats.of_release_file(name)
+    files[names.CHECKSUMS] = b"".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
         for name, data in sorted(files.items())
     )
@@ -196,29 +219,29 @@ def release_of(dataset: Dataset) -> Release:
     version = modified = ""
     prior = None
     for t in dataset.graphs["ontology"]:
-        if t.subject.value != ONTOLOGY_IRI:
+        if rdf.text(t.subject) != ONTOLOGY_IRI:
             continue
-        if t.predicate.value.endswith("#versionInfo"):
-            version = t.object.value
-        elif t.predicate.value == "http://purl.org/dc/terms/modified":
-            modified = t.object.value
-        elif t.predicate.value.endswith("#priorVersion"):
-            prior = t.object.value.removeprefix(release_iri("")).removesuffix("/ontology")
+        if t.predicate.value == OWL.versionInfo:
+            version = rdf.text(t.object)
+        elif t.predicate.value == DCTERMS.modified:
+            modified = rdf.text(t.object)
+        elif t.predicate.value == OWL.priorVersion:
+            prior = rdf.text(t.object).removeprefix(release_iri("")).removesuffix("/ontology")
     return Release(version, modified, prior)
 
 
 def _creator(dataset: Dataset) -> tuple[str, str]:
     """The ontology's creator IRI (dcterms:creator) and its label."""
     creator = next(
-        t.object.value
+        rdf.text(t.object)
         for t in dataset.graphs["ontology"]
-        if t.subject.value == ONTOLOGY_IRI and t.predicate.value == DCTERMS + "creator"
+        if rdf.text(t.subject) == ONTOLOGY_IRI and t.predicate.value == DCTERMS.creator
     )
     label = next(
         (
-            t.object.value
+            rdf.text(t.object)
             for t in dataset.graphs["data"]
-            if t.subject.value == creator and t.predicate.value.endswith("#label")
+            if rdf.text(t.subject) == creator and t.predicate.value == RDFS.label
         ),
         creator,
     )
@@ -234,29 +257,20 @@ def _check_metadata(metadata: list[ox.Triple], shapes: list[ox.Triple]) -> None:
 
 def validation_report(report: Report, release: Release) -> bytes:
     """A SHACL ValidationReport for the release (only ever written when it conforms)."""
-    iri = release.file_iri("validation-report.ttl")
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    sh = "http://www.w3.org/ns/shacl#"
-    node = ox.NamedNode(iri)
+    node = ox.NamedNode(release.file_iri(names.VALIDATION_REPORT))
     triples = [
+        ox.Triple(node, ox.NamedNode(RDF.type), ox.NamedNode(SH.ValidationReport)),
         ox.Triple(
-            node,
-            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-            ox.NamedNode(sh + "ValidationReport"),
+            node, ox.NamedNode(SH.conforms), ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
         ),
         ox.Triple(
             node,
-            ox.NamedNode(sh + "conforms"),
-            ox.Literal("true", datatype=ox.NamedNode(xsd + "boolean")),
+            ox.NamedNode(DCTERMS.issued),
+            ox.Literal(release.issued, datatype=ox.NamedNode(XSD.date)),
         ),
         ox.Triple(
             node,
-            ox.NamedNode("http://purl.org/dc/terms/issued"),
-            ox.Literal(release.issued, datatype=ox.NamedNode(xsd + "date")),
-        ),
-        ox.Triple(
-            node,
-            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+            ox.NamedNode(RDFS.comment),
             ox.Literal(
                 f"Gate passed: {report.shapes} SHACL node shapes, {report.qc_queries} QC queries, "
                 f"OWL consistency (HermiT); ketamine-kg {__version__}.",

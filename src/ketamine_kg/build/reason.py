@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from ketamine_kg import rdf
 from ketamine_kg.errors import KetamineKgError
+from ketamine_kg.vocab import OWL, RDF, RDFS, XSD
 
 JAVA_HELP = (
     "Java was not found, and the OWL reasoner (HermiT, run by owlready2) needs it. "
@@ -20,6 +23,8 @@ JAVA_HELP = (
 
 @dataclass(frozen=True)
 class ReasonerResult:
+    """HermiT's verdict on the ontology and class-level data."""
+
     consistent: bool
     unsatisfiable: tuple[str, ...]
     message: str
@@ -30,20 +35,18 @@ class JavaMissingError(KetamineKgError):
     """Java (needed by HermiT) is not installed or not on PATH."""
 
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #: The OWL 2 datatype map (OWL 2 Structural Specification, section 4); HermiT rejects others.
 OWL2_DATATYPES = frozenset(
     [
-        _RDF + "PlainLiteral",
-        _RDF + "XMLLiteral",
-        _RDF + "langString",
-        "http://www.w3.org/2000/01/rdf-schema#Literal",
-        "http://www.w3.org/2002/07/owl#real",
-        "http://www.w3.org/2002/07/owl#rational",
+        RDF.PlainLiteral,
+        RDF.XMLLiteral,
+        RDF.langString,
+        RDFS.Literal,
+        OWL.real,
+        OWL.rational,
     ]
     + [
-        _XSD + name
+        XSD.term(name)
         for name in (
             "decimal",
             "integer",
@@ -82,13 +85,14 @@ OWL2_DATATYPES = frozenset(
 def reasoner_input(triples: list[ox.Triple]) -> bytes:
     """N-Triples for HermiT: literals outside the OWL 2 datatype map (xsd:date, xsd:gYear,
     xsd:duration) are left out; they carry no logical content that could make the graph
-    inconsistent, and SHACL checks them instead."""
+    inconsistent, and SHACL checks them instead.
+    """
     kept = [
         t
         for t in triples
         if not isinstance(t.object, ox.Literal) or t.object.datatype.value in OWL2_DATATYPES
     ]
-    return ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES)
+    return rdf.to_bytes(kept, format=ox.RdfFormat.N_TRIPLES)
 
 
 def check_consistency(ntriples: bytes, cache_dir: Path | None = None) -> ReasonerResult:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import yaml
 
+from ketamine_kg.build.intake import minted_iri_problem, read_source
 from ketamine_kg.errors import SourceError
 from ketamine_kg.identifiers import MAPPING_PREDICATES, SCHEMES
-from ketamine_kg.build.intake import minted_iri_problem, read_source
 from ketamine_kg.vocab import ID, PREFIXES, VOCAB
 
 #: Where a mapping's subject must be: our instances and concepts.
@@ -33,6 +33,8 @@ SOURCE_SCHEMES = ("http://", "https://", "repo:", "search-index:")
 
 @dataclass(frozen=True)
 class Mapping:
+    """One SSSOM row: our subject, the predicate, the external object, and provenance."""
+
     subject_iri: str
     subject_label: str
     predicate_iri: str
@@ -61,8 +63,8 @@ def _split_header(path: Path, text: str) -> tuple[dict, list[str], int]:
         meta = yaml.safe_load(header) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 2) if mark else (1, 1)
-        raise SourceError(path, line, col, f"invalid SSSOM metadata block: {exc}") from exc
+        at, col = (mark.line + 1, mark.column + 2) if mark else (1, 1)
+        raise SourceError(path, at, col, f"invalid SSSOM metadata block: {exc}") from exc
     if not isinstance(meta, dict) or not isinstance(meta.get("curie_map"), dict):
         raise SourceError(path, 1, 1, "the SSSOM metadata block needs a curie_map")
     _check_curie_map(path, meta["curie_map"], header)
@@ -137,10 +139,10 @@ def read_sssom(path: Path) -> list[Mapping]:
             )
         record = dict(zip(columns, row, strict=True))
 
-        def column_of(column: str, *, _row=row) -> int:
+        def column_of(column: str, *, _row: list[str] = row) -> int:
             return sum(len(cell) + 1 for cell in _row[: columns.index(column)]) + 1
 
-        def fail(column: str, message: str, *, _line=line) -> SourceError:
+        def fail(column: str, message: str, *, _line: int = line) -> SourceError:
             return SourceError(path, _line, column_of(column), message)
 
         subject = _expand(record["subject_id"], curie_map)
@@ -204,7 +206,8 @@ def mapping_triples(mappings: list[Mapping]) -> list[ox.Triple]:
 
 def check_mappings(mapping_sets: list[tuple[Path, list[Mapping]]], described: set[str]) -> None:
     """Across every mapping file: each subject is described by the sources, and no mapping
-    (subject, predicate, object) is stated twice."""
+    (subject, predicate, object) is stated twice.
+    """
     seen: dict[tuple[str, str, str], tuple[Path, int]] = {}
     for path, mappings in mapping_sets:
         for m in mappings:

@@ -8,40 +8,48 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from ketamine_kg.vocab import JSONLD_PREFIXES, KKO, PREFIXES, curie
-
-RDF_TYPE = PREFIXES["rdf"] + "type"
-XSD_STRING = PREFIXES["xsd"] + "string"
+from ketamine_kg import rdf
+from ketamine_kg.vocab import (
+    DCTERMS,
+    JSONLD_PREFIXES,
+    KKO,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    XSD,
+    curie,
+)
 
 #: Plain-JSON names for the common non-kko predicates (kko predicates use their local name).
 ALIASES = {
-    "label": PREFIXES["rdfs"] + "label",
-    "comment": PREFIXES["rdfs"] + "comment",
-    "subClassOf": PREFIXES["rdfs"] + "subClassOf",
-    "subPropertyOf": PREFIXES["rdfs"] + "subPropertyOf",
-    "domain": PREFIXES["rdfs"] + "domain",
-    "range": PREFIXES["rdfs"] + "range",
-    "prefLabel": PREFIXES["skos"] + "prefLabel",
-    "altLabel": PREFIXES["skos"] + "altLabel",
-    "definition": PREFIXES["skos"] + "definition",
-    "notation": PREFIXES["skos"] + "notation",
-    "inScheme": PREFIXES["skos"] + "inScheme",
-    "exactMatch": PREFIXES["skos"] + "exactMatch",
-    "closeMatch": PREFIXES["skos"] + "closeMatch",
-    "broadMatch": PREFIXES["skos"] + "broadMatch",
-    "narrowMatch": PREFIXES["skos"] + "narrowMatch",
-    "relatedMatch": PREFIXES["skos"] + "relatedMatch",
-    "broader": PREFIXES["skos"] + "broader",
-    "wasDerivedFrom": PREFIXES["prov"] + "wasDerivedFrom",
-    "wasAttributedTo": PREFIXES["prov"] + "wasAttributedTo",
-    "created": PREFIXES["dcterms"] + "created",
-    "modified": PREFIXES["dcterms"] + "modified",
-    "title": PREFIXES["dcterms"] + "title",
-    "description": PREFIXES["dcterms"] + "description",
+    "label": RDFS.label,
+    "comment": RDFS.comment,
+    "subClassOf": RDFS.subClassOf,
+    "subPropertyOf": RDFS.subPropertyOf,
+    "domain": RDFS.domain,
+    "range": RDFS.range,
+    "prefLabel": SKOS.prefLabel,
+    "altLabel": SKOS.altLabel,
+    "definition": SKOS.definition,
+    "notation": SKOS.notation,
+    "inScheme": SKOS.inScheme,
+    "exactMatch": SKOS.exactMatch,
+    "closeMatch": SKOS.closeMatch,
+    "broadMatch": SKOS.broadMatch,
+    "narrowMatch": SKOS.narrowMatch,
+    "relatedMatch": SKOS.relatedMatch,
+    "broader": SKOS.broader,
+    "wasDerivedFrom": PROV.wasDerivedFrom,
+    "wasAttributedTo": PROV.wasAttributedTo,
+    "created": DCTERMS.created,
+    "modified": DCTERMS.modified,
+    "title": DCTERMS.title,
+    "description": DCTERMS.description,
 }
 
 
-def _value_kind(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+def _value_kind(term: rdf.Term) -> str:
     if isinstance(term, ox.Literal):
         if term.language:
             return "@lang:" + term.language
@@ -57,7 +65,7 @@ def build_context(triples: Iterable[ox.Triple]) -> dict:
     """
     kinds: dict[str, set[str]] = defaultdict(set)
     for t in triples:
-        if t.predicate.value != RDF_TYPE:
+        if t.predicate.value != RDF.type:
             kinds[t.predicate.value].add(_value_kind(t.object))
     names = {iri: name for name, iri in ALIASES.items()}
     for iri in kinds:
@@ -74,7 +82,7 @@ def build_context(triples: Iterable[ox.Triple]) -> dict:
             definition["@type"] = "@id"
         elif kind is not None and kind.startswith("@lang:"):
             definition["@language"] = kind.removeprefix("@lang:")
-        elif kind is not None and kind != XSD_STRING:
+        elif kind is not None and kind != XSD.string:
             definition["@type"] = kind
         context[name] = definition
     return {"@context": context}
@@ -92,9 +100,9 @@ def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
     for t in triples:
         if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
             raise ValueError(f"blank nodes are not published: {t}")
-        node = nodes[t.subject.value]
-        if t.predicate.value == RDF_TYPE:
-            node["type"].append(curie(t.object.value, JSONLD_PREFIXES))
+        node = nodes[rdf.text(t.subject)]
+        if t.predicate.value == RDF.type:
+            node["type"].append(curie(rdf.text(t.object), JSONLD_PREFIXES))
             continue
         name, definition = terms.get(t.predicate.value, (None, {}))
         key = name or curie(t.predicate.value, JSONLD_PREFIXES)
@@ -109,7 +117,9 @@ def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
     return {"@context": ctx, "@graph": graph}
 
 
-def _compact_value(term: ox.NamedNode | ox.Literal, definition: dict, ctx: dict) -> object:
+def _compact_value(term: rdf.Term, definition: dict, ctx: dict) -> object:
+    if not isinstance(term, ox.NamedNode | ox.Literal):
+        raise ValueError(f"not published: {term}")
     if isinstance(term, ox.NamedNode):
         if definition.get("@type") == "@id":
             return curie(term.value, JSONLD_PREFIXES)
@@ -119,7 +129,7 @@ def _compact_value(term: ox.NamedNode | ox.Literal, definition: dict, ctx: dict)
             return term.value
         return {"@value": term.value, "@language": term.language}
     datatype = term.datatype.value
-    if datatype == XSD_STRING and "@type" not in definition and "@language" not in definition:
+    if datatype == XSD.string and "@type" not in definition and "@language" not in definition:
         return term.value
     if definition.get("@type") == datatype:
         return term.value

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from typing import Any
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.identifiers import scheme_of_iri
 from ketamine_kg.vocab import ID, sparql_prologue
 
@@ -87,10 +89,12 @@ SELECT ?claim ?drug ?condition ?status ?approval ?phase ?source WHERE {
 
 
 def own_curie(iri: str) -> str:
+    """Our IRI as a KGX CURIE."""
     return f"{KKG}:{iri.removeprefix(ID)}"
 
 
 def external_curie(iri: str) -> str:
+    """An external IRI as the CURIE of its identifier scheme."""
     found = scheme_of_iri(iri)
     if found is None:
         return iri
@@ -121,10 +125,10 @@ def _category(kind: str, exact: set[str]) -> str:
     return "biolink:DiseaseOrPhenotypicFeature"
 
 
-def node_ids(store: ox.Store) -> dict[str, dict[str, object]]:
+def node_ids(store: ox.Store) -> dict[str, dict[str, Any]]:
     """Our node IRI -> its KGX record (id, category, name, …)."""
-    rows: dict[str, dict[str, object]] = {}
-    for s in store.query(sparql_prologue() + _NODES, use_default_graph_as_union=True):
+    rows: dict[str, dict[str, Any]] = {}
+    for s in rdf.select(store, sparql_prologue() + _NODES, use_default_graph_as_union=True):
         iri = s["node"].value
         record = rows.setdefault(
             iri,
@@ -168,9 +172,9 @@ def _tsv(columns: list[str], rows: list[dict[str, object]]) -> bytes:
 def kgx_files(store: ox.Store) -> dict[str, bytes]:
     """`kgx/ketamine-kg_nodes.tsv` and `kgx/ketamine-kg_edges.tsv`."""
     nodes = node_ids(store)
-    edges: dict[str, dict[str, object]] = {}
+    edges: dict[str, dict[str, Any]] = {}
     publications: dict[str, set[str]] = defaultdict(set)
-    for s in store.query(sparql_prologue() + _EDGES, use_default_graph_as_union=True):
+    for s in rdf.select(store, sparql_prologue() + _EDGES, use_default_graph_as_union=True):
         status = s["status"].value
         if status not in PREDICATES:
             continue
@@ -201,8 +205,10 @@ def kgx_files(store: ox.Store) -> dict[str, bytes]:
         for r in nodes.values()
     ]
     return {
-        "kgx/ketamine-kg_nodes.tsv": _tsv(NODE_COLUMNS, sorted(node_rows, key=lambda r: r["id"])),
+        "kgx/ketamine-kg_nodes.tsv": _tsv(
+            NODE_COLUMNS, sorted(node_rows, key=lambda r: str(r["id"]))
+        ),
         "kgx/ketamine-kg_edges.tsv": _tsv(
-            EDGE_COLUMNS, sorted(edges.values(), key=lambda r: r["id"])
+            EDGE_COLUMNS, sorted(edges.values(), key=lambda r: str(r["id"]))
         ),
     }

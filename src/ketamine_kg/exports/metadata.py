@@ -20,17 +20,34 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg import __version__
+from ketamine_kg import __version__, formats, rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
-from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH, release_media
-from ketamine_kg.vocab import KKO, METADATA_PREFIXES, ONTOLOGY_IRI
-
-DCAT, DCT, VOID, PROV, PAV, SPDX, FOAF, RDFS, XSD, SKOS = (
-    METADATA_PREFIXES[p]
-    for p in ("dcat", "dcterms", "void", "prov", "pav", "spdx", "foaf", "rdfs", "xsd", "skos")
+from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH
+from ketamine_kg.release.directory import (
+    CHECKSUMS,
+    METADATA,
+    MODEL_SVG,
+    QUERIES,
+    RDF_DUMPS,
+    STYLESHEET,
 )
-RDF_TYPE = METADATA_PREFIXES["rdf"] + "type"
+from ketamine_kg.vocab import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    KKO,
+    ONTOLOGY_IRI,
+    PAV,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    SPDX,
+    VOID,
+    XSD,
+)
+
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 SHAPES_IRI = BASE + "shapes"
@@ -52,22 +69,20 @@ KEYWORDS = (
     "linked data",
 )
 #: Files that describe the release rather than distribute it.
-NOT_DISTRIBUTIONS = ("SHA256SUMS", "ketamine-kg-metadata.ttl")
+NOT_DISTRIBUTIONS = (CHECKSUMS, METADATA)
 #: Files and folders of the documentation website (release-relative).
 WEBSITE_PREFIXES = (
     "index.",
     "ontology.",
     "shapes.",
-    "model.svg",
-    "style.css",
+    MODEL_SVG,
+    STYLESHEET,
     "id/",
     "vocab/",
     "ontology/",
     "shapes/",
-    "queries/",
+    f"{QUERIES}/",
 )
-#: Files whose graph is described with VoID statistics (the dumps of the whole graph).
-RDF_DUMPS = ("ketamine-kg.ttl", "ketamine-kg.nt", "ketamine-kg.jsonld", "ketamine-kg.nq")
 EXAMPLE_RESOURCES = ("id/condition/ptsd", "id/claim/esketamine-trd-us", "id/drug/ketamine")
 
 
@@ -101,11 +116,11 @@ def release_version(metadata: Iterable[ox.Triple]) -> str:
     Raises ValueError when there is not exactly one.
     """
     versions = {
-        t.object.value
+        rdf.text(t.object)
         for t in metadata
-        if t.predicate.value == PAV + "version"
+        if t.predicate.value == PAV.version
         and isinstance(t.subject, ox.NamedNode)
-        and t.subject.value == release_iri(t.object.value)
+        and rdf.text(t.subject) == release_iri(rdf.text(t.object))
     }
     if len(versions) != 1:
         found = ", ".join(sorted(versions)) or "none"
@@ -119,7 +134,7 @@ def _n(iri: str) -> ox.NamedNode:
 
 def _lit(value: object, datatype: str | None = None, language: str | None = None) -> ox.Literal:
     if datatype:
-        return ox.Literal(str(value), datatype=_n(XSD + datatype))
+        return ox.Literal(str(value), datatype=_n(datatype))
     return ox.Literal(str(value), language=language)
 
 
@@ -129,86 +144,86 @@ class _Graph:
     def __init__(self) -> None:
         self.triples: list[ox.Triple] = []
 
-    def add(self, s: ox.NamedNode | ox.BlankNode | str, p: str, o: object) -> None:
+    def add(self, s: ox.NamedNode | ox.BlankNode | str, p: str, o: rdf.Term | str) -> None:
         subject = _n(s) if isinstance(s, str) else s
         obj = _n(o) if isinstance(o, str) else o
         self.triples.append(ox.Triple(subject, _n(p), obj))
 
     def checksum(self, subject: ox.NamedNode | ox.BlankNode | str, data: bytes) -> None:
         node = ox.BlankNode()
-        self.add(subject, SPDX + "checksum", node)
-        self.add(node, RDF_TYPE, SPDX + "Checksum")
-        self.add(node, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
-        self.add(node, SPDX + "checksumValue", _lit(hashlib.sha256(data).hexdigest(), "hexBinary"))
+        self.add(subject, SPDX.checksum, node)
+        self.add(node, RDF.type, SPDX.Checksum)
+        self.add(node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256)
+        self.add(node, SPDX.checksumValue, _lit(hashlib.sha256(data).hexdigest(), XSD.hexBinary))
 
 
 def _count(store: ox.Store, where: str) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"
-    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+    return int(next(iter(rdf.select(store, query, use_default_graph_as_union=True)))["n"].value)
 
 
 def _grouped(store: ox.Store, where: str) -> list[tuple[str, int]]:
     """(?k, count of solutions) per value of ?k in `where`, ordered by ?k."""
     query = f"SELECT ?k (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?k ORDER BY ?k"
-    rows = store.query(query, use_default_graph_as_union=True)
+    rows = rdf.select(store, query, use_default_graph_as_union=True)
     return [(row["k"].value, int(row["n"].value)) for row in rows]
 
 
 def _summary(g: _Graph, creator: str) -> None:
     summary = BASE
-    g.add(summary, RDF_TYPE, DCT + "Dataset")
-    g.add(summary, DCT + "title", _lit(TITLE, language="en"))
-    g.add(summary, DCT + "description", _lit(DESCRIPTION, language="en"))
-    g.add(summary, DCT + "publisher", creator)
-    g.add(summary, DCT + "license", LICENSE)
-    g.add(summary, FOAF + "page", BASE)
-    g.add(summary, DCAT + "landingPage", BASE)
+    g.add(summary, RDF.type, DCTERMS.Dataset)
+    g.add(summary, DCTERMS.title, _lit(TITLE, language="en"))
+    g.add(summary, DCTERMS.description, _lit(DESCRIPTION, language="en"))
+    g.add(summary, DCTERMS.publisher, creator)
+    g.add(summary, DCTERMS.license, LICENSE)
+    g.add(summary, FOAF.page, BASE)
+    g.add(summary, DCAT.landingPage, BASE)
     for keyword in KEYWORDS:
-        g.add(summary, DCAT + "keyword", _lit(keyword, language="en"))
+        g.add(summary, DCAT.keyword, _lit(keyword, language="en"))
 
 
 def _version(g: _Graph, release: Release, store: ox.Store, published: int, creator: str) -> None:
     v = release.iri
-    for kind in (DCT + "Dataset", DCAT + "Dataset", VOID + "Dataset"):
-        g.add(v, RDF_TYPE, kind)
-    g.add(v, DCT + "title", _lit(f"{TITLE} (version {release.version})", language="en"))
-    g.add(v, DCT + "description", _lit(DESCRIPTION, language="en"))
-    g.add(v, DCT + "isVersionOf", BASE)
-    g.add(v, PAV + "version", _lit(release.version))
-    g.add(v, DCAT + "version", _lit(release.version))
-    g.add(v, DCT + "issued", _lit(release.issued, "date"))
-    g.add(v, DCT + "creator", creator)
-    g.add(v, DCT + "publisher", creator)
-    g.add(v, DCT + "license", LICENSE)
-    g.add(v, DCT + "conformsTo", SHAPES_IRI)
-    g.add(v, DCAT + "landingPage", BASE)
+    for kind in (DCTERMS.Dataset, DCAT.Dataset, VOID.Dataset):
+        g.add(v, RDF.type, kind)
+    g.add(v, DCTERMS.title, _lit(f"{TITLE} (version {release.version})", language="en"))
+    g.add(v, DCTERMS.description, _lit(DESCRIPTION, language="en"))
+    g.add(v, DCTERMS.isVersionOf, BASE)
+    g.add(v, PAV.version, _lit(release.version))
+    g.add(v, DCAT.version, _lit(release.version))
+    g.add(v, DCTERMS.issued, _lit(release.issued, XSD.date))
+    g.add(v, DCTERMS.creator, creator)
+    g.add(v, DCTERMS.publisher, creator)
+    g.add(v, DCTERMS.license, LICENSE)
+    g.add(v, DCTERMS.conformsTo, SHAPES_IRI)
+    g.add(v, DCAT.landingPage, BASE)
     if release.prior:
-        g.add(v, PAV + "previousVersion", release_iri(release.prior))
-    g.add(v, VOID + "uriSpace", _lit(BASE))
-    g.add(v, VOID + "sparqlEndpoint", BASE + ENDPOINT_PATH)
-    g.add(v, VOID + "rootResource", ONTOLOGY_IRI)
+        g.add(v, PAV.previousVersion, release_iri(release.prior))
+    g.add(v, VOID.uriSpace, _lit(BASE))
+    g.add(v, VOID.sparqlEndpoint, BASE + ENDPOINT_PATH)
+    g.add(v, VOID.rootResource, ONTOLOGY_IRI)
     for path in EXAMPLE_RESOURCES:
-        g.add(v, VOID + "exampleResource", BASE + path)
-    g.add(v, VOID + "vocabulary", KKO.NS)
-    for prefix in (SKOS, DCT, PROV, "http://schema.org/"):
-        g.add(v, VOID + "vocabulary", prefix)
-    g.add(v, VOID + "triples", _lit(published, "integer"))
+        g.add(v, VOID.exampleResource, BASE + path)
+    g.add(v, VOID.vocabulary, KKO.NS)
+    for prefix in (SKOS.NS, DCTERMS.NS, PROV.NS, "http://schema.org/"):
+        g.add(v, VOID.vocabulary, prefix)
+    g.add(v, VOID.triples, _lit(published, XSD.integer))
     ours = f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))'
     g.add(
         v,
-        VOID + "entities",
-        _lit(_count(store, f"SELECT DISTINCT ?s {{ ?s ?p ?o {ours} }}"), "integer"),
+        VOID.entities,
+        _lit(_count(store, f"SELECT DISTINCT ?s {{ ?s ?p ?o {ours} }}"), XSD.integer),
     )
     g.add(
         v,
-        VOID + "distinctSubjects",
-        _lit(_count(store, "SELECT DISTINCT ?s { ?s ?p ?o }"), "integer"),
+        VOID.distinctSubjects,
+        _lit(_count(store, "SELECT DISTINCT ?s { ?s ?p ?o }"), XSD.integer),
     )
-    g.add(v, VOID + "properties", _lit(_count(store, "SELECT DISTINCT ?p { ?s ?p ?o }"), "integer"))
+    g.add(v, VOID.properties, _lit(_count(store, "SELECT DISTINCT ?p { ?s ?p ?o }"), XSD.integer))
     g.add(
         v,
-        VOID + "distinctObjects",
-        _lit(_count(store, "SELECT DISTINCT ?o { ?s ?p ?o }"), "integer"),
+        VOID.distinctObjects,
+        _lit(_count(store, "SELECT DISTINCT ?o { ?s ?p ?o }"), XSD.integer),
     )
     _partitions(g, v, store)
     _linksets(g, v, store)
@@ -217,14 +232,14 @@ def _version(g: _Graph, release: Release, store: ox.Store, published: int, creat
 def _partitions(g: _Graph, v: str, store: ox.Store) -> None:
     for cls, entities in _grouped(store, "SELECT DISTINCT ?s ?k { ?s a ?k }"):
         node = ox.BlankNode()
-        g.add(v, VOID + "classPartition", node)
-        g.add(node, VOID + "class", cls)
-        g.add(node, VOID + "entities", _lit(entities, "integer"))
+        g.add(v, VOID.classPartition, node)
+        g.add(node, VOID.class_, cls)
+        g.add(node, VOID.entities, _lit(entities, XSD.integer))
     for prop, triples in _grouped(store, "SELECT DISTINCT ?s ?k ?o { ?s ?k ?o }"):
         node = ox.BlankNode()
-        g.add(v, VOID + "propertyPartition", node)
-        g.add(node, VOID + "property", prop)
-        g.add(node, VOID + "triples", _lit(triples, "integer"))
+        g.add(v, VOID.propertyPartition, node)
+        g.add(node, VOID.property, prop)
+        g.add(node, VOID.triples, _lit(triples, XSD.integer))
 
 
 def _linksets(g: _Graph, v: str, store: ox.Store) -> None:
@@ -234,7 +249,7 @@ def _linksets(g: _Graph, v: str, store: ox.Store) -> None:
         "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o VALUES ?p { skos:exactMatch skos:closeMatch "
         "skos:broadMatch skos:narrowMatch skos:relatedMatch } }"
     )
-    rows = store.query(f"PREFIX skos: <{SKOS}>\n" + query, use_default_graph_as_union=True)
+    rows = rdf.select(store, f"PREFIX skos: <{SKOS.NS}>\n" + query, use_default_graph_as_union=True)
     for row in rows:
         found = scheme_of_iri(row["o"].value)
         if found:
@@ -244,13 +259,13 @@ def _linksets(g: _Graph, v: str, store: ox.Store) -> None:
         scheme = SCHEMES[prefix]
         local = predicate.rsplit("#", 1)[1]
         linkset = ox.BlankNode()
-        g.add(v, VOID + "subset", linkset)
-        g.add(linkset, RDF_TYPE, VOID + "Linkset")
-        g.add(linkset, DCT + "title", _lit(f"{scheme.name} links ({local})", language="en"))
-        g.add(linkset, VOID + "subjectsTarget", v)
-        g.add(linkset, VOID + "objectsTarget", _target(scheme.prefix))
-        g.add(linkset, VOID + "linkPredicate", predicate)
-        g.add(linkset, VOID + "triples", _lit(links, "integer"))
+        g.add(v, VOID.subset, linkset)
+        g.add(linkset, RDF.type, VOID.Linkset)
+        g.add(linkset, DCTERMS.title, _lit(f"{scheme.name} links ({local})", language="en"))
+        g.add(linkset, VOID.subjectsTarget, v)
+        g.add(linkset, VOID.objectsTarget, _target(scheme.prefix))
+        g.add(linkset, VOID.linkPredicate, predicate)
+        g.add(linkset, VOID.triples, _lit(links, XSD.integer))
 
 
 def _target(prefix: str) -> str:
@@ -274,42 +289,42 @@ def distribution_names(files: dict[str, bytes]) -> list[str]:
 def _distributions(g: _Graph, release: Release, files: dict[str, bytes], triples: int) -> None:
     for name in distribution_names(files):
         d = release.file_iri(name)
-        media = release_media(name).split(";")[0]
-        g.add(release.iri, DCAT + "distribution", d)
-        g.add(d, RDF_TYPE, DCAT + "Distribution")
-        g.add(d, DCT + "title", _lit(name))
-        g.add(d, DCAT + "downloadURL", d)
-        g.add(d, DCAT + "mediaType", MEDIA_TYPES + media)
-        g.add(d, DCT + "format", _lit(media))
-        g.add(d, DCAT + "byteSize", _lit(len(files[name]), "nonNegativeInteger"))
-        g.add(d, DCT + "license", LICENSE)
-        g.add(d, DCT + "issued", _lit(release.issued, "date"))
+        media = formats.of_release_file(name).media_type
+        g.add(release.iri, DCAT.distribution, d)
+        g.add(d, RDF.type, DCAT.Distribution)
+        g.add(d, DCTERMS.title, _lit(name))
+        g.add(d, DCAT.downloadURL, d)
+        g.add(d, DCAT.mediaType, MEDIA_TYPES + media)
+        g.add(d, DCTERMS.format, _lit(media))
+        g.add(d, DCAT.byteSize, _lit(len(files[name]), XSD.nonNegativeInteger))
+        g.add(d, DCTERMS.license, LICENSE)
+        g.add(d, DCTERMS.issued, _lit(release.issued, XSD.date))
         g.checksum(d, files[name])
         if name in RDF_DUMPS:
-            g.add(d, RDF_TYPE, VOID + "Dataset")
-            g.add(d, DCT + "conformsTo", SHAPES_IRI)
-            g.add(d, VOID + "triples", _lit(triples, "integer"))
-            g.add(d, VOID + "dataDump", d)
-            g.add(release.iri, VOID + "dataDump", d)
+            g.add(d, RDF.type, VOID.Dataset)
+            g.add(d, DCTERMS.conformsTo, SHAPES_IRI)
+            g.add(d, VOID.triples, _lit(triples, XSD.integer))
+            g.add(d, VOID.dataDump, d)
+            g.add(release.iri, VOID.dataDump, d)
 
 
 def _provenance(g: _Graph, release: Release, sources: Iterable[tuple[str, bytes]]) -> None:
     activity = ox.BlankNode()
-    g.add(release.iri, PROV + "wasGeneratedBy", activity)
-    g.add(activity, RDF_TYPE, PROV + "Activity")
-    g.add(activity, RDFS + "label", _lit(f"build of release {release.version}", language="en"))
-    g.add(activity, DCT + "date", _lit(release.issued, "date"))
+    g.add(release.iri, PROV.wasGeneratedBy, activity)
+    g.add(activity, RDF.type, PROV.Activity)
+    g.add(activity, RDFS.label, _lit(f"build of release {release.version}", language="en"))
+    g.add(activity, DCTERMS.date, _lit(release.issued, XSD.date))
     agent = ox.BlankNode()
-    g.add(activity, PROV + "wasAssociatedWith", agent)
-    g.add(agent, RDF_TYPE, PROV + "SoftwareAgent")
-    g.add(agent, RDFS + "label", _lit(f"ketamine-kg build {__version__}"))
-    g.add(agent, PAV + "version", _lit(__version__))
+    g.add(activity, PROV.wasAssociatedWith, agent)
+    g.add(agent, RDF.type, PROV.SoftwareAgent)
+    g.add(agent, RDFS.label, _lit(f"ketamine-kg build {__version__}"))
+    g.add(agent, PAV.version, _lit(__version__))
     for path, data in sources:
         entity = ox.BlankNode()
-        g.add(activity, PROV + "used", entity)
-        g.add(release.iri, PROV + "wasDerivedFrom", entity)
-        g.add(entity, RDF_TYPE, PROV + "Entity")
-        g.add(entity, PROV + "atLocation", _lit(path))
+        g.add(activity, PROV.used, entity)
+        g.add(release.iri, PROV.wasDerivedFrom, entity)
+        g.add(entity, RDF.type, PROV.Entity)
+        g.add(entity, PROV.atLocation, _lit(path))
         g.checksum(entity, data)
 
 

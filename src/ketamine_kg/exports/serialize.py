@@ -1,4 +1,8 @@
-"""One deterministic writer per RDF format (sorted input, no blank nodes, fixed prefixes)."""
+"""Deterministic RDF writers: sorted input, blank nodes relabelled by RDFC-1.0, fixed prefixes.
+
+`write(format, quads)` writes the whole graph in any RDF format record (formats.py); the
+line-based formats are written with their lines sorted, the others grouped by subject.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
+from ketamine_kg.formats import Format, Kind
 from ketamine_kg.vocab import PREFIXES
 
 
-def _sort_key(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> tuple[int, str]:
+def _sort_key(term: rdf.Term) -> tuple[int, str]:
     # IRIs first, then literals; lexical order within each, so the output is stable.
     return (0 if isinstance(term, ox.NamedNode) else 1, str(term))
 
@@ -27,6 +33,7 @@ def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 
 def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The distinct triples, blank nodes canonical, IRIs before literals, lexical order."""
     triples = canonical_triples(triples)
     return sorted(
         set(triples),
@@ -41,19 +48,43 @@ def _sorted_lines(data: bytes) -> bytes:
 
 def to_ntriples(triples: Iterable[ox.Triple]) -> bytes:
     """Canonical N-Triples, lines sorted."""
-    return _sorted_lines(ox.serialize(canonical_triples(triples), format=ox.RdfFormat.N_TRIPLES))
+    return _sorted_lines(rdf.to_bytes(canonical_triples(triples), format=ox.RdfFormat.N_TRIPLES))
 
 
 def to_nquads(quads: Iterable[ox.Quad]) -> bytes:
     """N-Quads, lines sorted."""
-    return _sorted_lines(ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS))
+    return _sorted_lines(rdf.to_bytes(list(quads), format=ox.RdfFormat.N_QUADS))
 
 
 def to_turtle(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) -> bytes:
     """Turtle grouped by subject in sorted order, with the shared (or given) prefixes."""
-    return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return rdf.to_bytes(sorted_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
 def to_rdfxml(triples: Iterable[ox.Triple]) -> bytes:
     """RDF/XML grouped by subject in sorted order."""
-    return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+    return rdf.to_bytes(sorted_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+
+
+def write(fmt: Format, quads: Iterable[ox.Quad]) -> bytes:
+    """The quads in `fmt` (a graph format gets their triples), deterministically.
+
+    >>> from ketamine_kg import formats
+    >>> q = ox.Quad(ox.NamedNode("http://a"), ox.NamedNode("http://p"), ox.Literal("x"),
+    ...             ox.NamedNode("http://g"))
+    >>> write(formats.N_TRIPLES, [q]).decode().strip()
+    '<http://a> <http://p> "x" .'
+    """
+    if fmt.rdf is None:
+        raise ValueError(f"{fmt.label} is not an RDF format")
+    quads = list(quads)
+    if fmt.rdf == ox.RdfFormat.N_QUADS:
+        return to_nquads(quads)
+    triples = [q.triple for q in quads]
+    if fmt.rdf == ox.RdfFormat.N_TRIPLES:
+        return to_ntriples(triples)
+    prefixes = fmt.writer_prefixes(PREFIXES)
+    if fmt.kind is Kind.DATASET:
+        ordered = sorted(set(quads), key=lambda q: (str(q.graph_name), str(q.triple)))
+        return rdf.to_bytes(ordered, format=fmt.rdf, prefixes=prefixes)
+    return rdf.to_bytes(sorted_triples(triples), format=fmt.rdf, prefixes=prefixes)

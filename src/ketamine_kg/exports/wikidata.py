@@ -14,6 +14,7 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.vocab import sparql_prologue
 
 WD = "http://www.wikidata.org/entity/"
@@ -57,7 +58,7 @@ def _preferred_source(sources: set[str]) -> str:
 def quickstatements(store: ox.Store, retrieved: str) -> tuple[bytes, bytes]:
     """(QuickStatements v1 text, Markdown review of every eligible claim)."""
     claims: dict[str, dict] = defaultdict(lambda: defaultdict(set))
-    for row in store.query(sparql_prologue() + _CLAIMS, use_default_graph_as_union=True):
+    for row in rdf.select(store, sparql_prologue() + _CLAIMS, use_default_graph_as_union=True):
         if row["status"].value not in ELIGIBLE:
             continue
         record = claims[row["claim"].value]

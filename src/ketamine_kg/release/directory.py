@@ -39,6 +39,18 @@ MODEL_SVG = "model.svg"
 QUERIES = "queries"
 
 
+def example_title(text: str) -> str:
+    r"""The question an example query answers: its first line, a comment ("" if none).
+
+    >>> example_title("# Which conditions is ketamine approved for?\nSELECT ...")
+    'Which conditions is ketamine approved for?'
+    >>> example_title("")
+    ''
+    """
+    first = text.splitlines()[0] if text.strip() else ""
+    return first.lstrip("# ").strip() if first.startswith("#") else ""
+
+
 class ReleaseMissing(KetamineKgError):
     """The directory holds no release (or not one this version can read)."""
 
@@ -59,7 +71,7 @@ class ReleaseDir:
         if not path.is_file():
             raise ReleaseMissing(
                 f"no release at {self.path}: {name} is missing "
-                "(run `ketamine-kg build`, or pass the release directory)"
+                "(run the build, `ketamine-kg build`, or give the release directory)"
             )
         return path
 

@@ -1,7 +1,7 @@
-"""Refuse, before execution, the queries a read-only public endpoint must never run.
+r"""Refuse, before execution, the queries a read-only public endpoint must never run.
 
 The decision is made on the parse tree of a real SPARQL parser (rdflib's), never on the text:
-however SERVICE is spelled (case, \\u escapes, comments, prefixes, nesting in sub-queries,
+however SERVICE is spelled (case, \u escapes, comments, prefixes, nesting in sub-queries,
 OPTIONAL, EXISTS, ...), it is a ServiceGraphPattern node, and FROM / FROM NAMED IRIs are read
 after prefix and base resolution. Deny by default: a text that does not parse as a query is
 refused, as an update (403) if it parses as one, else as invalid (400). The workers that run
@@ -10,7 +10,7 @@ queries also have no network (sandbox.py), so a gap here still cannot reach anot
 rdflib's parser is slow (about 20 ms for a typical query, seconds for a long `IN` list), so
 `needs_check` first asks whether the text could hold anything to refuse at all: SERVICE, FROM
 and the update keywords can only be spelled with their letters, so a text in which none of those
-words occurs anywhere (in any case, after SPARQL's \\u escapes) needs no parse. The server runs
+words occurs anywhere (in any case, after SPARQL's \u escapes) needs no parse. The server runs
 the check itself in a query worker, under the query's deadline, never on its event loop.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 from pyparsing import ParseBaseException, ParseResults
@@ -79,8 +80,8 @@ class GuardError(Exception):
         super().__init__(message)
 
 
-def _parse(query: str) -> list:
-    """rdflib's parse tree [prologue, query], or GuardError (403 update, 400 invalid)."""
+def _parse(query: str) -> Any:
+    """Rdflib's parse tree [prologue, query], or GuardError (403 update, 400 invalid)."""
     try:
         return parseQuery(query)
     except RecursionError:

@@ -23,8 +23,10 @@ import contextlib
 import ctypes
 import resource
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter
@@ -35,6 +37,8 @@ LINGER_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class HttpLimits:
+    """Limits of a connection: the request head's deadline and size, the process memory."""
+
     header_timeout: float = 10.0  # seconds for the request line and headers
     max_header_bytes: int = 64 * 1024  # request line and headers (the URL cap is 16 KiB)
     keep_alive: int = 5  # seconds an idle connection is kept between requests
@@ -48,13 +52,15 @@ class BoundedProtocol(HttpToolsProtocol):
     max_header_bytes = HttpLimits.max_header_bytes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the head deadline for a new connection."""
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._lingering: asyncio.TimerHandle | None = None
         self._dropped = 0
         super().connection_made(transport)
         self._socket = transport
-        self.transport = _LingeringClose(transport, self)  # what uvicorn's cycles close
+        # What uvicorn's cycles close: a stand-in with the Transport interface it uses.
+        self.transport = _LingeringClose(transport, self)  # type: ignore[assignment]
         self._await_head()
 
     def _close(self) -> None:
@@ -106,9 +112,11 @@ class BoundedProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
+        """Refuse a malformed request and close after a lingering read."""
         self._refuse(400, msg)
 
     def data_received(self, data: bytes) -> None:
+        """Count head bytes (431 over the cap); discard input while lingering."""
         if self._lingering is not None:
             self._dropped += len(data)
             if self._dropped > LINGER_BYTES:
@@ -127,14 +135,17 @@ class BoundedProtocol(HttpToolsProtocol):
                 )
 
     def on_message_begin(self) -> None:
+        """A request starts: its head must arrive before the deadline."""
         super().on_message_begin()
         self._await_head()
 
     def on_headers_complete(self) -> None:
+        """The head arrived in time."""
         self._head_done()
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Cancel timers; end the lingering close."""
         self._head_done()
         if self._lingering is not None:
             self._lingering.cancel()
@@ -154,7 +165,7 @@ class _LingeringClose:
     def is_closing(self) -> bool:
         return self._protocol._lingering is not None or self._transport.is_closing()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
 
@@ -174,7 +185,9 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, hard))
 
 
-def serve(app, host: str, port: int, limits: HttpLimits, log_level: str = "warning") -> None:
+def serve(
+    app: ASGIApp, host: str, port: int, limits: HttpLimits, log_level: str = "warning"
+) -> None:
     """Serve `app` on host:port until interrupted, with `limits`."""
 
     class Protocol(BoundedProtocol):

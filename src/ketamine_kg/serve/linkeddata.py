@@ -1,6 +1,6 @@
 """Dereferenceable IRIs and release downloads, answered from the release's files.
 
-The release directory is also the website (see routes.py): thing IRIs (…/id/…, …/vocab/…)
+The release directory is also the website (see iri_space.py): thing IRIs (…/id/…, …/vocab/…)
 answer 303 See Other to the document chosen by the Accept header; documents (the dataset, the
 ontology, the shapes) are negotiated in place with Content-Location; every other path is a file
 of the release. Only files listed in SHA256SUMS are ever served.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from email.utils import formatdate
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import (
@@ -22,6 +21,7 @@ from starlette.responses import (
 )
 
 from ketamine_kg import iri_space as routes
+from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
 
 PREFIX = routes.PREFIX
 
@@ -42,8 +42,10 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
     if missing or route.status not in (200, 303):
         not_found = f"Not Found: no resource <{routes.BASE}{path}>.\n"
         return PlainTextResponse(not_found, 404, headers=vary)
-    if route.status == 303:
+    if route.status == 303 and route.location is not None:
         return RedirectResponse(PREFIX + route.location, status_code=303, headers=vary)
+    if route.file is None:  # a 200 route always names its file
+        raise ValueError(f"route for {path!r} names no file")
     response = downloads.response(request, route.file, route.media)
     response.headers.update(vary)
     if route.negotiated:
@@ -54,15 +56,14 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
 class Downloads:
     """The release's files, by the names listed in SHA256SUMS (nothing else is ever served)."""
 
-    def __init__(self, release_dir: Path) -> None:
-        self.release_dir = release_dir.resolve()
+    def __init__(self, release: ReleaseDir) -> None:
+        self.release_dir = release.path.resolve()
+        sums = release.require(CHECKSUMS).read_bytes()
         self.checksums: dict[str, str] = {}
-        for line in (self.release_dir / "SHA256SUMS").read_text().splitlines():
+        for line in sums.decode("utf-8").splitlines():
             digest, name = line.split("  ", 1)
             self.checksums[name] = digest
-        self.checksums["SHA256SUMS"] = hashlib.sha256(
-            (self.release_dir / "SHA256SUMS").read_bytes()
-        ).hexdigest()
+        self.checksums[CHECKSUMS] = hashlib.sha256(sums).hexdigest()
         self.last_modified = formatdate(
             max(p.stat().st_mtime for p in self.release_dir.rglob("*")), usegmt=True
         )

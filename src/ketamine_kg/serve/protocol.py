@@ -29,6 +29,8 @@ _UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 
 
 class ProtocolError(Exception):
+    """A request the SPARQL Protocol refuses, with its HTTP status."""
+
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         self.message = message
@@ -37,6 +39,8 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class QueryRequest:
+    """A parsed SPARQL Protocol request: the query, its dataset and the format asked for."""
+
     query: str | None  # None: no query (Service Description)
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]

@@ -10,36 +10,21 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ketamine_kg.vocab import PREFIXES
+from ketamine_kg import formats, rdf
+from ketamine_kg.formats import Format
+from ketamine_kg.vocab import PREFIXES, XSD
 
+#: Media type -> result format name, for SELECT and ASK (media aliases included).
 SELECT_TYPES = {
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
+    media: f.name for f in formats.RESULT_FORMATS for media in (f.media_type, *f.media_aliases)
 }
-GRAPH_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
+#: Media type -> format, for CONSTRUCT and DESCRIBE.
+GRAPH_TYPES = {f.media_type: f for f in formats.GRAPH_FORMATS}
 #: `format=` values accepted as shorthands for media types.
 FORMAT_NAMES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle",
-    "ttl": "text/turtle",
-    "ntriples": "application/n-triples",
-    "nt": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "json-ld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-    "xml-rdf": "application/rdf+xml",
+    name: f.media_type
+    for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS)
+    for name in (f.name, *f.aliases)
 }
 
 #: For CONSTRUCT/DESCRIBE, the generic shorthands mean their RDF counterparts (as clients such
@@ -60,25 +45,25 @@ def _json_term(term: object) -> dict[str, str]:
         out = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != PREFIXES["xsd"] + "string":
+        elif term.datatype.value != XSD.string:
             out["datatype"] = term.datatype.value
         return out
     return {"type": "literal", "value": str(term)}
 
 
-def _xml_term(term: object) -> str:
+def _xml_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
     if isinstance(term, ox.NamedNode):
         return f"<uri>{escape(term.value)}</uri>"
     if isinstance(term, ox.BlankNode):
         return f"<bnode>{escape(term.value)}</bnode>"
     if term.language:
         return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-    if term.datatype.value != PREFIXES["xsd"] + "string":
+    if term.datatype.value != XSD.string:
         return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
     return f"<literal>{escape(term.value)}</literal>"
 
 
-def _csv_value(term: object) -> str:
+def _csv_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.BlankNode):
@@ -97,6 +82,9 @@ def capped(items: Iterable, limit: int) -> list:
 
 
 def serialize_solutions(result: ox.QuerySolutions, kind: str, limit: int) -> bytes:
+    """At most `limit` solutions (else TooManyRows) as SPARQL results of `kind` (json, xml,
+    csv or tsv).
+    """
     names = [v.value for v in result.variables]
     rows = [[s[n] for n in names] for s in capped(result, limit)]
     if kind == "json":
@@ -134,6 +122,7 @@ def serialize_solutions(result: ox.QuerySolutions, kind: str, limit: int) -> byt
 
 
 def serialize_boolean(value: bool, kind: str) -> bytes:
+    """An ASK answer as SPARQL results `kind`."""
     if kind == "json":
         return json.dumps({"head": {}, "boolean": value}).encode()
     if kind == "xml":
@@ -144,7 +133,11 @@ def serialize_boolean(value: bool, kind: str) -> bytes:
     return f"{str(value).lower()}\n".encode()
 
 
-def serialize_triples(result: Iterable[ox.Triple], rdf_format: ox.RdfFormat, limit: int) -> bytes:
+def serialize_triples(result: Iterable[ox.Triple], graph_format: Format, limit: int) -> bytes:
+    """At most `limit` triples (else TooManyRows) in `graph_format`, with the shared prefixes
+    where the format uses them.
+    """
     triples = capped(result, limit)
-    prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes)
+    return rdf.to_bytes(
+        triples, format=graph_format.rdf, prefixes=graph_format.writer_prefixes(PREFIXES)
+    )

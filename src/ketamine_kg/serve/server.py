@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,19 +21,20 @@ import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ketamine_kg import conneg, rdf
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
-from ketamine_kg.query import example_title, open_release
-from ketamine_kg.serve import conneg, guard, linkeddata, results, servicedesc
+from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
+from ketamine_kg.serve import guard, linkeddata, results, servicedesc
 from ketamine_kg.serve.protocol import ProtocolError, parse_query_request
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
-from ketamine_kg.vocab import PREFIXES, sparql_prologue
+from ketamine_kg.vocab import PREFIXES, VOID, sparql_prologue
 
 STATIC = Path(__file__).parent / "static" / "ui"
-VOID_ENDPOINT = "http://rdfs.org/ns/void#sparqlEndpoint"
 #: The query UI may talk only to this origin (the same policy is in index.html).
 UI_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -71,6 +73,8 @@ CORS = {
 
 @dataclass(frozen=True)
 class Settings:
+    """The server's limits (the CLI's `serve` options)."""
+
     query_timeout: float = 30.0
     max_rows: int = 10_000
     max_body: int = 1024 * 1024
@@ -79,7 +83,6 @@ class Settings:
     workers: int = max(2, os.cpu_count() or 2)
     worker_memory_mb: int = 2048
     cache_entries: int = 1024
-    examples_dir: Path | None = None
 
 
 def _offered(media: str | None, offer: list[str]) -> str | None:
@@ -97,17 +100,23 @@ class Endpoint:
     def __init__(self, release_dir: Path, settings: Settings) -> None:
         self.release_dir = release_dir
         self.settings = settings
-        self.store = open_release(release_dir)
+        release = ReleaseDir(release_dir)
+        self.store = release.store()
         self.graphs = sorted(g.value for g in self.store.named_graphs())
         self.graph_set = frozenset(self.graphs)
-        self.metadata = list(ox.parse(path=str(release_dir / "index.nt")))
+        self.metadata = release.metadata()
         self.version = release_version(self.metadata)
-        self.downloads = linkeddata.Downloads(release_dir)
-        self.release_id = self.downloads.checksums["SHA256SUMS"][:16]
+        self.example_list = [
+            {"name": name, "title": example_title(text), "query": sparql_prologue() + text}
+            for name, text in release.example_queries().items()
+        ]
+        self.downloads = linkeddata.Downloads(release)
+        self.release_id = self.downloads.checksums[CHECKSUMS][:16]
         self.pool = WorkerPool(release_dir, settings.workers, settings.worker_memory_mb)
         self.cache: OrderedDict[tuple, Answer] = OrderedDict()
 
     async def sparql(self, request: Request) -> Response:
+        """The SPARQL 1.1 Protocol endpoint (no query: the service description)."""
         try:
             parsed = await parse_query_request(
                 request, self.settings.max_body, self.settings.body_timeout
@@ -199,9 +208,8 @@ class Endpoint:
         if media is None:
             return _error(406, "Not Acceptable: available as " + ", ".join(GRAPH_OFFER))
         fmt = results.GRAPH_TYPES[media]
-        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
         return Response(
-            ox.serialize(triples, format=fmt, prefixes=prefixes),
+            rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(PREFIXES)),
             media_type=media,
             headers={"Vary": "Accept"},
         )
@@ -210,10 +218,11 @@ class Endpoint:
         """The release's VoID/DCAT description, plus this deployment's SPARQL endpoint."""
         release = ox.NamedNode(release_iri(self.version))
         endpoint = ox.NamedNode(str(request.base_url) + "sparql")
-        here = ox.Triple(release, ox.NamedNode(VOID_ENDPOINT), endpoint)
+        here = ox.Triple(release, ox.NamedNode(VOID.sparqlEndpoint), endpoint)
         return self._rdf(request, [*self.metadata, here])
 
     async def graph_store(self, request: Request) -> Response:
+        """Graph Store Protocol reads (GET/HEAD) of one named graph or the default graph."""
         if request.method != "GET" and request.method != "HEAD":
             return _error(
                 405, "This endpoint is read-only: the Graph Store Protocol allows GET only."
@@ -238,22 +247,20 @@ class Endpoint:
         return self._rdf(request, [ox.Triple(q.subject, q.predicate, q.object) for q in quads])
 
     async def examples(self, request: Request) -> Response:
-        directory = self.settings.examples_dir
-        items = []
-        for path in sorted(directory.glob("*.rq")) if directory else []:
-            text = path.read_text(encoding="utf-8")
-            title = example_title(text)
-            items.append({"name": path.stem, "title": title, "query": sparql_prologue() + text})
-        return JSONResponse(items)
+        """The release's example queries as JSON for the query UI."""
+        return JSONResponse(self.example_list)
 
     async def resource(self, request: Request) -> Response:
+        """A dereferenced IRI under /ketamine-kg/."""
         return linkeddata.resource(request, self.downloads, self.version)
 
     async def download(self, request: Request) -> Response:
+        """/downloads/: the listing, or one release file."""
         name = request.path_params.get("name", "")
         return self.downloads.listing() if not name else self.downloads.response(request, name)
 
     async def index(self, request: Request) -> Response:
+        """The query UI."""
         page = STATIC / "index.html"
         if not page.is_file():
             return _error(404, "The query UI is not installed.")
@@ -263,14 +270,15 @@ class Endpoint:
         )
 
 
-def _has_body(scope) -> bool:
+def _has_body(scope: Scope) -> bool:
     headers = dict(scope["headers"])
     return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
 
 
 def _secured(raw: list[tuple[bytes, bytes]], close: bool) -> list[tuple[bytes, bytes]]:
     """Response headers plus, where the route did not set them: SECURITY, a CSP for the media
-    type, CORS unless it is an HTML page, and `Connection: close` if the request body is unread."""
+    type, CORS unless it is an HTML page, and `Connection: close` if the request body is unread.
+    """
     headers = dict(raw)
     media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     policy, cors = {
@@ -287,31 +295,34 @@ def _secured(raw: list[tuple[bytes, bytes]], close: bool) -> list[tuple[bytes, b
 class Limits:
     """ASGI middleware: URL-length cap (414), OPTIONS pre-flight, and on every response the
     security headers, the CORS policy and, when the app left the request body unread (refused
-    it, or never needed it), `Connection: close`, so that body is never read."""
+    it, or never needed it), `Connection: close`, so that body is never read.
+    """
 
-    def __init__(self, app, max_url: int) -> None:
+    def __init__(self, app: ASGIApp, max_url: int) -> None:
         self.app = app
         self.max_url = max_url
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse over-long URLs; add the security headers and CORS to every response."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         pending = _has_body(scope)
 
-        async def tracked() -> dict:
+        async def tracked() -> Message:
             nonlocal pending
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
                 pending = False
             return message
 
-        async def secured(message) -> None:
+        async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": _secured(message.get("headers", []), pending)}
             await send(message)
 
         length = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
+        response: ASGIApp
         if length > self.max_url:
             response = _error(
                 414, f"The request URL is longer than {self.max_url} bytes; use POST."
@@ -329,14 +340,14 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:
     endpoint = Endpoint(Path(release_dir), settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await endpoint.pool.start()
         try:
             yield
         finally:
             await endpoint.pool.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/", endpoint.index, methods=["GET", "HEAD"]),
         Route("/sparql", endpoint.sparql, methods=["GET", "POST"]),
         Route("/sparql/", endpoint.sparql, methods=["GET", "POST"]),

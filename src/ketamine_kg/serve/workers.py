@@ -20,10 +20,11 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
-from ketamine_kg.query import open_release
+from ketamine_kg.release.directory import ReleaseDir
 from ketamine_kg.serve import guard, results, sandbox
 
 #: For evaluation errors: the engine's own message may quote a remote server's reply.
@@ -32,6 +33,8 @@ EVALUATION_FAILED = "Query evaluation failed in the engine; the query was not an
 
 @dataclass(frozen=True)
 class Job:
+    """One query for a worker, with the negotiated media types and limits."""
+
     query: str
     #: The media type negotiated for each kind of result (None: that kind is not acceptable);
     #: the worker learns the query's form as the engine parses it.
@@ -48,20 +51,28 @@ class Job:
 
 @dataclass(frozen=True)
 class Answer:
+    """A worker's answer: HTTP status, media type and body."""
+
     status: int
     media_type: str
     body: bytes
 
 
 class QueryTimeout(Exception):
+    """The query ran past its deadline (its worker was killed)."""
+
     pass
 
 
 class Overloaded(Exception):
+    """No worker became free in time."""
+
     pass
 
 
 class WorkerDied(Exception):
+    """A worker ended without answering (e.g. its memory limit)."""
+
     pass
 
 
@@ -77,13 +88,14 @@ def _unacceptable(job: Job, kind: str, offer: list[str]) -> Answer:
 
 def execute(store: ox.Store, job: Job) -> Answer:
     """Run one job on a store (the guard first, where the job asks); errors become
-    protocol-shaped answers."""
+    protocol-shaped answers.
+    """
     if job.check_graphs is not None:
         try:
             guard.vet(job.query, job.check_graphs, job.base_iri)
         except guard.GuardError as exc:
             return _text(exc.status, exc.message)
-    dataset: dict[str, object] = {"use_default_graph_as_union": True}
+    dataset: dict[str, Any] = {"use_default_graph_as_union": True}
     if job.default_graphs or job.named_graphs:
         dataset = {
             "default_graph": [ox.NamedNode(g) for g in job.default_graphs],
@@ -124,7 +136,7 @@ def execute(store: ox.Store, job: Job) -> Answer:
 def _worker_main(release_dir: str, conn: Connection, memory_bytes: int) -> None:
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    store = open_release(Path(release_dir))
+    store = ReleaseDir(Path(release_dir)).store()
     conn.send(("ready", sandbox.deny_network()))
     while True:
         try:
@@ -151,11 +163,16 @@ class _Worker:
             self.conn.close()
 
 
-async def _receive(conn: Connection, timeout: float) -> object:
+async def _receive(conn: Connection, timeout: float) -> Any:
     """Wait for one message without blocking the event loop."""
     loop = asyncio.get_running_loop()
-    ready = loop.create_future()
-    loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(conn.fileno(), readable)
     try:
         await asyncio.wait_for(ready, timeout)
     finally:
@@ -169,7 +186,9 @@ async def _receive(conn: Connection, timeout: float) -> object:
 class WorkerPool:
     """A fixed number of query workers; jobs wait for a free one up to `queue_timeout`."""
 
-    def __init__(self, release_dir: Path, size: int, memory_mb: int, queue_timeout: float = 5.0):
+    def __init__(
+        self, release_dir: Path, size: int, memory_mb: int, queue_timeout: float = 5.0
+    ) -> None:
         self.release_dir = release_dir
         self.size = size
         self.memory_bytes = memory_mb * 1024 * 1024
@@ -191,13 +210,16 @@ class WorkerPool:
             raise
         if reason and self.unsandboxed is None:
             self.unsandboxed = reason
-            print(f"warning: query workers can reach the network: {reason}", file=sys.stderr)
+            # The one print outside the CLI: the operator must see it whoever started the pool.
+            print(f"warning: query workers can reach the network: {reason}", file=sys.stderr)  # noqa: T201
         await self._idle.put(worker)
 
     async def start(self) -> None:
+        """Start every worker."""
         await asyncio.gather(*(self._spawn() for _ in range(self.size)))
 
     async def close(self) -> None:
+        """Kill every worker."""
         for worker in list(self._all):
             worker.kill()
         self._all.clear()

@@ -8,29 +8,29 @@ site reads the same from disk, from `ketamine-kg serve` and from any static host
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
+from ketamine_kg.formats import RDF_DOCUMENT_FORMATS
 from ketamine_kg.iri_space import document_stem, page_path
+from ketamine_kg.release.directory import STYLESHEET
 from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.diagram import model_svg, usage
+from ketamine_kg.site.facts import Names
+from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.landing import landing_page
 from ketamine_kg.site.layout import page
-from ketamine_kg.site.pages import CSS, STYLESHEET, Names, e, href, resource_html, table
 from ketamine_kg.site.queries import query_pages
+from ketamine_kg.site.resource import resource_html
 from ketamine_kg.site.shapes import shape_pages
 from ketamine_kg.vocab import METADATA_PREFIXES, ONTOLOGY_IRI, PREFIXES, sparql_prologue
 
-RDF_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdf": ox.RdfFormat.RDF_XML,
-}
 MINTED = f"""SELECT DISTINCT ?s WHERE {{
   ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
 }} ORDER BY ?s"""
@@ -47,15 +47,16 @@ def rdf_documents(
 ) -> dict[str, bytes]:
     """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them."""
     documents = {}
-    for ext, fmt in RDF_FORMATS.items():
-        declared = prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        documents[f"{stem}.{ext}"] = ox.serialize(triples, format=fmt, prefixes=declared)
+    for fmt in RDF_DOCUMENT_FORMATS:
+        documents[f"{stem}.{fmt.extension}"] = rdf.to_bytes(
+            triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(prefixes)
+        )
     return documents
 
 
 def minted_iris(store: ox.Store) -> list[str]:
     """Every subject under our IRI base in the store."""
-    return [row["s"].value for row in store.query(MINTED, use_default_graph_as_union=True)]
+    return [row["s"].value for row in rdf.select(store, MINTED, use_default_graph_as_union=True)]
 
 
 def vocabulary_index(store: ox.Store) -> str:
@@ -66,7 +67,7 @@ def vocabulary_index(store: ox.Store) -> str:
             f'<a href="{e(href(row["scheme"].value, here))}">{e(row["label"].value)}</a>',
             e(row["concepts"].value),
         ]
-        for row in store.query(sparql_prologue() + SCHEMES, use_default_graph_as_union=True)
+        for row in rdf.select(store, sparql_prologue() + SCHEMES, use_default_graph_as_union=True)
     ]
     body = (
         "<p>The SKOS concept schemes whose concepts the claims use as values (statuses, "
@@ -97,8 +98,10 @@ def website(
         html = resource_html(store, iri, description, names)
         if html is None:
             continue
-        site[page_path(iri)] = html.encode()
-        stem = document_stem(iri)
+        path, stem = page_path(iri), document_stem(iri)
+        if path is None or stem is None:  # minted IRIs are ours: each has a page and document
+            raise ValueError(f"<{iri}> has no page in the IRI space")
+        site[path] = html.encode()
         if iri == ONTOLOGY_IRI:
             site.update(rdf_documents(stem, sorted_triples(ontology)))
         elif "#" not in iri:
@@ -113,5 +116,5 @@ def website(
     }
     site.update({path: html.encode() for path, html in pages.items()})
     site["model.svg"] = model_svg(ontology, usage(store)).encode()
-    site[STYLESHEET] = CSS.lstrip().encode()
+    site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
     return site

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.vocab import sparql_prologue
@@ -52,4 +53,4 @@ def resource_triples(store: ox.Store, iri: str) -> list[ox.Triple]:
     if not is_known(store, iri):
         return []
     query = sparql_prologue() + _DESCRIBE.format(iri=ox.NamedNode(iri))
-    return sorted_triples(store.query(query, use_default_graph_as_union=True))
+    return sorted_triples(rdf.construct(store, query, use_default_graph_as_union=True))

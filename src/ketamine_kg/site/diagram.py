@@ -14,17 +14,15 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import graph_iri
-from ketamine_kg.vocab import KKO, PREFIXES
+from ketamine_kg.vocab import KKO, OWL, RDF, SKOS
 
-RDF_TYPE = PREFIXES["rdf"] + "type"
-OWL_CLASS = PREFIXES["owl"] + "Class"
-SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
-CENTRE = KKO.NS + "TherapeuticUseClaim"
+CENTRE = KKO.TherapeuticUseClaim
 #: Clockwise from the top, so that classes linked to each other (not only to claims) are
 #: neighbours and no arrow crosses the centre; classes not listed follow in name order.
 RING = [
-    KKO.NS + local
+    KKO.term(local)
     for local in (
         "BenefitAssertion",
         "EvidenceItem",
@@ -61,7 +59,7 @@ def usage(store: ox.Store) -> list[tuple[str, str, str | None, bool]]:
     """(property, subject class, object class, object is a literal) as used in the data."""
     return [
         (r["p"].value, r["a"].value, r["b"].value if r["b"] else None, r["literal"].value == "true")
-        for r in store.query(USAGE, use_default_graph_as_union=True)
+        for r in rdf.select(store, USAGE, use_default_graph_as_union=True)
     ]
 
 
@@ -69,13 +67,14 @@ def _model(
     ontology: list[ox.Triple], used: list[tuple[str, str, str | None, bool]]
 ) -> tuple[list[str], dict[str, list[str]], dict]:
     """Classes, attribute lines by class (literal- and concept-valued properties), and
-    object-property names by (class, class)."""
+    object-property names by (class, class).
+    """
     classes = sorted(
-        t.subject.value
+        rdf.text(t.subject)
         for t in ontology
-        if t.predicate.value == RDF_TYPE
-        and t.object.value == OWL_CLASS
-        and t.subject.value.startswith(KKO.NS)
+        if t.predicate.value == RDF.type
+        and rdf.text(t.object) == OWL.Class
+        and rdf.text(t.subject).startswith(KKO.NS)
     )
     attributes: dict[str, set[str]] = defaultdict(set)
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -84,7 +83,7 @@ def _model(
             continue
         if literal:
             attributes[subject_class].add(_local(prop))
-        elif object_class == SKOS_CONCEPT:
+        elif object_class == SKOS.Concept:
             attributes[subject_class].add(_local(prop) + " \u2192 concept")
         elif object_class in classes:
             edges[(subject_class, object_class)].add(_local(prop))

@@ -1,5 +1,6 @@
 """The landing page: what the graph says in plain words, its numbers, its model, its files,
-how to query and cite it; with schema.org `Dataset` JSON-LD for dataset search engines."""
+how to query and cite it; with schema.org `Dataset` JSON-LD for dataset search engines.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +9,21 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import BASE, graph_iri
 from ketamine_kg.exports.metadata import (
-    DCAT,
     DESCRIPTION,
     KEYWORDS,
     LICENSE,
     MEDIA_TYPES,
-    SPDX,
     TITLE,
     Release,
 )
 from ketamine_kg.site import diagram
+from ketamine_kg.site.facts import STATUS_ORDER
+from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.layout import page
-from ketamine_kg.site.pages import STATUS_ORDER, e, href, table
-from ketamine_kg.vocab import KKO, sparql_prologue
+from ketamine_kg.vocab import DCAT, KKO, SPDX, sparql_prologue
 
 HERE = "index.html"
 
@@ -70,7 +71,7 @@ class Download:
 
 
 def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
-    result = store.query(sparql_prologue() + query, use_default_graph_as_union=True)
+    result = rdf.select(store, sparql_prologue() + query, use_default_graph_as_union=True)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] else "") for n in names} for row in result]
 
@@ -131,7 +132,8 @@ def _summary(claims: list[dict[str, str]]) -> str:
 
 def distributions(metadata: list[ox.Triple], release: Release) -> list[Download]:
     """The release's distributions by name, with the media type, size and SHA-256 that its
-    DCAT metadata states."""
+    DCAT metadata states.
+    """
     out: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for t in metadata:
         out[t.subject][t.predicate.value].append(t.object)
@@ -142,20 +144,20 @@ def distributions(metadata: list[ox.Triple], release: Release) -> list[Download]
 
     def sha256(distribution: ox.NamedNode) -> str:
         (value,) = [
-            one(checksum, SPDX + "checksumValue")
-            for checksum in out[distribution][SPDX + "checksum"]
-            if one(checksum, SPDX + "algorithm") == SPDX + "checksumAlgorithm_sha256"
+            one(checksum, SPDX.checksumValue)
+            for checksum in out[distribution][SPDX.checksum]
+            if one(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
         ]
         return value
 
     found = [
         Download(
             name=d.value.removeprefix(release.file_iri("")),
-            media_type=one(d, DCAT + "mediaType").removeprefix(MEDIA_TYPES),
-            size=int(one(d, DCAT + "byteSize")),
+            media_type=one(d, DCAT.mediaType).removeprefix(MEDIA_TYPES),
+            size=int(one(d, DCAT.byteSize)),
             sha256=sha256(d),
         )
-        for d in out[ox.NamedNode(release.iri)][DCAT + "distribution"]
+        for d in out[ox.NamedNode(release.iri)][DCAT.distribution]
     ]
     return sorted(found, key=lambda d: d.name)
 
@@ -256,7 +258,7 @@ def landing_page(
         "IRI dereferences to HTML, Turtle, JSON-LD, N-Triples or RDF/XML by content "
         "negotiation.</p>"
         "<pre><code>curl -H 'Accept: text/csv' --data-urlencode "
-        f"'query=SELECT ?c WHERE {{ ?claim {e(f'<{KKO.NS}condition>')} ?c }}' "
+        f"'query=SELECT ?c WHERE {{ ?claim {e(f'<{KKO.condition}>')} ?c }}' "
         "http://127.0.0.1:8000/sparql</code></pre></section>",
         '<section id="cite"><h2>How to cite</h2>'
         f"<blockquote>{e(citation(release))}</blockquote></section>",

@@ -1,8 +1,87 @@
-"""The skeleton of the site's generated pages: `pages.document` with the title as heading."""
+"""The skeleton every page of the site shares: head (stylesheet, canonical link, schema.org
+JSON-LD), site header and navigation, footer. Pages are XHTML-compatible HTML5 (void
+elements self-closed), so XML parsers read them too.
+"""
 
 from __future__ import annotations
 
-from ketamine_kg.site.pages import document, e
+from collections.abc import Iterable
+
+from ketamine_kg.exports.metadata import LICENSE
+from ketamine_kg.iri_space import relative
+from ketamine_kg.release.directory import STYLESHEET
+from ketamine_kg.site.html import e, script_json
+
+#: The site's main sections: site path -> name.
+SITE_SECTIONS = {
+    "index.html": "ketamine-kg",
+    "ontology.html": "ontology",
+    "vocab/index.html": "vocabularies",
+    "shapes.html": "shapes",
+    "queries/index.html": "example queries",
+}
+
+
+def site_header(here: str, kind: str) -> str:
+    """The navigation bar shared by every page of the site.
+
+    >>> site_header("index.html", "dataset").count("<a ")
+    5
+    """
+    links = " · ".join(
+        f'<a href="{e(relative(path, here))}">{e(name)}</a>' for path, name in SITE_SECTIONS.items()
+    )
+    return f"<header><nav>{links}</nav><p>&#8250; {e(kind)}</p></header>"
+
+
+def site_footer(lead: str = "") -> str:
+    """The footer of every page: `lead` (HTML) first, then the licence and a caution."""
+    licence = f'<a href="{e(LICENSE)}">CC BY 4.0</a>'
+    return (
+        f"<footer>{lead}<p>ketamine-kg, data under {licence}. "
+        "A research resource, not medical advice.</p></footer>"
+    )
+
+
+def document(
+    here: str,
+    title: str,
+    kind: str,
+    main: Iterable[str],
+    *,
+    canonical: str | None = None,
+    description: str | None = None,
+    links: Iterable[str] = (),
+    jsonld: object | None = None,
+    footer: str = "",
+) -> str:
+    """A whole page of the site at the site path `here`: head, navigation bar, the `main`
+    parts (HTML, empty ones dropped) and the footer.
+
+    `kind` is shown under the navigation bar; `links`: further `<link />` elements of the head;
+    `jsonld`: data for a JSON-LD script; `footer`: HTML that leads the footer.
+    """
+    head = [
+        '<meta charset="utf-8" />',
+        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
+        f"<title>{e(title)}</title>",
+    ]
+    if canonical:
+        head.append(f'<link rel="canonical" href="{e(canonical)}" />')
+    if description:
+        head.append(f'<meta name="description" content="{e(description)}" />')
+    head += links
+    head.append(f'<link rel="stylesheet" href="{e(relative(STYLESHEET, here))}" />')
+    if jsonld is not None:
+        head.append(f'<script type="application/ld+json">\n{script_json(jsonld)}\n</script>')
+    body = [site_header(here, kind), "<main>", *main, "</main>", site_footer(footer)]
+    return (
+        '<!DOCTYPE html>\n<html lang="en" xmlns="http://www.w3.org/1999/xhtml">\n<head>\n'
+        + "\n".join(head)
+        + "\n</head>\n<body>\n"
+        + "\n".join(b for b in body if b)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def page(

@@ -7,9 +7,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketamine_kg.build.intake import query_error, read_source
-from ketamine_kg.query import QueryError, example_title, run_query
+from ketamine_kg.query import QueryError, run_query
+from ketamine_kg.release.directory import example_title
+from ketamine_kg.site.html import e, href, identifier_text, is_web_iri, table
 from ketamine_kg.site.layout import page
-from ketamine_kg.site.pages import e, href, identifier_text, is_web_iri, table
 
 
 def _cell(term: object, here: str) -> str:

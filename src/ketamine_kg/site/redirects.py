@@ -1,10 +1,10 @@
-"""Redirect rules for static hosting, generated from the routing table (routes.py).
+"""Redirect rules for static hosting, generated from the routing table (iri_space.py).
 
 `htaccess(target, version)` is the w3id.org side: an Apache `.htaccess` for the `ketamine-kg/`
 folder of the perma-id/w3id.org repository that redirects every IRI to the static host at
 `target`. `nginx(version, root)` is the static-host side: a `map` and a `server` block that
 serve the release directory under the IRI base's path (`/ketamine-kg/`) with the same routes
-as `ketamine-kg serve`. Both are built from routes.py's tables (DOCUMENT_TYPES, DOCUMENTS,
+as `ketamine-kg serve`. Both are built from iri_space.py's tables (DOCUMENT_TYPES, DOCUMENTS,
 THING_PATH, RELEASE_PATH, VERSIONED, FILE_TYPES, SPECIAL_FILES), so a change there changes
 the rules.
 
@@ -21,13 +21,11 @@ docs/hosting.md for the limits.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-import pyoxigraph as ox
 
 from ketamine_kg import iri_space as routes
 from ketamine_kg.config import BASE
 from ketamine_kg.exports import metadata
+from ketamine_kg.release.directory import ReleaseDir
 
 PREFIX = routes.PREFIX
 NO_ENDPOINT = (
@@ -272,7 +270,6 @@ def nginx(
     return "\n".join(lines)
 
 
-def release_version(release_dir: Path) -> str:
-    """The release's version, from its index.nt (as the server reads it)."""
-    triples = ox.parse(path=str(release_dir / "index.nt"), format=ox.RdfFormat.N_TRIPLES)
-    return metadata.release_version(triples)
+def release_version(release: ReleaseDir) -> str:
+    """The release's version, from its metadata (as the server reads it)."""
+    return metadata.release_version(release.metadata())

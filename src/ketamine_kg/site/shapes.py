@@ -7,13 +7,12 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.exports.metadata import SHAPES_IRI
+from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.layout import page
-from ketamine_kg.site.pages import e, href, table
-from ketamine_kg.vocab import METADATA_PREFIXES, PREFIXES, curie
+from ketamine_kg.vocab import METADATA_PREFIXES, RDF, SH, curie
 
-SH = PREFIXES["sh"]
-RDF = PREFIXES["rdf"]
 #: Prefixes shown in the tables: the data's, the metadata's and the shapes' own.
 SHOWN = {**METADATA_PREFIXES, "kks": SHAPES_IRI + "#"}
 TARGETS = {
@@ -65,25 +64,25 @@ class Shapes:
     """The shapes graph, indexed by subject."""
 
     def __init__(self, triples: list[ox.Triple]) -> None:
-        self.out: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.out: dict[object, dict[str, list[rdf.Term]]] = defaultdict(lambda: defaultdict(list))
         for t in triples:
             self.out[t.subject][t.predicate.value].append(t.object)
 
-    def values(self, node: object, local: str) -> list:
+    def values(self, node: object, local: str) -> list[rdf.Term]:
         """The node's values of `sh:<local>`, sorted."""
-        return sorted(self.out.get(node, {}).get(SH + local, []), key=str)
+        return sorted(self.out.get(node, {}).get(SH.term(local), []), key=str)
 
-    def one(self, node: object, local: str) -> object | None:
+    def one(self, node: object, local: str) -> rdf.Term | None:
         """The node's first value of `sh:<local>`, or None."""
         return next(iter(self.values(node, local)), None)
 
-    def items(self, head: object) -> list:
+    def items(self, head: object) -> list[rdf.Term]:
         """The members of an RDF list (empty when `head` is not one)."""
         members = []
         while isinstance(head, ox.BlankNode):
             cell = self.out.get(head, {})
-            members += cell.get(RDF + "first", [])
-            head = next(iter(cell.get(RDF + "rest", [])), None)
+            members += cell.get(RDF.first, [])
+            head = next(iter(cell.get(RDF.rest, [])), None)
         return members
 
     def named(self) -> list[ox.NamedNode]:
@@ -99,12 +98,13 @@ class Shapes:
 
     def types(self, node: object) -> set[str]:
         """The node's rdf:type IRIs."""
-        return {o.value for o in self.out.get(node, {}).get(RDF + "type", [])}
+        return {rdf.text(o) for o in self.out.get(node, {}).get(RDF.type, [])}
 
 
 def _term(shapes: Shapes, term: object, here: str) -> str:
     """A readable, linked rendering of a value in a shape: a list's members joined by " | ",
-    an anonymous shape's constraints in brackets."""
+    an anonymous shape's constraints in brackets.
+    """
     if isinstance(term, ox.NamedNode):
         name = curie(term.value, SHOWN)
         return f'<a href="{e(href(term.value, here))}"><code>{e(name)}</code></a>'
@@ -119,7 +119,8 @@ def _term(shapes: Shapes, term: object, here: str) -> str:
 
 def _path(shapes: Shapes, path: object, here: str) -> str:
     """A property path in SPARQL syntax: a sequence is `a / b`, alternatives `a | b`, an
-    inverse `^a`; a path inside another is parenthesised unless it is one IRI."""
+    inverse `^a`; a path inside another is parenthesised unless it is one IRI.
+    """
     if isinstance(path, ox.NamedNode):
         return _term(shapes, path, here)
 
@@ -158,9 +159,9 @@ def _logical(shapes: Shapes, node: object, here: str) -> list[str]:
 def _cardinality(shapes: Shapes, node: object) -> str:
     low = shapes.one(node, "minCount")
     high = shapes.one(node, "maxCount")
-    low_text = low.value if low is not None else "0"
-    high_text = high.value if high is not None else "*"
-    required = " (required)" if low is not None and int(low.value) > 0 else ""
+    low_text = rdf.text(low) if low is not None else "0"
+    high_text = rdf.text(high) if high is not None else "*"
+    required = " (required)" if low is not None and int(rdf.text(low)) > 0 else ""
     return f"{low_text}..{high_text}{required}"
 
 
@@ -174,7 +175,7 @@ def _property_row(shapes: Shapes, node: object, here: str) -> list[str]:
         path,
         e(_cardinality(shapes, node)),
         "<br />".join(values + _logical(shapes, node, here)),
-        e(message.value if message else ""),
+        e(rdf.text(message) if message else ""),
     ]
 
 
@@ -191,7 +192,7 @@ def _node_shape_body(shapes: Shapes, node: ox.NamedNode, here: str) -> str:
         rules = "; ".join(f"{local} {value}" for local, value in own)
         parts.append(f"<p>Each focus node must be: {rules}.</p>")
     if message := shapes.one(node, "message"):
-        parts.append(f'<p class="definition">{e(message.value)}</p>')
+        parts.append(f'<p class="definition">{e(rdf.text(message))}</p>')
     properties = shapes.values(node, "property")
     if properties:
         rows = sorted(_property_row(shapes, p, here) for p in properties)
@@ -209,7 +210,7 @@ def _node_shape_body(shapes: Shapes, node: ox.NamedNode, here: str) -> str:
 
 def _constraint_summary(shapes: Shapes, node: object, here: str) -> str:
     message = shapes.one(node, "message")
-    text = e(message.value) if message else "(no message)"
+    text = e(rdf.text(message)) if message else "(no message)"
     if isinstance(node, ox.NamedNode):
         name = curie(node.value, SHOWN)
         return f'<a href="{e(href(node.value, here))}">{e(name)}</a>: {text}'
@@ -220,17 +221,17 @@ def _constraint_body(shapes: Shapes, node: ox.NamedNode) -> str:
     message = shapes.one(node, "message")
     select = shapes.one(node, "select")
     return (
-        f'<p class="definition">{e(message.value if message else "")}</p>'
+        f'<p class="definition">{e(rdf.text(message) if message else "")}</p>'
         "<p>Violations are the results of:</p>"
-        f"<pre><code>{e(select.value if select else '')}</code></pre>"
+        f"<pre><code>{e(rdf.text(select) if select else '')}</code></pre>"
     )
 
 
 def _kind(shapes: Shapes, node: ox.NamedNode) -> str:
     types = shapes.types(node)
-    if SH + "PropertyShape" in types:
+    if SH.PropertyShape in types:
         return "property shape"
-    if SH + "SPARQLConstraint" in types:
+    if SH.SPARQLConstraint in types:
         return "SPARQL constraint"
     return "node shape"
 
@@ -257,7 +258,7 @@ def shape_pages(triples: list[ox.Triple]) -> dict[str, str]:
             [
                 f'<a href="shapes/{e(name)}.html">{e(name)}</a>',
                 e(kind),
-                e(message.value if message else ""),
+                e(rdf.text(message) if message else ""),
             ]
         )
     body = (

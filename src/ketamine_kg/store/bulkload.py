@@ -24,6 +24,7 @@ import termios
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from ketamine_kg.errors import KetamineKgError
 
@@ -32,6 +33,13 @@ PROMPT_WAIT = 30.0  # seconds for isql to ask for the password
 LOGIN_WAIT = 1.0  # seconds for a refused password to show (as a new prompt)
 STATUS = "ld-status"  # prefix of the LOAD_LIST rows this module selects
 FILE_PREFIX = "ketamine-kg-publish-"  # of the files written for the bulk loader
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of the isql process (it is always started with pipes)."""
+    if stream is None:
+        raise BulkLoadError("isql was started without pipes")
+    return stream
 
 
 class BulkLoadError(KetamineKgError):
@@ -64,6 +72,7 @@ class Isql:
 
     @property
     def address(self) -> str:
+        """host:port of the isql endpoint."""
         return f"{self.host}:{self.port}"
 
     def run(self, sql: str) -> str:
@@ -116,12 +125,12 @@ class Isql:
             )
         if PROMPT not in seen:
             raise BulkLoadError(f"cannot connect to isql at {self.address}: {self._tail(seen)}")
-        process.stdin.write(self.password.encode() + b"\n")
-        process.stdin.flush()
+        _pipe(process.stdin).write(self.password.encode() + b"\n")
+        _pipe(process.stdin).flush()
         # isql reads whatever the pipe holds as the password: send the SQL only after it has
         # taken the password line.
         deadline = time.monotonic() + 30
-        while _unread(process.stdin.fileno()) and process.poll() is None:
+        while _unread(_pipe(process.stdin).fileno()) and process.poll() is None:
             if time.monotonic() > deadline:
                 raise BulkLoadError(f"isql at {self.address} did not read the password")
             time.sleep(0.01)
@@ -140,7 +149,7 @@ class Isql:
                 f"isql at {self.address} did not finish within {self.timeout:g} s"
             ) from None
         except BrokenPipeError:
-            out += process.stdout.read()
+            out += _pipe(process.stdout).read()
             process.wait()
             return out
 
@@ -149,9 +158,9 @@ class Isql:
         seen = b""
         deadline = time.monotonic() + seconds
         while PROMPT not in seen and time.monotonic() < deadline:
-            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            ready, _, _ = select.select([_pipe(process.stdout)], [], [], 0.2)
             if ready:
-                chunk = os.read(process.stdout.fileno(), 4096)
+                chunk = os.read(_pipe(process.stdout).fileno(), 4096)
                 if not chunk:
                     break
                 seen += chunk

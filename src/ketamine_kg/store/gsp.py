@@ -16,6 +16,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
+from typing import IO, Any
 
 from ketamine_kg.errors import KetamineKgError
 
@@ -49,7 +51,9 @@ class Credentials:
 class _BasicAuthOverTls(urllib.request.HTTPBasicAuthHandler):
     """Answers a basic-auth challenge only for an https request."""
 
-    def http_error_401(self, req, fp, code, msg, headers):
+    def http_error_401(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage
+    ) -> object:
         if req.type != "https":
             return None  # the 401 stands: "authentication failed"
         return super().http_error_401(req, fp, code, msg, headers)
@@ -58,7 +62,15 @@ class _BasicAuthOverTls(urllib.request.HTTPBasicAuthHandler):
 class _NoRedirectedWrites(urllib.request.HTTPRedirectHandler):
     """Follows redirects of GET and HEAD only; refuses the others with a StoreError."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         method = req.get_method()
         if method in ("GET", "HEAD"):
             return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -139,9 +151,11 @@ class StoreClient:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
         return self._request("POST", self.sparql_url, body, headers)
 
-    def select(self, text: str, **dataset: tuple[str, ...]) -> dict:
+    def select(
+        self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         """SPARQL results JSON of a SELECT or ASK query."""
-        body = self.query(text, **dataset)
+        body = self.query(text, default_graphs, named_graphs)
         try:
             return json.loads(body)
         except ValueError:  # also UnicodeDecodeError

@@ -16,53 +16,42 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from ketamine_kg import rdf
 from ketamine_kg.config import BASE, DERIVED_GRAPHS, GRAPH_BASE, SOURCE_GRAPHS, graph_iri
-from ketamine_kg.errors import KetamineKgError
 from ketamine_kg.exports import serialize
 from ketamine_kg.progress import Progress, timed
-from ketamine_kg.query import RELEASE_DUMP, QueryError, open_release, run_query, with_prefixes
-from ketamine_kg.store.gsp import N_TRIPLES, StoreClient
-from ketamine_kg.vocab import COMMON_PREFIXES, METADATA_PREFIXES, ONTOLOGY_IRI
+from ketamine_kg.query import QueryError
+from ketamine_kg.release.directory import NQUADS, ReleaseDir
+from ketamine_kg.store.gsp import StoreClient
+from ketamine_kg.store.verify import (
+    Comparison,
+    Difference,
+    Equivalence,
+    PublishError,
+    compare_examples,
+    content_differences,
+    parse_ntriples,
+)
+from ketamine_kg.vocab import ONTOLOGY_IRI, OWL, VOID, XSD
 
 # Replaces the content of each graph (IRI -> N-Triples) in the store; returns how, for progress.
 Loader = Callable[[dict[str, bytes]], str]
-# (expected triple, stored triple) of a difference, in N-Triples; "" for a side without one.
-Difference = tuple[str, str]
 
 ROLES = SOURCE_GRAPHS + DERIVED_GRAPHS
 VERSION_BASE = BASE + "release/"
 REGISTRY_GRAPH = GRAPH_BASE + "releases"
-PUB = BASE + "publish#"
-XSD = COMMON_PREFIXES["xsd"]
-VOID_TRIPLES = METADATA_PREFIXES["void"] + "triples"
-VERSION_INFO = COMMON_PREFIXES["owl"] + "versionInfo"
+PUB = BASE + "publish#"  # the registry's own terms: version, sha256, graph, role, currentFrom
 CHUNK_TRIPLES = 100_000  # per GSP request
-
-# xsd:decimal and the integer types derived from it share one value space.
-DECIMAL_TYPES = {
-    XSD + t
-    for t in (
-        *("decimal", "integer", "long", "int", "short", "byte", "nonNegativeInteger"),
-        *("positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong"),
-        *("unsignedInt", "unsignedShort", "unsignedByte"),
-    )
-}
-
-
-class PublishError(KetamineKgError):
-    """A release that could not be published or did not verify."""
 
 
 @dataclass(frozen=True)
-class Release:
+class ReleaseGraphs:
     """The named graphs of a release directory, as sorted N-Triples per role."""
 
     version: str
@@ -71,11 +60,11 @@ class Release:
     sha256: str
 
     @classmethod
-    def read(cls, release_dir: Path) -> Release:
-        """The release in `release_dir` (its N-Quads dump); PublishError if it is not one."""
-        dump = release_dir / RELEASE_DUMP
-        if not dump.is_file():
-            raise PublishError(f"no release at {release_dir}: {RELEASE_DUMP} is missing")
+    def read(cls, release_dir: Path) -> ReleaseGraphs:
+        """The graphs of the release in `release_dir` (its N-Quads dump); ReleaseMissing if
+        there is none, PublishError if it is not a release's.
+        """
+        dump = ReleaseDir(release_dir).require(NQUADS)
         by_role: dict[str, list[ox.Triple]] = {role: [] for role in ROLES}
         for quad in ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS):
             if isinstance(quad.graph_name, ox.DefaultGraph):
@@ -89,9 +78,9 @@ class Release:
             by_role[role].append(quad.triple)
         version = next(
             (
-                t.object.value
+                rdf.text(t.object)
                 for t in by_role["ontology"]
-                if t.subject.value == ONTOLOGY_IRI and t.predicate.value == VERSION_INFO
+                if rdf.text(t.subject) == ONTOLOGY_IRI and t.predicate.value == OWL.versionInfo
             ),
             "",
         )
@@ -123,17 +112,6 @@ class Layout:
     def graphs(self, version: str) -> dict[str, str]:
         """Role -> graph IRI of one version."""
         return {role: f"{self.version_base}{version}/graph/{role}" for role in ROLES}
-
-
-@dataclass
-class Comparison:
-    """One example query, run on the store and on the embedded store."""
-
-    name: str
-    kind: str  # select, ask or construct
-    size: int  # rows or triples on the embedded store
-    equal: bool  # after the documented normalisation
-    exact: bool  # term for term, without it
 
 
 @dataclass
@@ -188,182 +166,6 @@ def remote_counts(client: StoreClient, graphs: Iterable[str]) -> dict[str, int]:
     return {g: found.get(g, 0) for g in graphs}
 
 
-# -- term normalisation and answer comparison ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Equivalence:
-    """How store terms are matched against the release's.
-
-    `numeric`: xsd:decimal and its derived integer types compare by value (same value space;
-    Virtuoso stores "13.0"^^xsd:decimal as "13"^^xsd:integer). `altered`: datatypes whose
-    values the store is known to change (Virtuoso 7.2 rewrites xsd:duration); such literals
-    match any literal of the same datatype. Only ever widened by an explicit user choice.
-    """
-
-    numeric: bool = True
-    altered: frozenset[str] = frozenset()
-
-
-EXACT = Equivalence(numeric=False)
-
-
-def _literal_key(value: str, datatype: str, language: str, eq: Equivalence) -> tuple:
-    if language:
-        return ("lit", value, "", language.lower())
-    datatype = datatype or XSD + "string"
-    if datatype in eq.altered:
-        return ("altered", datatype)
-    if eq.numeric and datatype in DECIMAL_TYPES:
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return ("lit", value, datatype, "")
-        return ("decimal", format(number.normalize(), "f") if number else "0")
-    return ("lit", value, datatype, "")
-
-
-def _ox_key(term: object, eq: Equivalence) -> tuple:
-    if term is None:
-        return ("unbound",)
-    if isinstance(term, ox.NamedNode):
-        return ("iri", term.value)
-    if isinstance(term, ox.BlankNode):
-        return ("bnode",)
-    assert isinstance(term, ox.Literal)
-    return _literal_key(term.value, term.datatype.value, term.language or "", eq)
-
-
-def _triple_key(t: ox.Triple | ox.Quad, eq: Equivalence) -> tuple:
-    return tuple(_ox_key(x, eq) for x in (t.subject, t.predicate, t.object))
-
-
-def _json_key(term: dict | None, eq: Equivalence) -> tuple:
-    if term is None:
-        return ("unbound",)
-    if term["type"] == "uri":
-        return ("iri", term["value"])
-    if term["type"] == "bnode":
-        return ("bnode",)
-    datatype, language = term.get("datatype", ""), term.get("xml:lang", "")
-    return _literal_key(term["value"], datatype, language, eq)
-
-
-def _concat_separators(query: str) -> dict[str, str]:
-    """Variable -> separator of each GROUP_CONCAT projection (its order is unspecified)."""
-    found = {}
-    for m in re.finditer(r"GROUP_CONCAT\s*\((.*?)\)\s+AS\s+\?(\w+)", query, re.I | re.S):
-        sep = re.search(r'separator\s*=\s*"([^"]*)"', m.group(1), re.I)
-        found[m.group(2)] = sep.group(1) if sep else " "
-    return found
-
-
-def _solutions(rows: list[list[tuple]], variables: list[str], concat: dict[str, str]) -> Counter:
-    index = {v: i for i, v in enumerate(variables)}
-    out = []
-    for row in rows:
-        row = list(row)
-        for var, sep in concat.items():
-            if var in index and row[index[var]][0] == "lit":
-                row[index[var]] = ("concat", tuple(sorted(row[index[var]][1].split(sep))))
-        out.append(tuple(row))
-    return Counter(out)
-
-
-def compare_query(
-    client: StoreClient,
-    store: ox.Store,
-    name: str,
-    query: str,
-    graphs: dict[str, str],
-    eq: Equivalence = Equivalence(),
-) -> Comparison:
-    """Run `query` on the embedded store and on the store's `graphs` (role -> IRI).
-
-    Answers are compared as multisets of solutions (graphs as sets of triples), term for term
-    and under `eq`. Under `eq`, a GROUP_CONCAT value compares as the sorted list of its parts:
-    SPARQL leaves their order unspecified, and engines differ on the result's language tag
-    (Oxigraph keeps a tag all parts share; Virtuoso returns xsd:string). Graph IRIs of the
-    release in the query text are mapped to the version's graphs, which form the dataset.
-    """
-    local = run_query(store, query)
-    remote_text = with_prefixes(query)
-    for role, iri in graphs.items():
-        remote_text = remote_text.replace(f"<{graph_iri(role)}>", f"<{iri}>")
-    dataset = {"default_graphs": tuple(graphs.values()), "named_graphs": tuple(graphs.values())}
-    if isinstance(local, ox.QueryBoolean):
-        same = bool(local) == client.select(remote_text, **dataset)["boolean"]
-        return Comparison(name, "ask", 1, same, same)
-    if isinstance(local, ox.QueryTriples):
-        mine = list(local)
-        body = client.query(remote_text, accept=N_TRIPLES, **dataset)
-        theirs = _ntriples(body, f"the store's answer to {name}")
-
-        def same_graph(e: Equivalence) -> bool:
-            return {_triple_key(t, e) for t in mine} == {_triple_key(t, e) for t in theirs}
-
-        return Comparison(name, "construct", len(set(mine)), same_graph(eq), same_graph(EXACT))
-    variables = [v.value for v in local.variables]
-    local_rows = [[solution[v] for v in variables] for solution in local]
-    remote_rows = client.select(remote_text, **dataset)["results"]["bindings"]
-
-    def same_solutions(e: Equivalence, concat: dict[str, str]) -> bool:
-        mine = _solutions([[_ox_key(t, e) for t in r] for r in local_rows], variables, concat)
-        theirs = _solutions(
-            [[_json_key(r.get(v), e) for v in variables] for r in remote_rows], variables, concat
-        )
-        return mine == theirs
-
-    equal = same_solutions(eq, _concat_separators(query))
-    return Comparison(name, "select", len(local_rows), equal, same_solutions(EXACT, {}))
-
-
-def compare_examples(
-    client: StoreClient,
-    store: ox.Store,
-    example_files: Iterable[Path],
-    graphs: dict[str, str],
-    eq: Equivalence = Equivalence(),
-) -> list[Comparison]:
-    """`compare_query` for each example query file, named by its stem."""
-    return [
-        compare_query(client, store, path.stem, path.read_text(encoding="utf-8"), graphs, eq)
-        for path in example_files
-    ]
-
-
-def _ntriples(data: bytes, where: str) -> list[ox.Triple]:
-    try:
-        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
-    except SyntaxError as exc:
-        raise PublishError(f"{where} is not valid N-Triples: {exc}") from None
-
-
-def content_differences(
-    stored: list[ox.Triple], expected: list[ox.Triple], eq: Equivalence = Equivalence()
-) -> list[Difference]:
-    """The triples that differ under `eq`, as (expected, stored) pairs matched by subject and
-    predicate, in the order of the expected triple; unmatched stored triples last."""
-
-    def keyed(triples: list[ox.Triple]) -> dict[tuple, list[ox.Triple]]:
-        out: dict[tuple, list[ox.Triple]] = {}
-        for t in triples:
-            out.setdefault(_triple_key(t, eq), []).append(t)
-        return out
-
-    have, want = keyed(stored), keyed(expected)
-    missing = sorted((t for k in want.keys() - have.keys() for t in want[k]), key=str)
-    extra: dict[tuple, list[ox.Triple]] = {}  # (subject, predicate) -> triples, last first
-    for t in sorted((t for k in have.keys() - want.keys() for t in have[k]), key=str)[::-1]:
-        extra.setdefault((t.subject, t.predicate), []).append(t)
-    pairs = []
-    for t in missing:
-        candidates = extra.get((t.subject, t.predicate))
-        pairs.append((str(t), str(candidates.pop()) if candidates else ""))
-    unmatched = sorted((t for ts in extra.values() for t in ts), key=str)
-    return pairs + [("", str(t)) for t in unmatched]
-
-
 # -- publishing ----------------------------------------------------------------------------
 
 
@@ -387,23 +189,23 @@ def gsp_loader(client: StoreClient) -> Loader:
 
 
 def _integer(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD.integer))
 
 
-def _registry_entry(release: Release, layout: Layout) -> bytes:
+def _registry_entry(release: ReleaseGraphs, layout: Layout) -> bytes:
     """N-Triples registering a verified version: its checksum, graphs and their counts."""
     iri = ox.NamedNode(layout.release_iri(release.version))
     triples = [
         ox.Triple(iri, ox.NamedNode(PUB + "version"), ox.Literal(release.version)),
         ox.Triple(iri, ox.NamedNode(PUB + "sha256"), ox.Literal(release.sha256)),
-        ox.Triple(iri, ox.NamedNode(VOID_TRIPLES), _integer(sum(release.counts.values()))),
+        ox.Triple(iri, ox.NamedNode(VOID.triples), _integer(sum(release.counts.values()))),
     ]
     for role, graph in layout.graphs(release.version).items():
         node = ox.NamedNode(graph)
         triples += [
             ox.Triple(iri, ox.NamedNode(PUB + "graph"), node),
             ox.Triple(node, ox.NamedNode(PUB + "role"), ox.Literal(role)),
-            ox.Triple(node, ox.NamedNode(VOID_TRIPLES), _integer(release.counts[role])),
+            ox.Triple(node, ox.NamedNode(VOID.triples), _integer(release.counts[role])),
         ]
     return serialize.to_ntriples(triples)
 
@@ -419,7 +221,6 @@ def _switch_pointer(layout: Layout, version: str, switch: int) -> bytes:
 def publish(
     release_dir: Path,
     client: StoreClient,
-    example_files: list[Path],
     layout: Layout = Layout(),
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -439,7 +240,7 @@ def publish(
     """
     eq = Equivalence(altered=altered)
     done = timed(progress, "read")
-    release = Release.read(release_dir)
+    release = ReleaseGraphs.read(release_dir)
     graphs = layout.graphs(release.version)
     total = sum(release.counts.values())
     done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
@@ -480,17 +281,19 @@ def publish(
         )
         raise PublishError(f"triple counts differ after loading: {wrong}")
     for role in ROLES:
-        stored = _ntriples(client.get_graph(graphs[role]), f"the store's <{graphs[role]}>")
-        released = _ntriples(release.graphs[role], f"the release's {role} graph")
-        wrong = content_differences(stored, released, eq)
-        if wrong:
-            shown = "; ".join(f"{a or '(none)'} stored as {b or '(nothing)'}" for a, b in wrong[:3])
+        stored = parse_ntriples(client.get_graph(graphs[role]), f"the store's <{graphs[role]}>")
+        released = parse_ntriples(release.graphs[role], f"the release's {role} graph")
+        differing_triples = content_differences(stored, released, eq)
+        if differing_triples:
+            shown = "; ".join(
+                f"{a or '(none)'} stored as {b or '(nothing)'}" for a, b in differing_triples[:3]
+            )
             datatypes = sorted(
-                {m.group(1) for a, _ in wrong for m in re.finditer(r"\^\^<([^>]+)>", a)}
+                {m.group(1) for a, _ in differing_triples for m in re.finditer(r"\^\^<([^>]+)>", a)}
             )
             raise PublishError(
-                f"<{graphs[role]}> does not hold the release's {role} graph: {len(wrong)} "
-                f"triple(s) differ, e.g. {shown}"
+                f"<{graphs[role]}> does not hold the release's {role} graph: "
+                f"{len(differing_triples)} triple(s) differ, e.g. {shown}"
                 + (
                     f" (if the store is known to rewrite {', '.join(datatypes)}, accept it "
                     "with --accept-altered)"
@@ -499,9 +302,11 @@ def publish(
                 )
             )
         outcome.altered += content_differences(stored, released)
-    store = open_release(release_dir)
+    shipped = ReleaseDir(release_dir)
     try:
-        outcome.comparisons = compare_examples(client, store, example_files, graphs, eq)
+        outcome.comparisons = compare_examples(
+            client, shipped.store(), shipped.example_queries(), graphs, eq
+        )
     except QueryError as exc:
         raise PublishError(f"example query failed on the embedded store: {exc}") from exc
     differing = [c.name for c in outcome.comparisons if not c.equal]

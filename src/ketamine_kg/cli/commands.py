@@ -1,0 +1,141 @@
+"""The sub-commands that build, query, serve and compare releases (`publish`: publishing.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ketamine_kg.config import Project, default_project
+from ketamine_kg.errors import KetamineKgError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_DIFFERENT = 3  # `diff --exit-code` found differences
+
+
+class UsageError(KetamineKgError):
+    """Options that do not fit together, or a value the command cannot use."""
+
+    exit_status = EXIT_USAGE
+
+
+def progress(stage: str, summary: str, seconds: float) -> None:
+    """Print one stage's progress line on stderr."""
+    print(f"{stage:>8}  {summary}  ({seconds:.2f}s)", file=sys.stderr, flush=True)
+
+
+def project_of(args: argparse.Namespace) -> Project:
+    """The project `--project` names, else the one around the working directory."""
+    return Project.at(args.project) if args.project else default_project()
+
+
+def release_of(args: argparse.Namespace) -> Path:
+    """The release directory the command names, else the project's out/."""
+    return Path(args.release) if args.release else project_of(args).out_dir
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run the gate and write the release."""
+    from ketamine_kg.build.pipeline import build
+
+    start = time.perf_counter()
+    out_dir = Path(args.out) if args.out else None
+    result = build(project_of(args), out_dir=out_dir, progress=progress)
+    print(
+        f"built {result.out_dir} ({len(result.files)} files) in {time.perf_counter() - start:.2f}s",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the gate without writing."""
+    from ketamine_kg.build.pipeline import build
+
+    build(project_of(args), progress=progress, write=False)
+    print("valid: the gate passed (nothing written)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a query (text, .rq file or shipped example) on the release, or list the examples."""
+    from ketamine_kg.query import answer, resolve_query
+    from ketamine_kg.release.directory import ReleaseDir, example_title
+    from ketamine_kg.serve.sandbox import deny_network
+
+    release = ReleaseDir(release_of(args))
+    release.require()
+    if args.list:
+        for name, text in release.example_queries().items():
+            print(f"{name:<40} {example_title(text)}")
+        return EXIT_OK
+    if not args.query:
+        raise UsageError("give a SPARQL query, a .rq file or an example name (see --list)")
+    text = resolve_query(args.query, release.example_queries())
+    store = release.store()
+    unsandboxed = deny_network()  # the query needs no network; the guard refuses SERVICE too
+    if unsandboxed:
+        print(f"warning: the query can reach the network: {unsandboxed}", file=sys.stderr)
+    sys.stdout.write(answer(store, text, args.format))
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the release over HTTP until interrupted."""
+    from ketamine_kg.release.directory import ReleaseDir
+    from ketamine_kg.serve.httpd import HttpLimits, serve
+    from ketamine_kg.serve.server import Settings, create_app
+
+    release = release_of(args)
+    ReleaseDir(release).require()
+    settings = Settings(
+        query_timeout=args.query_timeout,
+        max_rows=args.max_rows,
+        workers=args.workers,
+        worker_memory_mb=args.worker_memory_mb,
+        body_timeout=args.body_timeout,
+    )
+    limits = HttpLimits(header_timeout=args.header_timeout, server_memory_mb=args.server_memory_mb)
+    app = create_app(release, settings)
+    print(
+        f"serving {release} at http://{args.host}:{args.port}/  "
+        f"(SPARQL: /sparql, query UI: /, {settings.workers} query workers, "
+        f"timeout {settings.query_timeout:g}s, max {settings.max_rows} rows)",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(app, args.host, args.port, limits, log_level=args.log_level)
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Print the semantic changelog between two releases."""
+    from ketamine_kg.release.changelog import render_json, render_markdown
+    from ketamine_kg.release.diff import compare
+    from ketamine_kg.release.snapshot import load_snapshot
+
+    repo = project_of(args).root
+    doc = compare(load_snapshot(args.old, repo), load_snapshot(args.new, repo))
+    text = render_json(doc) if args.format == "json" else render_markdown(doc)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_DIFFERENT if args.exit_code and doc["changed"] else EXIT_OK
+
+
+def cmd_redirects(args: argparse.Namespace) -> int:
+    """Print the w3id .htaccess or an nginx server block for the release."""
+    from ketamine_kg.release.directory import INDEX_NT, ReleaseDir
+    from ketamine_kg.site.redirects import htaccess, nginx, release_version
+
+    release = ReleaseDir(release_of(args))
+    if not args.version and not release.file(INDEX_NT).is_file():
+        raise KetamineKgError(f"no release at {release.path}: give --version or a release")
+    version = args.version or release_version(release)
+    if args.kind == "nginx":
+        sys.stdout.write(nginx(version, root=args.root, listen=args.listen, sparql=args.sparql))
+    else:
+        sys.stdout.write(htaccess(args.target, version, sparql=args.sparql))
+    return EXIT_OK

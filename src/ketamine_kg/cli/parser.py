@@ -1,0 +1,232 @@
+"""The `ketamine-kg` argument parser: sub-commands, options, their help and checks."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable
+
+from ketamine_kg import __version__
+from ketamine_kg.cli.commands import (
+    cmd_build,
+    cmd_diff,
+    cmd_query,
+    cmd_redirects,
+    cmd_serve,
+    cmd_validate,
+)
+from ketamine_kg.cli.publishing import cmd_publish
+from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
+
+
+def _seconds(text: str) -> float:
+    """Argparse type for the serve options: a finite number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
+    return value
+
+
+def _whole(minimum: int, maximum: int | None = None, zero_means: str = "") -> Callable[[str], int]:
+    """Argparse type for the serve options: a whole number in [minimum, maximum], or 0 when
+    `zero_means` says what 0 stands for.
+    """
+
+    def parse(text: str) -> int:
+        value = int(text) if text.isascii() and text.isdigit() else -1
+        in_range = value >= minimum and (maximum is None or value <= maximum)
+        if not (in_range or (value == 0 and zero_means)):
+            bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
+            also = f" (or 0 for {zero_means})" if zero_means else ""
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number {bounds}{also}, not {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    """The parser of every sub-command."""
+    p = argparse.ArgumentParser(
+        prog="ketamine-kg",
+        description="Build, validate and query the ketamine knowledge graph.",
+    )
+    p.add_argument("--version", action="version", version=f"ketamine-kg {__version__}")
+    p.add_argument("--project", help="project root (default: the checkout containing the cwd)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="validate the sources and write the release to out/")
+    b.add_argument("--out", help="release directory (default: <project>/out)")
+    b.set_defaults(func=cmd_build)
+
+    v = sub.add_parser("validate", help="run the gate (SHACL, QC queries, OWL) without writing")
+    v.set_defaults(func=cmd_validate)
+
+    q = sub.add_parser(
+        "query",
+        help="run SPARQL on the release",
+        description="Run a SELECT, ASK, CONSTRUCT or DESCRIBE query on the release. The default "
+        "graph is the union of the release's named graphs; the shared prefixes (kko:, drug:, "
+        "condition:, status:, ...) are predeclared.",
+    )
+    q.add_argument("query", nargs="?", help="query text, a .rq file, or an example name")
+    q.add_argument("--release", help="release directory (default: <project>/out)")
+    q.add_argument(
+        "-f",
+        "--format",
+        default="table",
+        choices=[*SOLUTION_FORMATS, *GRAPH_FORMAT_NAMES],
+        help=f"{'/'.join(SOLUTION_FORMATS)} for SELECT and ASK; "
+        f"{'/'.join(GRAPH_FORMAT_NAMES)} for graphs",
+    )
+    q.add_argument("--list", action="store_true", help="list the shipped example queries")
+    q.set_defaults(func=cmd_query)
+
+    s = sub.add_parser(
+        "serve",
+        help="serve a release: SPARQL 1.1 endpoint, linked data, downloads and a query UI",
+        description="Serve a release over HTTP. /sparql is a read-only SPARQL 1.1 Protocol "
+        "endpoint; every minted IRI dereferences under /ketamine-kg/...; files are under "
+        "/downloads/; the query UI is at /.",
+    )
+    s.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    s.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
+    s.add_argument("--port", type=_whole(1, 65535), default=8000, help="port (default: 8000)")
+    s.add_argument(
+        "--query-timeout",
+        type=_seconds,
+        default=30.0,
+        help="wall-clock limit per query in seconds; clients may only lower it (default: 30)",
+    )
+    s.add_argument(
+        "--max-rows", type=_whole(1), default=10_000, help="result row cap (default: 10000)"
+    )
+    s.add_argument(
+        "--workers",
+        type=_whole(1, 256),
+        default=max(2, os.cpu_count() or 2),
+        help="query worker processes",
+    )
+    s.add_argument(
+        "--worker-memory-mb",
+        type=_whole(256, zero_means="no limit"),
+        default=2048,
+        help="memory limit per query worker (default: 2048)",
+    )
+    s.add_argument(
+        "--server-memory-mb",
+        type=_whole(512, zero_means="no limit"),
+        default=1024,
+        help="address-space limit of the server process itself (default: 1024)",
+    )
+    s.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=10.0,
+        help="seconds a client has to send a request's line and headers, else the connection "
+        "is closed (default: 10)",
+    )
+    s.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=30.0,
+        help="seconds a client has to send a POST body, else 408 (default: 30)",
+    )
+    s.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    s.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser(
+        "diff",
+        help="semantic changelog between two releases (directories or git revisions)",
+        description="Compare two releases as RDF: claims (status changes first), ontology "
+        "terms, SKOS concepts, instances, SSSOM mappings and derived edges added, removed or "
+        "changed. OLD and NEW are release directories or git revisions whose committed out/ "
+        "is read.",
+    )
+    d.add_argument("old", help="release directory or git revision (e.g. a tag, HEAD~1)")
+    d.add_argument("new", help="release directory or git revision (e.g. out)")
+    d.add_argument("-f", "--format", default="markdown", choices=["markdown", "json"])
+    d.add_argument("-o", "--output", help="write to this file instead of stdout")
+    d.add_argument("--exit-code", action="store_true", help="exit with 3 when the releases differ")
+    d.set_defaults(func=cmd_diff)
+
+    r = sub.add_parser(
+        "redirects",
+        help="print static-hosting rules: the w3id .htaccess or an nginx server block",
+        description="Print rules generated from the server's routing table: 'htaccess' for "
+        "the w3id.org repository (303 to the static host at --target), 'nginx' for a host "
+        "serving the release directory under /ketamine-kg/. See docs/hosting.md.",
+    )
+    kinds = r.add_subparsers(dest="kind", required=True)
+    rh = kinds.add_parser("htaccess", help="the .htaccess for the w3id.org repository")
+    rh.add_argument("--target", required=True, help="the static host's base URL of the release")
+    rn = kinds.add_parser("nginx", help="an nginx map and server block serving the release")
+    rn.add_argument("--root", default="/srv/ketamine-kg", help="the release directory on the host")
+    rn.add_argument("--listen", default="80", help="listen address (default: 80)")
+    for kind in (rh, rn):
+        kind.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+        kind.add_argument("--version", help="release version (default: the release's pav:version)")
+        kind.add_argument(
+            "--sparql",
+            metavar="URL",
+            help="SPARQL endpoint the endpoint IRI …/sparql redirects to with 307 (htaccess "
+            "default: <target>sparql, a `ketamine-kg serve` there; nginx default: 404)",
+        )
+        kind.set_defaults(func=cmd_redirects)
+
+    u = sub.add_parser(
+        "publish",
+        help="publish a release into a remote triple store (SPARQL 1.1 Graph Store Protocol)",
+        description="Load the release as a new version (one graph per role), verify counts, "
+        "content and the example queries' answers, then switch 'current' to it. Publishing a "
+        "release that is already current changes nothing. Credentials: KETAMINE_KG_STORE_USER "
+        "and KETAMINE_KG_STORE_PASSWORD (or --password-file); never printed.",
+    )
+    u.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    u.add_argument("--endpoint", required=True, help="Graph Store Protocol URL (writes)")
+    u.add_argument("--sparql", required=True, help="SPARQL query endpoint URL (reads)")
+    u.add_argument("--password-file", help="read the store password from this file")
+    u.add_argument(
+        "--version-base",
+        metavar="BASE",
+        help="version graphs are <BASE><version>/graph/<role> (default: the project's "
+        "…/ketamine-kg/release/; docs/running-at-scale.md)",
+    )
+    u.add_argument(
+        "--registry-graph",
+        metavar="IRI",
+        help="graph recording versions and switches (default: …/ketamine-kg/graph/releases)",
+    )
+    u.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request")
+    u.add_argument("--retries", type=int, default=3, help="retries on connection errors and 5xx")
+    u.add_argument("--backoff", type=float, default=0.5, help="first retry delay, doubling")
+    u.add_argument(
+        "--accept-altered",
+        action="append",
+        default=[],
+        metavar="DATATYPE",
+        help="a datatype (xsd:duration, another shared prefix's CURIE, or a full IRI) whose "
+        "literals the store is known to rewrite: report the differences instead of failing "
+        "(repeatable)",
+    )
+    u.add_argument(
+        "--bulk-load",
+        metavar="ISQL_HOST:PORT",
+        help="load with Virtuoso's bulk loader through isql at this address instead of GSP "
+        "(the store must read --bulk-dir; verification and the switch stay on HTTP)",
+    )
+    u.add_argument(
+        "--bulk-dir",
+        metavar="DIR",
+        help="directory for the bulk loader's files, seen by Virtuoso under the same path and "
+        "listed in its DirsAllowed",
+    )
+    u.add_argument("--isql", metavar="PROGRAM", help="isql program (default: isql-vt)")
+    u.add_argument("--dry-run", action="store_true", help="read the store's state; write nothing")
+    u.set_defaults(func=cmd_publish)
+    return p

@@ -1,0 +1,310 @@
+"""What a page is made from: the triples around one resource (its description, the claims
+about it and their parts), indexed, with the names of everything it mentions (`Names`: one
+index per build instead of two queries per page).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ketamine_kg import rdf
+from ketamine_kg.config import BASE
+from ketamine_kg.identifiers import MAPPING_PREDICATES
+from ketamine_kg.iri_space import document_stem, page_path, relative
+from ketamine_kg.site.html import identifier_text
+from ketamine_kg.vocab import (
+    DCTERMS,
+    KKO,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SKOS,
+    sparql_prologue,
+)
+
+#: Match predicate -> section heading, in display order.
+MATCH_HEADINGS = {
+    MAPPING_PREDICATES["skos:exactMatch"]: "Exact match",
+    MAPPING_PREDICATES["skos:closeMatch"]: "Close match",
+    MAPPING_PREDICATES["skos:broadMatch"]: "Broader match",
+    MAPPING_PREDICATES["skos:narrowMatch"]: "Narrower match",
+    MAPPING_PREDICATES["skos:relatedMatch"]: "Related match",
+}
+
+
+#: Our classes -> schema.org types for the embedded JSON-LD (anything else is a Thing).
+SCHEMA_TYPES = {
+    KKO.Drug: "Drug",
+    KKO.MedicalCondition: "MedicalCondition",
+    KKO.MedicalProcedure: "MedicalProcedure",
+}
+
+
+#: Statuses whose claims make a drug a schema.org possibleTreatment of the condition.
+TREATMENT_STATUSES = {
+    BASE + "vocab/use-status/approved",
+    BASE + "vocab/use-status/off-label-established",
+}
+
+
+#: Use statuses from the strongest to the weakest, for ordering claims.
+STATUS_ORDER = [
+    BASE + "vocab/use-status/" + s
+    for s in (
+        "approved",
+        "off-label-established",
+        "off-label-reported",
+        "investigational",
+        "experimental",
+        "withdrawn",
+    )
+]
+
+
+#: Properties whose subject is a claim about the resource of the page.
+CLAIM_SUBJECT_PROPERTIES = ("drug", "product", "condition", "procedure")
+
+
+#: Names for well-known terms the release does not label itself.
+FALLBACK_LABELS = {
+    PREFIXES[prefix] + local: text
+    for prefix, local, text in (
+        ("rdf", "type", "type"),
+        ("rdfs", "label", "label"),
+        ("rdfs", "comment", "comment"),
+        ("rdfs", "subClassOf", "subclass of"),
+        ("rdfs", "subPropertyOf", "subproperty of"),
+        ("rdfs", "domain", "domain"),
+        ("rdfs", "range", "range"),
+        ("skos", "prefLabel", "preferred label"),
+        ("skos", "altLabel", "also known as"),
+        ("skos", "definition", "definition"),
+        ("skos", "notation", "notation"),
+        ("skos", "inScheme", "in scheme"),
+        ("skos", "broader", "broader concept"),
+        ("skos", "topConceptOf", "top concept of"),
+        ("skos", "hasTopConcept", "has top concept"),
+        ("skos", "Concept", "concept"),
+        ("skos", "ConceptScheme", "concept scheme"),
+        ("skos", "exactMatch", "exact match"),
+        ("skos", "closeMatch", "close match"),
+        ("skos", "broadMatch", "broader match"),
+        ("skos", "narrowMatch", "narrower match"),
+        ("dcterms", "title", "title"),
+        ("dcterms", "description", "description"),
+        ("dcterms", "creator", "creator"),
+        ("dcterms", "created", "created"),
+        ("dcterms", "modified", "modified"),
+        ("dcterms", "issued", "issued"),
+        ("dcterms", "license", "licence"),
+        ("prov", "wasDerivedFrom", "derived from"),
+        ("prov", "wasAttributedTo", "attributed to"),
+        ("owl", "Class", "class"),
+        ("owl", "Ontology", "ontology"),
+        ("owl", "ObjectProperty", "object property"),
+        ("owl", "DatatypeProperty", "datatype property"),
+        ("owl", "AnnotationProperty", "annotation property"),
+        ("owl", "FunctionalProperty", "functional property"),
+        ("owl", "SymmetricProperty", "symmetric property"),
+        ("owl", "versionIRI", "version IRI"),
+        ("owl", "versionInfo", "version"),
+        ("owl", "disjointWith", "disjoint with"),
+        ("vann", "preferredNamespacePrefix", "preferred namespace prefix"),
+        ("vann", "preferredNamespaceUri", "preferred namespace URI"),
+        ("schema", "possibleTreatment", "possible treatment (schema.org)"),
+        ("biolink", "treats", "treats (Biolink)"),
+        ("biolink", "applied_to_treat", "applied to treat (Biolink)"),
+        ("biolink", "in_clinical_trials_for", "in clinical trials for (Biolink)"),
+    )
+}
+
+
+_CONTEXT = """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
+  {{ ?n kko:drug|kko:product|kko:condition|kko:procedure {iri} ; a kko:TherapeuticUseClaim . }}
+  UNION {{
+    ?claim kko:drug|kko:product|kko:condition|kko:procedure {iri} ;
+      a kko:TherapeuticUseClaim ; kko:hasEvidence ?n .
+  }}
+  UNION {{
+    {iri} a kko:TherapeuticUseClaim ;
+      kko:hasEvidence|kko:hasApproval|kko:hasBenefit|kko:hasDoseRegimen ?n .
+  }}
+  UNION {{
+    {iri} a owl:Ontology .
+    ?n a ?kind .
+    FILTER(STRSTARTS(STR(?n), CONCAT(STR({iri}), "#")))
+  }}
+  ?n ?p ?o .
+}}"""
+
+
+#: Properties that name or type a mentioned IRI, or give a claim's status and place.
+_NAMING = (
+    "rdf:type rdfs:label skos:prefLabel dcterms:title kko:useStatus kko:jurisdiction "
+    "kko:researchPhase"
+)
+
+
+#: A claim's status and places, whose names its page shows too.
+_CLAIM_PLACES = tuple(KKO.term(p) for p in ("useStatus", "jurisdiction", "researchPhase"))
+
+
+# Names, types and claim statuses of the mentioned IRIs, and names of those statuses (two
+# queries: Oxigraph evaluates the UNION of both under one VALUES about ten times slower).
+_NAMES = (
+    """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
+  VALUES ?n {{ {iris} }}
+  VALUES ?p {{ """
+    + _NAMING
+    + """ }}
+  ?n ?p ?o .
+}}""",
+    """CONSTRUCT {{ ?v ?q ?name }} WHERE {{
+  VALUES ?n {{ {iris} }}
+  ?n a kko:TherapeuticUseClaim ; kko:useStatus|kko:jurisdiction|kko:researchPhase ?v .
+  VALUES ?q {{ rdfs:label skos:prefLabel }}
+  ?v ?q ?name .
+}}""",
+)
+
+
+#: Every naming triple of the store (a few hundred), for `Names`.
+_NAMES_GRAPH = f"CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?p {{ {_NAMING} }} ?n ?p ?o }}"
+
+
+@dataclass
+class Facts:
+    """The triples a page is made from, indexed by subject and by object."""
+
+    iri: str
+    out: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+    incoming: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def here(self) -> str:
+        """The site path of this page."""
+        return page_path(self.iri) or "index.html"
+
+    def document(self, ext: str) -> str:
+        """A link to this resource's document in one format."""
+        return relative(f"{document_stem(self.iri)}.{ext}", self.here)
+
+    @classmethod
+    def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Facts:
+        """The facts of the page about `iri`, from `triples`."""
+        facts = cls(iri)
+        for t in sorted(set(triples), key=str):
+            if not isinstance(t.object, ox.Triple):
+                facts.out[rdf.text(t.subject)][t.predicate.value].append(t.object)
+            if isinstance(t.object, ox.NamedNode) and t.object.value == iri:
+                facts.incoming[t.predicate.value].append(rdf.text(t.subject))
+        return facts
+
+    def values(
+        self, subject: str, predicate: str
+    ) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        """The objects of (subject, predicate), in sorted order."""
+        return self.out.get(subject, {}).get(predicate, [])
+
+    def iris(self, subject: str, predicate: str) -> list[str]:
+        """The IRI objects of (subject, predicate), sorted."""
+        return sorted(
+            {v.value for v in self.values(subject, predicate) if isinstance(v, ox.NamedNode)},
+            key=lambda i: (self.label(i).lower(), i),
+        )
+
+    def first_iri(self, subject: str, predicate: str) -> str | None:
+        """The first IRI object of (subject, predicate), if any."""
+        return next(iter(self.iris(subject, predicate)), None)
+
+    def text(self, subject: str, predicate: str) -> str | None:
+        """The subject's English (or untagged) literal for the predicate, else any literal."""
+        literals = [v for v in self.values(subject, predicate) if isinstance(v, ox.Literal)]
+        literals.sort(key=lambda lit: (lit.language not in (None, "en"), lit.value))
+        return literals[0].value if literals else None
+
+    def label(self, iri: str) -> str:
+        """A human-readable name: label, preferred label, title, a well-known name or a CURIE."""
+        for predicate in (RDFS.label, SKOS.prefLabel, DCTERMS.title):
+            if text := self.text(iri, predicate):
+                return text
+        return FALLBACK_LABELS.get(iri) or identifier_text(iri)
+
+    def types(self, iri: str) -> list[str]:
+        """The rdf:types of `iri`."""
+        return self.iris(iri, RDF.type)
+
+    def is_claim(self, iri: str) -> bool:
+        """Whether `iri` is a therapeutic-use claim."""
+        return KKO.TherapeuticUseClaim in self.types(iri)
+
+
+class Names:
+    """The store's naming triples by subject: built once, it answers what the `_NAMES`
+    queries answer for any page, without querying.
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self.by_subject: dict[rdf.Term, list[ox.Triple]] = defaultdict(list)
+        query = sparql_prologue() + _NAMES_GRAPH
+        for t in rdf.construct(store, query, use_default_graph_as_union=True):
+            self.by_subject[t.subject].append(t)
+        self.claims = {
+            s
+            for s, triples in self.by_subject.items()
+            if any(
+                t.predicate.value == RDF.type and rdf.text(t.object) == KKO.TherapeuticUseClaim
+                for t in triples
+            )
+        }
+
+    def about(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
+        """The naming triples of the IRIs, and the names of the claims' statuses and places."""
+        names = [t for iri in iris for t in self.by_subject.get(iri, ())]
+        places = {
+            t.object
+            for t in names
+            if t.subject in self.claims and t.predicate.value in _CLAIM_PLACES
+        }
+        return names + [
+            t
+            for place in places
+            for t in self.by_subject.get(place, ())
+            if t.predicate.value in (RDFS.label, SKOS.prefLabel)
+        ]
+
+
+def page_triples(
+    store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None = None
+) -> list[ox.Triple]:
+    """The description, claims and claim parts around the IRI (or an ontology's terms), and
+    names for them all (from `names` when given).
+    """
+    prologue = sparql_prologue()
+    node = ox.NamedNode(iri)
+    context = list(
+        rdf.construct(store, prologue + _CONTEXT.format(iri=node), use_default_graph_as_union=True)
+    )
+    mentioned = {
+        term
+        for t in description + context
+        for term in (t.subject, t.predicate, t.object)
+        if isinstance(term, ox.NamedNode)
+    }
+    if names is not None:
+        return description + context + names.about(mentioned)
+    values = " ".join(str(term) for term in sorted(mentioned, key=str))
+    queried = [
+        t
+        for query in _NAMES
+        for t in rdf.construct(
+            store, prologue + query.format(iris=values), use_default_graph_as_union=True
+        )
+    ]
+    return description + context + queried

@@ -1,0 +1,93 @@
+"""Prefixes shared by every format (Turtle, SPARQL, JSON-LD) and IRI shortening."""
+
+from __future__ import annotations
+
+from ketamine_kg.config import BASE
+
+#: The ontology's IRI (its terms are in KKO).
+ONTOLOGY_IRI = BASE + "ontology"
+_KKO = ONTOLOGY_IRI + "#"
+ID = BASE + "id/"
+VOCAB = BASE + "vocab/"
+
+#: Readable per-kind prefixes for our instances and concepts (Turtle and SPARQL).
+KIND_PREFIXES: dict[str, str] = {
+    "drug": ID + "drug/",
+    "product": ID + "product/",
+    "condition": ID + "condition/",
+    "procedure": ID + "procedure/",
+    "claim": ID + "claim/",
+    "benefit": ID + "benefit/",
+    "evidence": ID + "evidence/",
+    "approval": ID + "approval/",
+    "dose": ID + "dose/",
+    "agency": ID + "agency/",
+    "agent": ID + "agent/",
+    "source": ID + "source/",
+    "status": VOCAB + "use-status/",
+    "phase": VOCAB + "research-phase/",
+    "category": VOCAB + "use-category/",
+    "benefittype": VOCAB + "benefit/",
+    "level": VOCAB + "evidence-level/",
+    "design": VOCAB + "study-design/",
+    "route": VOCAB + "route/",
+    "jurisdiction": VOCAB + "jurisdiction/",
+    "setting": VOCAB + "care-setting/",
+}
+
+#: Prefixes of the vocabularies we use, shared by every format.
+COMMON_PREFIXES: dict[str, str] = {
+    "kko": _KKO,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "vann": "http://purl.org/vocab/vann/",
+    "schema": "http://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "biolink": "https://w3id.org/biolink/vocab/",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "mesh": "http://id.nlm.nih.gov/mesh/",
+    "wd": "http://www.wikidata.org/entity/",
+}
+
+#: Prefix -> namespace for Turtle dumps and SPARQL, in the order they are written.
+PREFIXES: dict[str, str] = {**COMMON_PREFIXES, **KIND_PREFIXES}
+
+#: Vocabularies of the release's own metadata (VoID, DCAT, PAV, SPDX), for its documents.
+METADATA_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "pav": "http://purl.org/pav/",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
+#: JSON-LD uses two short prefixes instead of the per-kind ones, whose names would clash with
+#: property terms such as "drug" or "condition".
+JSONLD_PREFIXES: dict[str, str] = {**COMMON_PREFIXES, "kk": ID, "kkv": VOCAB}
+
+
+def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """`prefix:local` for the longest matching namespace, else the IRI unchanged.
+
+    >>> curie("https://w3id.org/ketamine-kg/id/drug/ketamine")
+    'drug:ketamine'
+    >>> curie("https://example.org/x")
+    'https://example.org/x'
+    """
+    best = max(
+        (p for p, ns in prefixes.items() if iri.startswith(ns)),
+        key=lambda p: len(prefixes[p]),
+        default=None,
+    )
+    return f"{best}:{iri[len(prefixes[best]) :]}" if best else iri
+
+
+def sparql_prologue() -> str:
+    """PREFIX declarations for every shared prefix."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
