@@ -19,8 +19,8 @@ validate: $(PY)  ## run the gate without writing
 test: $(PY)      ## run the test suite
 	$(PY) -m pytest
 
-lint: $(PY)      ## ruff lint and format check
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+lint: $(PY)      ## ruff lint and format check, mypy (the suite runs the same in tests/test_lint.py)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 bench: $(PY)     ## build wall time: median of 5 fresh-process runs, cold and warm cache
 	$(PY) bench/build_time.py
