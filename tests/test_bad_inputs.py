@@ -55,6 +55,14 @@ def _write(rel: str, data: str | bytes | Callable[[], str | bytes]) -> Callable[
     return apply
 
 
+#: Prefixes for the RDF 1.2 (triple term) cases.
+_RDF12 = (
+    "@prefix kko: <https://w3id.org/ketamine-kg/ontology#> .\n"
+    "@prefix claim: <https://w3id.org/ketamine-kg/id/claim/> .\n"
+    "@prefix drug: <https://w3id.org/ketamine-kg/id/drug/> .\n"
+)
+
+
 def _edit(rel: str, old: str, new: str, named: str | None = None) -> Callable[[Path], Path]:
     """Replace the first `old` in a real source by `new`; the message names `named` (or it)."""
 
@@ -182,6 +190,8 @@ GENERATED = [
     Case("data-chain-1000-deep", _write("data/deep.ttl", lambda: _chain(1000)), "blank node"),
     Case("data-list-2000-items", _write("data/list.ttl", lambda: _list(2000)), "blank node"),
     Case("shapes-chain-1000-deep", _write("shapes/deep.shapes.ttl", lambda: _chain(1000, "kks:Deep")), "nested more than", position=False),
+    Case("data-triple-term", _write("data/triple-term.ttl", _RDF12 + "claim:ketamine-ptsd kko:sourceStatement <<( claim:ketamine-ptsd kko:drug drug:ketamine )>> .\n"), "a triple term"),
+    Case("data-reified-triple", _write("data/reified.ttl", _RDF12 + "claim:ketamine-ptsd kko:sourceStatement << claim:ketamine-ptsd kko:drug drug:ketamine >> .\n"), "blank node"),
     Case("shapes-chain-33-deep", _write("shapes/deep.shapes.ttl", _chain(nesting.MAX_NESTING + 1, "kks:Deep")), "nested more than", position=False),
     Case("shapes-list-2000-items", _write("shapes/list.shapes.ttl", _shape("sh:in ( " + " ".join(f'"{i}"' for i in range(2000)) + " )")), "a list may have at most", position=False),
     Case("shapes-list-over-limit", _write("shapes/list.shapes.ttl", _list(nesting.MAX_LIST_ITEMS + 1, "kks:Big")), "a list may have at most", position=False),

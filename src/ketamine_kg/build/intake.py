@@ -264,12 +264,28 @@ def check_base(source: Source, bases: Iterable[str]) -> None:
             )
 
 
+def _triple_term(source: Source) -> SourceError:
+    """An RDF 1.2 triple term, at the file's first `<<`: SHACL, OWL and the dumps' readers
+    (rdflib, Virtuoso) take plain triples only.
+    """
+    message = (
+        "a triple term (<< … >>): the release publishes plain triples only; make the "
+        "statement a resource with its own IRI"
+    )
+    offset = source.text.find("<<")
+    if offset < 0:
+        return FileError(source.path, message)
+    return SourceError(source.path, *position(source.text, offset), message)
+
+
 def check_source(source: Source) -> None:
     """Every triple of one file: named terms (published roles), http(s) IRIs, slugs, subjects
     in our namespace or a known scheme, literal size and lexical forms (nesting: nesting.py).
     """
     published = source.role in PUBLISHED_ROLES
     for t in source.triples:
+        if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
+            raise _triple_term(source)
         if published and (
             isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
         ):
