@@ -59,3 +59,15 @@ def test_qc_query_finds_planted_problem(name: str) -> None:
     extra, focus = PLANTED[name]
     findings = run_qc(_store(extra), [PROJECT.queries_dir / "qc" / f"{name}-violation.rq"])
     assert focus in {f.focus for f in findings} or any(focus in f.value for f in findings), findings
+
+
+def test_duplicate_labels_are_reported_once_per_group() -> None:
+    extra = (
+        'drug:twin a kko:Drug ; rdfs:label "KETAMINE"@en .\n'
+        'drug:triplet a kko:Drug ; rdfs:label "ketamine"@en .\n'
+        'drug:other a kko:Drug ; rdfs:label "Ketamine"@de .\n'  # same text, any language
+    )
+    query = PROJECT.queries_dir / "qc" / "duplicate-label-violation.rq"
+    (finding,) = run_qc(_store(extra), [query])
+    assert finding.focus == "drug:ketamine"  # the group's first member, by IRI
+    assert "drug:twin" in finding.value and "with 3 other resources" in finding.message
