@@ -3,30 +3,21 @@
 The description holds every triple with the IRI as subject, every triple with it as object
 (incoming links, such as the claims that point at a condition), and the `rdfs:label` and
 `skos:prefLabel` of every IRI at either end of those triples, so a client can show names.
+Read with index lookups (`quads_for_pattern`), in time that does not grow with the store: the
+equivalent CONSTRUCT scanned the whole store for its label part (2 ms a page at 10k triples,
+29 ms at 100k).
 """
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ketamine_kg import rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.exports.serialize import sorted_triples
-from ketamine_kg.vocab import sparql_prologue
+from ketamine_kg.vocab import RDFS, SKOS
 
-_DESCRIBE = """CONSTRUCT {{
-  {iri} ?p ?o .
-  ?s ?q {iri} .
-  ?n ?label ?name .
-}} WHERE {{
-  {{ {iri} ?p ?o }}
-  UNION {{ ?s ?q {iri} }}
-  UNION {{
-    {{ {iri} ?p0 ?n }} UNION {{ ?n ?q0 {iri} }}
-    VALUES ?label {{ rdfs:label skos:prefLabel }}
-    ?n ?label ?name .
-  }}
-}}"""
+#: The properties that name a resource in its neighbours' descriptions.
+_NAMING = (ox.NamedNode(RDFS.label), ox.NamedNode(SKOS.prefLabel))
 
 
 def _node(iri: str) -> ox.NamedNode | None:
@@ -44,13 +35,23 @@ def is_known(store: ox.Store, iri: str) -> bool:
     node = _node(iri)
     if node is None:
         return False
-    query = f"ASK {{ {node} ?p ?o }}"
-    return bool(store.query(query, use_default_graph_as_union=True))
+    return next(store.quads_for_pattern(node, None, None), None) is not None
 
 
 def resource_triples(store: ox.Store, iri: str) -> list[ox.Triple]:
     """The description of a minted IRI, sorted; empty when the IRI is not known."""
     if not is_known(store, iri):
         return []
-    query = sparql_prologue() + _DESCRIBE.format(iri=ox.NamedNode(iri))
-    return sorted_triples(rdf.construct(store, query, use_default_graph_as_union=True))
+    node = ox.NamedNode(iri)
+    around = [q.triple for q in store.quads_for_pattern(node, None, None)]
+    around += [q.triple for q in store.quads_for_pattern(None, None, node)]
+    neighbours = {t.object for t in around if t.subject == node}
+    neighbours |= {t.subject for t in around if t.object == node}
+    names = [
+        q.triple
+        for n in sorted(neighbours, key=str)
+        if isinstance(n, ox.NamedNode | ox.BlankNode)
+        for label in _NAMING
+        for q in store.quads_for_pattern(n, label, None)
+    ]
+    return sorted_triples(around + names)

@@ -19,6 +19,7 @@ from ketamine_kg.site.html import identifier_text
 from ketamine_kg.vocab import (
     DCTERMS,
     KKO,
+    OWL,
     PREFIXES,
     RDF,
     RDFS,
@@ -123,23 +124,48 @@ FALLBACK_LABELS = {
 }
 
 
-_CONTEXT = """CONSTRUCT {{ ?n ?p ?o }} WHERE {{
-  {{ ?n kko:drug|kko:product|kko:condition|kko:procedure {iri} ; a kko:TherapeuticUseClaim . }}
-  UNION {{
-    ?claim kko:drug|kko:product|kko:condition|kko:procedure {iri} ;
-      a kko:TherapeuticUseClaim ; kko:hasEvidence ?n .
-  }}
-  UNION {{
-    {iri} a kko:TherapeuticUseClaim ;
-      kko:hasEvidence|kko:hasApproval|kko:hasBenefit|kko:hasDoseRegimen ?n .
-  }}
-  UNION {{
-    {iri} a owl:Ontology .
-    ?n a ?kind .
-    FILTER(STRSTARTS(STR(?n), CONCAT(STR({iri}), "#")))
-  }}
-  ?n ?p ?o .
-}}"""
+#: A claim's subject properties, and the parts a claim page shows.
+_TARGETS = tuple(ox.NamedNode(p) for p in (KKO.drug, KKO.product, KKO.condition, KKO.procedure))
+_PARTS = tuple(
+    ox.NamedNode(p) for p in (KKO.hasEvidence, KKO.hasApproval, KKO.hasBenefit, KKO.hasDoseRegimen)
+)
+_TYPE, _CLAIM = ox.NamedNode(RDF.type), ox.NamedNode(KKO.TherapeuticUseClaim)
+
+
+def _is_a(store: ox.Store, node: rdf.Term, cls: ox.NamedNode) -> bool:
+    if not isinstance(node, ox.NamedNode | ox.BlankNode):
+        return False
+    return next(store.quads_for_pattern(node, _TYPE, cls), None) is not None
+
+
+def context_triples(store: ox.Store, node: ox.NamedNode) -> list[ox.Triple]:
+    """Every triple of what a page shows around `node`: the claims about it and their evidence;
+    a claim's evidence, approvals, benefits and doses; an ontology's hash terms. Index lookups
+    only, so a page costs the same whatever the store's size.
+    """
+    claims = {
+        q.subject
+        for p in _TARGETS
+        for q in store.quads_for_pattern(None, p, node)
+        if _is_a(store, q.subject, _CLAIM)
+    }
+    evidence = ox.NamedNode(KKO.hasEvidence)
+    around = claims | {q.object for c in claims for q in store.quads_for_pattern(c, evidence, None)}
+    if _is_a(store, node, _CLAIM):
+        around |= {q.object for p in _PARTS for q in store.quads_for_pattern(node, p, None)}
+    if _is_a(store, node, ox.NamedNode(OWL.Ontology)):
+        terms = node.value + "#"
+        around |= {
+            q.subject
+            for q in store.quads_for_pattern(None, _TYPE, None)
+            if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(terms)
+        }
+    return [
+        q.triple
+        for n in sorted(around, key=str)
+        if isinstance(n, ox.NamedNode | ox.BlankNode)
+        for q in store.quads_for_pattern(n, None, None)
+    ]
 
 
 #: Properties that name or type a mentioned IRI, or give a claim's status and place.
@@ -287,10 +313,7 @@ def page_triples(
     names for them all (from `names` when given).
     """
     prologue = sparql_prologue()
-    node = ox.NamedNode(iri)
-    context = list(
-        rdf.construct(store, prologue + _CONTEXT.format(iri=node), use_default_graph_as_union=True)
-    )
+    context = context_triples(store, ox.NamedNode(iri))
     mentioned = {
         term
         for t in description + context
