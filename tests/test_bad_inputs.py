@@ -150,6 +150,7 @@ EDITS = [
     Case("xss-label-source", _edit("data/approvals.ttl", DAILYMED, "<javascript:alert(4)>"), "not http(s)"),
     # item 7
     Case("impossible-date", _edit("data/approvals.ttl", '"2019-03-05"^^xsd:date', '"2026-02-30"^^xsd:date'), "not a valid xsd:date"),
+    Case("example-prefix-undeclared", _edit("queries/examples/ptsd-identifiers.rq", "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n", ""), "the prefix skos: is not declared"),
     Case("base-elsewhere", _edit("data/claims.ttl", "@prefix kko:", "@base <http://example.org/> .\n@prefix kko:"), "@base"),
     Case("curie-map-rebinds-condition", _edit("mappings/conditions.sssom.tsv", "condition: https://w3id.org/ketamine-kg/id/condition/", "condition: http://example.org/c/"), "may not be rebound"),
     Case("sssom-duplicate-row", _duplicate_line("mappings/conditions.sssom.tsv", "condition:acute-pain\t"), "repeats the one at"),

@@ -53,8 +53,10 @@ def query_pages(store: ox.Store, files: list[Path]) -> dict[str, str]:
         here = f"queries/{path.stem}.html"
         body = (
             f"<p>Run it: <code>ketamine-kg query {e(path.stem)}</code>, or paste it into the "
-            "query editor of <code>ketamine-kg serve</code>. The shared prefixes are "
-            "predeclared.</p>"
+            "query editor of <code>ketamine-kg serve</code>. It declares its prefixes, so "
+            f'<a href="{e(path.stem)}.rq">{e(path.stem)}.rq</a> runs as it is on any SPARQL '
+            "1.1 engine holding the release, with the union of its named graphs as the "
+            "default graph.</p>"
             f"<pre><code>{e(text.strip())}</code></pre>"
             f'<section id="results"><h2>Results in this release</h2>'
             f"{_results(store, path, text, here)}</section>"
