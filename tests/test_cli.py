@@ -137,3 +137,54 @@ def test_output_cut_short_by_the_reader_is_not_an_error() -> None:
         stderr = process.stderr.read().decode()
         assert process.wait(timeout=60) == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "message"),
+    [
+        (
+            "ASK { ?s ?p ?o }",
+            "turtle",
+            "error: -f turtle writes a graph; an ASK answer is written as table, json, csv, tsv\n",
+        ),
+        (
+            "investigational-uses",
+            "rdfxml",
+            "error: -f rdfxml writes a graph; a SELECT answer is written as table, json, csv, tsv\n",
+        ),
+        (
+            "describe-ptsd",
+            "json",
+            "error: -f json writes solutions; a CONSTRUCT or DESCRIBE answer is written as turtle, ntriples, jsonld, rdfxml (by default turtle)\n",
+        ),
+    ],
+)
+def test_a_format_that_cannot_express_the_answer_is_an_error(
+    release_dir: Path, query: str, fmt: str, message: str
+) -> None:
+    result = run("query", query, "-f", fmt, release=release_dir)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", message)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "SELECT ?x WHERE { ?x ",
+            "error: invalid SPARQL: error at 1:22: unexpected end of the query\n",
+        ),
+        (
+            "SELECT ?x WHERE {\n  ?x foo:bar ?y }",
+            "error: invalid SPARQL: error at 2:6: the prefix foo: is not declared\n",
+        ),
+        (
+            "SELECT ?x WHRE { ?x ?p ?o }",
+            "error: invalid SPARQL: error at 1:16: unexpected '{ ?x ?p ?o }'\n",
+        ),
+    ],
+)
+def test_syntax_errors_are_sentences_at_the_users_position(
+    release_dir: Path, query: str, message: str
+) -> None:
+    result = run("query", query, release=release_dir)
+    assert (result.returncode, result.stderr) == (1, message)

@@ -39,8 +39,10 @@ def resolve_query(text_or_name: str, examples: Mapping[str, str]) -> str:
             raise QueryError(str(exc)) from None
     if text_or_name.removesuffix(".rq") in examples:
         return examples[text_or_name.removesuffix(".rq")]
-    if any(k in text_or_name.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")):
-        return text_or_name
+    if re.search(r"\s|\{", text_or_name.strip()) or any(
+        k in text_or_name.upper() for k in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+    ):
+        return text_or_name  # query text: the parser says what is wrong with it, and where
     names = ", ".join(sorted(examples))
     raise QueryError(f"{text_or_name!r} is neither a query, a .rq file nor an example ({names})")
 
@@ -76,9 +78,29 @@ def run_query(
             f"invalid SPARQL: {exc.message.removeprefix(INVALID)}" if invalid else exc.message
         ) from None
     except SyntaxError as exc:
-        raise QueryError(f"invalid SPARQL: {exc.msg}") from None
+        raise QueryError(f"invalid SPARQL: {_plain_syntax_error(query, exc.msg)}") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise QueryError(f"Query evaluation failed: {exc}") from None
+
+
+def _plain_syntax_error(query: str, message: str) -> str:
+    """The engine's message with its list of expected characters replaced by what it found.
+
+    >>> _plain_syntax_error("SELEC ?x WHERE {}", "error at 1:1: expected one of ['A'..'Z']")
+    "error at 1:1: unexpected 'SELEC ?x WHERE {}'"
+    >>> _plain_syntax_error("SELECT ?x WHERE {", "error at 1:18: expected one of ['}']")
+    'error at 1:18: unexpected end of the query'
+    """
+    found = re.match(r"error at (\d+):(\d+): (.*)", message, re.S)
+    if found is None or not found.group(3).startswith("expected"):
+        return message
+    line, column = int(found.group(1)), int(found.group(2))
+    lines = query.splitlines()
+    near = lines[line - 1][column - 1 : column + 19] if 0 < line <= len(lines) else ""
+    if "Prefix not found" in found.group(3) and (at := _prefix_before(query, line, column)):
+        return f"error at {line}:{at[0]}: the prefix {at[1]}: is not declared"
+    what = f"unexpected {near!r}" if near.strip() else "unexpected end of the query"
+    return f"error at {line}:{column}: {what}"
 
 
 def check_examples(paths: list[Path], graphs: Iterable[str]) -> None:
@@ -100,22 +122,28 @@ def check_examples(paths: list[Path], graphs: Iterable[str]) -> None:
             raise _undeclared_prefix(path, text, exc) from None
 
 
+def _prefix_before(text: str, line: int, column: int) -> tuple[int, str] | None:
+    """The column and name of the prefixed name ending at line:column (where the engine points
+    when a prefix is not declared), if there is one.
+    """
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    name = re.search(r"([A-Za-z][\w.-]*)?:[^\s:]*$", lines[line - 1][: column - 1])
+    return (name.start() + 1, name.group(1) or "") if name else None
+
+
 def _undeclared_prefix(path: Path, text: str, exc: SyntaxError) -> SourceError:
     found = re.search(r"error at (\d+):(\d+)", str(exc))
-    if found is None:
+    at = found and _prefix_before(text, int(found.group(1)), int(found.group(2)))
+    if not found or not at:
         return query_error(path, str(exc))
-    line, column = int(found.group(1)), int(found.group(2))
-    before = text.splitlines()[line - 1][: column - 1]  # pyoxigraph points after the name
-    name = re.search(r"([A-Za-z][\w.-]*)?:[^\s:]*$", before)
-    if name is None:
-        return query_error(path, str(exc))
-    prefix, start = name.group(1) or "", name.start() + 1
     return SourceError(
         path,
-        line,
-        start,
-        f"the prefix {prefix}: is not declared: a shipped query declares every prefix it uses "
-        f"(PREFIX {prefix}: <…>), so that it runs on any SPARQL engine",
+        int(found.group(1)),
+        at[0],
+        f"the prefix {at[1]}: is not declared: a shipped query declares every prefix it uses "
+        f"(PREFIX {at[1]}: <…>), so that it runs on any SPARQL engine",
     )
 
 
@@ -131,8 +159,8 @@ def answer(store: ox.Store, query: str, fmt: str) -> str:
     def work() -> None:
         try:
             texts.append(format_result(run_query(store, query), fmt))
-        except BaseException as exc:  # handed to the main thread
-            errors.append(exc)
+        except BaseException as exc:  # handed to the main thread, without this thread's frames
+            errors.append(exc.with_traceback(None))  # (pyoxigraph answers may not change thread)
 
     thread = threading.Thread(target=work, name="query", daemon=True)
     thread.start()
@@ -159,7 +187,20 @@ def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:
 
 
 def format_result(result: object, fmt: str) -> str:
-    """Render a SELECT/ASK result as table, json, csv or tsv; a graph result as RDF."""
+    """Render a SELECT/ASK result as table, json, csv or tsv; a graph result as RDF (turtle for
+    the default `table`). A format that cannot express the answer is a QueryError.
+    """
+    graph = isinstance(result, ox.QueryTriples)
+    if not graph and fmt in GRAPH_FORMAT_NAMES:
+        form = "an ASK" if isinstance(result, ox.QueryBoolean) else "a SELECT"
+        raise QueryError(
+            f"-f {fmt} writes a graph; {form} answer is written as {', '.join(SOLUTION_FORMATS)}"
+        )
+    if graph and fmt in SOLUTION_FORMATS and fmt != "table":
+        raise QueryError(
+            f"-f {fmt} writes solutions; a CONSTRUCT or DESCRIBE answer is written as "
+            f"{', '.join(GRAPH_FORMAT_NAMES)} (by default turtle)"
+        )
     if isinstance(result, ox.QueryBoolean):
         value = bool(result)
         return (
