@@ -45,8 +45,10 @@ EXPECTED_FILES = {
         "bipolar-depression",
         "bipolar-disorder",
         "chronic-pain",
+        "complex-regional-pain-syndrome",
         "fibromyalgia",
         "major-depressive-disorder",
+        "mdd-psychiatric-emergency",
         "mdd-with-acute-suicidal-ideation",
         "neuropathic-pain",
         "obsessive-compulsive-disorder",
@@ -152,7 +154,7 @@ def test_qc_violation_fails_the_gate(broken_copy) -> None:
 evidence:uncited a kko:EvidenceItem , obo:ECO_0006017 ;
     rdfs:label "uncited"@en ; skos:prefLabel "uncited"@en ;
     kko:source <https://pubmed.ncbi.nlm.nih.gov/1> ; kko:studyDesign design:rct ;
-    kko:evidenceLevel level:level-b ; kko:citation "Nobody cites this." ; kko:finding "Nothing."@en .
+    kko:effectDirection effect:inconclusive ; kko:citation "Nobody cites this." ; kko:finding "Nothing."@en .
 """
     )
     with pytest.raises(GateError) as info:
@@ -189,12 +191,13 @@ def test_cli_reports_path_line_col_and_exits_1(broken_copy) -> None:
 def test_gate_failure_report_is_readable(broken_copy) -> None:
     project, _ = broken_copy
     claims = project.data_dir / "claims.ttl"
-    claims.write_text(claims.read_text().replace("kko:researchPhase phase:phase-4 ;", ""))
+    claims.write_text(claims.read_text().replace("kko:researchPhase phase:phase-2 ;", ""))
     result = _cli_build(project)
     assert result.returncode == 1
     assert "validation failed; the release was not written" in result.stderr
-    assert "claim:ketamine-suicidal-ideation" in result.stderr
+    assert "claim:ketamine-ptsd" in result.stderr  # its registration is phase 2/3
     assert "must state its research phase" in result.stderr
+    assert "claim:ketamine-suicidal-ideation" not in result.stderr  # registered as phase 4 only
 
 
 @pytest.mark.reasoner

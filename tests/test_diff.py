@@ -196,6 +196,7 @@ def test_added_claim(base: Path, tmp_path: Path) -> None:
         "status": "status:investigational",
         "jurisdiction": None,
         "phase": "phase:phase-2",
+        "certainty": None,
     }
     assert added["properties"]["kko:hasEvidence"][0]["label"] is not None
     assert doc["new"]["triples"]["data"] == doc["old"]["triples"]["data"] + 7
@@ -257,7 +258,7 @@ def test_claim_status_change_is_called_out_first(base: Path, tmp_path: Path) -> 
     ] == [("status:approved", "jurisdiction:us", None)]
     markdown = render_markdown(doc)
     headings = [line for line in markdown.splitlines() if line.startswith("### ")]
-    assert headings == ["### Status changes", "### Claims", "### Derived edges"]
+    assert headings == ["### Status and certainty changes", "### Claims", "### Derived edges"]
     assert (
         "- **ketamine — post-traumatic stress disorder**: investigational (phase 2) → "
         "**approved (United States)** (`claim:ketamine-ptsd`)"
@@ -280,6 +281,28 @@ def test_a_new_claim_beside_an_old_one_is_a_status_change(base: Path, tmp_path: 
     assert (
         "investigational (phase 2) → **approved (United States); investigational (phase 2)**"
         in render_markdown(doc)
+    )
+
+
+def test_a_certainty_regrade_is_called_out_with_the_status_changes(
+    base: Path, tmp_path: Path
+) -> None:
+    certainty = n(KKO.NS + "certainty")
+    assert any(q.predicate == certainty for q in quads_of(base)), "the base grades some claims"
+    regraded = [
+        ox.Quad(q.subject, q.predicate, n(VOCAB + "certainty/very-low"), q.graph_name)
+        if q.subject == n(ID + "claim/ketamine-fibromyalgia-pain-us") and q.predicate == certainty
+        else q
+        for q in quads_of(base)
+    ]
+    doc = diff(base, write(tmp_path / "new", regraded))
+    [change] = doc["status_changes"]
+    assert change["target"]["curie"] == "condition:fibromyalgia"
+    assert [s["certainty"]["curie"] for s in change["old"]] == ["certainty:low"]
+    assert [s["certainty"]["curie"] for s in change["new"]] == ["certainty:very-low"]
+    assert (
+        "off-label (reported) (United States, low certainty) → "
+        "**off-label (reported) (United States, very low certainty)**" in render_markdown(doc)
     )
 
 
@@ -545,14 +568,14 @@ def test_cli_json_and_markdown(repo: Path, tmp_path: Path, capsys, monkeypatch) 
     markdown = target.read_text(encoding="utf-8")
     for heading in (
         f"## [{doc['new']['version']}] - ",
-        "### Status changes",
+        "### Status and certainty changes",
         "### Claims",
         "#### Changed",
         "### Derived edges",
         "### Notes",
     ):
         assert heading in markdown
-    assert markdown.index("### Status changes") < markdown.index("### Claims")
+    assert markdown.index("### Status and certainty changes") < markdown.index("### Claims")
 
 
 def test_cli_exit_code(base: Path, tmp_path: Path, capsys) -> None:

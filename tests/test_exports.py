@@ -18,7 +18,8 @@ import yaml
 from ketamine_kg.build.pipeline import release_of
 from ketamine_kg.build.sssom import read_sssom
 from ketamine_kg.exports import kgx
-from ketamine_kg.vocab import sparql_prologue
+from ketamine_kg.exports.wikidata import quickstatements
+from ketamine_kg.vocab import SKOS, sparql_prologue
 
 KKO = "https://w3id.org/ketamine-kg/ontology#"
 CURIE = re.compile(r"[A-Za-z][A-Za-z0-9_.]*:\S+")
@@ -248,12 +249,31 @@ def test_quickstatements_are_well_formed_and_only_for_approved_or_established(
     release_dir: Path,
 ) -> None:
     lines = (release_dir / "wikidata" / "quickstatements.txt").read_text().splitlines()
-    assert lines, "no statement written"
     for line in lines:
         assert QS_LINE.fullmatch(line), line
     review = (release_dir / "wikidata" / "README.md").read_text()
     assert "investigational" not in review.split("| claim |")[1]
-    assert "Q2365493\tP2175\tQ42844\tP1001\tQ458" in lines[0]
+    # The EU extension is for a psychiatric emergency in MDD, not MDD (Q42844): never stated.
+    assert not any("\tQ42844\t" in line for line in lines)
+    assert "psychiatric emergency (EU, approved) | approved | no |" in review
+
+
+def test_quickstatements_state_an_approval_once_its_condition_has_a_wikidata_item(
+    store: ox.Store,
+) -> None:
+    """With a verified item for the condition (planted here), the approved use is written."""
+    planted = ox.Store()
+    planted.extend(store)
+    trd = ox.NamedNode("https://w3id.org/ketamine-kg/id/condition/treatment-resistant-depression")
+    graph = next(iter(store.quads_for_pattern(trd, None, None))).graph_name
+    item = ox.NamedNode("http://www.wikidata.org/entity/Q1")
+    planted.add(ox.Quad(trd, ox.NamedNode(SKOS.exactMatch), item, graph))
+    text, _ = quickstatements(planted, "2026-12-03")
+    lines = text.decode().splitlines()
+    assert lines and all(QS_LINE.fullmatch(line) for line in lines)
+    assert {line.split("\t")[2] for line in lines} == {"Q1"}
+    fields = [line.split("\t") for line in lines]
+    assert {f[f.index("P1001") + 1] for f in fields} == {"Q30", "Q458"}  # US and EU approvals
 
 
 def test_loading_recipe_oxigraph(release_dir: Path, tmp_path: Path) -> None:

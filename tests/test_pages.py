@@ -273,6 +273,33 @@ def test_claim_page(store: ox.Store) -> None:
     assert ld_json(page)["@type"] == "Thing"
 
 
+def test_claim_page_shows_certainty_its_assessor_and_why(store: ox.Store) -> None:
+    page = resource_html(store, BASE + "id/claim/ketamine-chronic-pain-us")
+    assert page is not None
+    summary = page.split('<dl class="summary">', 1)[1].split("</dl>", 1)[0]
+    assert "low certainty" in summary and "Cohen et al. 2018" in summary
+    assert "weak or no evidence" in summary  # the rationale, in the assessor's words
+    evidence = page.split('id="evidence"', 1)[1].split("</section>", 1)[0]
+    assert "<th" in evidence and "Certainty it states" in evidence and "Effect" in evidence
+
+
+def test_limitation_of_use_is_shown_on_the_approval_of_a_claim(store: ox.Store) -> None:
+    page = resource_html(store, BASE + "id/claim/esketamine-mdsi-us")
+    assert page is not None
+    approvals = page.split('id="approvals"', 1)[1].split("</section>", 1)[0]
+    assert "has not been demonstrated" in approvals
+    assert "suicidal ideation" in re.sub(
+        r"<[^>]+>", "", approvals.split("not been demonstrated")[-1]
+    )
+
+
+def test_dose_onset_is_a_quantity_with_its_unit(store: ox.Store) -> None:
+    page = resource_html(store, BASE + "id/claim/ketamine-general-anesthesia-us")
+    assert page is not None
+    doses = page.split('id="doses"', 1)[1].split("</section>", 1)[0]
+    assert "within 30 s" in doses and "within 4 min" in doses
+
+
 def test_comparator_is_shown(store: ox.Store) -> None:
     page = resource_html(store, BASE + "id/claim/esketamine-mdsi-us")
     assert page is not None

@@ -29,6 +29,10 @@ PLANTED = {
     ),
     "unused-evidence": ("evidence:lonely a kko:EvidenceItem .", "evidence:lonely"),
     "orphan-benefit": ("benefit:lonely a kko:BenefitAssertion .", "benefit:lonely"),
+    "status-rollup": (
+        "condition:mdd-with-acute-suicidal-ideation skos:broader condition:suicidal-ideation .",
+        "claim:esketamine-mdsi-us",
+    ),
     "mapping-conflict": (
         "condition:ocd-twin skos:exactMatch obo:MONDO_0008114 .",
         "condition:ocd-twin",
@@ -71,3 +75,21 @@ def test_duplicate_labels_are_reported_once_per_group() -> None:
     (finding,) = run_qc(_store(extra), [query])
     assert finding.focus == "drug:ketamine"  # the group's first member, by IRI
     assert "drug:twin" in finding.value and "with 3 other resources" in finding.message
+
+
+def test_status_rollup_finds_a_blanket_claim_over_weaker_narrower_claims() -> None:
+    """The 0.2.0 defect: one established chronic-pain claim over reported neuropathic pain."""
+    extra = "claim:ketamine-chronic-pain-us kko:useStatus status:off-label-established ."
+    query = PROJECT.queries_dir / "qc" / "status-rollup-violation.rq"
+    focuses = {f.focus for f in run_qc(_store(extra), [query])}
+    assert {"claim:ketamine-neuropathic-pain-us", "claim:ketamine-fibromyalgia-pain-us"} <= focuses
+
+
+def test_status_rollup_finds_an_approval_reaching_a_condition_its_label_denies() -> None:
+    extra = (
+        "approval:spravato-fda-mdsi kko:notDemonstratedFor condition:major-depressive-disorder ."
+    )
+    query = PROJECT.queries_dir / "qc" / "status-rollup-violation.rq"
+    (finding,) = run_qc(_store(extra), [query])
+    assert finding.focus == "claim:esketamine-mdsi-us"
+    assert "not been demonstrated" in finding.message

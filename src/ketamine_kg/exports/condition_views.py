@@ -23,8 +23,20 @@ CLAIM_SPEC: Spec = {
     "careSetting": None,
     "wasAttributedTo": None,
     "wasDerivedFrom": None,
-    "hasEvidence": {"studyDesign": None, "evidenceLevel": None},
-    "hasApproval": {"agency": None, "approvedProduct": None, "jurisdiction": None},
+    "certainty": None,
+    "certaintyAssessedBy": None,
+    "hasEvidence": {
+        "studyDesign": None,
+        "statedCertainty": None,
+        "effectDirection": None,
+        "registeredPhase": None,
+    },
+    "hasApproval": {
+        "agency": None,
+        "approvedProduct": None,
+        "jurisdiction": None,
+        "notDemonstratedFor": None,
+    },
     "hasBenefit": {"benefitType": None, "careSetting": None, "hasEvidence": None},
     "hasDoseRegimen": {"route": None, "hasEvidence": None},
 }

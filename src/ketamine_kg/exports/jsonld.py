@@ -40,6 +40,7 @@ ALIASES = {
     "narrowMatch": SKOS.narrowMatch,
     "relatedMatch": SKOS.relatedMatch,
     "broader": SKOS.broader,
+    "related": SKOS.related,
     "wasDerivedFrom": PROV.wasDerivedFrom,
     "wasAttributedTo": PROV.wasAttributedTo,
     "created": DCTERMS.created,

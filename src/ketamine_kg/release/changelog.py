@@ -89,14 +89,14 @@ def _name(value: dict[str, Any] | None) -> str:
 
 
 def _use(status: dict[str, Any]) -> str:
-    qualifiers = [_name(status[k]) for k in ("jurisdiction", "phase") if status[k]]
+    qualifiers = [_name(status[k]) for k in ("jurisdiction", "phase", "certainty") if status.get(k)]
     return _name(status["status"]) + (f" ({', '.join(qualifiers)})" if qualifiers else "")
 
 
 def _status_lines(changes: list[dict[str, Any]]) -> list[str]:
     if not changes:
         return []
-    lines = ["### Status changes", ""]
+    lines = ["### Status and certainty changes", ""]
     for change in changes:
         before = "; ".join(_use(s) for s in change["old"])
         after = "; ".join(_use(s) for s in change["new"])

@@ -31,6 +31,7 @@ CLAIM_FIELDS = {
     "status": KKO.useStatus,
     "jurisdiction": KKO.jurisdiction,
     "phase": KKO.researchPhase,
+    "certainty": KKO.certainty,
 }
 
 
@@ -147,7 +148,7 @@ def _changed(iri: str, before: Props, after: Props, old: Snapshot, new: Snapshot
 
 
 def _uses(snap: Snapshot) -> dict[tuple[Value, Value], dict[tuple, set[str]]]:
-    """(drug, condition or procedure) -> (status, jurisdiction, phase) -> claim IRIs."""
+    """(drug, condition or procedure) -> (status, jurisdiction, phase, certainty) -> claims."""
     uses: dict[tuple[Value, Value], dict[tuple, set[str]]] = defaultdict(lambda: defaultdict(set))
     for iri, props in snap.units.items():
         if snap.sections[iri] != "claims":
@@ -155,15 +156,15 @@ def _uses(snap: Snapshot) -> dict[tuple[Value, Value], dict[tuple, set[str]]]:
         one = {name: min(props[p]) if props.get(p) else None for name, p in CLAIM_FIELDS.items()}
         target = one["condition"] or one["procedure"]
         if one["drug"] and target:
-            use = (one["status"], one["jurisdiction"], one["phase"])
+            use = (one["status"], one["jurisdiction"], one["phase"], one["certainty"])
             uses[(one["drug"], target)][use].add(iri)
     return uses
 
 
 def _status_changes(old: Snapshot, new: Snapshot) -> list[dict[str, Any]]:
     """Uses (drug, condition or procedure) claimed in both releases whose set of (status,
-    jurisdiction, research phase) differs: one claim's status changed, or claims were added or
-    removed beside the existing ones.
+    jurisdiction, research phase, certainty of evidence) differs: one claim's status or
+    certainty changed, or claims were added or removed beside the existing ones.
     """
     before, after = _uses(old), _uses(new)
     changes = []
@@ -192,9 +193,12 @@ def _statuses(uses: dict[tuple, set[str]], snap: Snapshot, other: Snapshot) -> l
             "status": value(status),
             "jurisdiction": value(jurisdiction),
             "phase": value(phase),
-            "claims": sorted(curie(c) for c in uses[(status, jurisdiction, phase)]),
+            "certainty": value(certainty),
+            "claims": sorted(curie(c) for c in uses[(status, jurisdiction, phase, certainty)]),
         }
-        for status, jurisdiction, phase in sorted(uses, key=lambda u: tuple(v or () for v in u))
+        for status, jurisdiction, phase, certainty in sorted(
+            uses, key=lambda u: tuple(v or () for v in u)
+        )
     ]
 
 

@@ -9,7 +9,14 @@ from collections.abc import Iterable
 from ketamine_kg.identifiers import scheme_of_iri
 from ketamine_kg.site.facts import CLAIM_SUBJECT_PROPERTIES, MATCH_HEADINGS, STATUS_ORDER, Facts
 from ketamine_kg.site.html import bullets, e, identifier_text, is_web_iri, section, table
-from ketamine_kg.site.values import cite_html, dose_amount, link, status_badge, values_html
+from ketamine_kg.site.values import (
+    cite_html,
+    dose_amount,
+    link,
+    onset_text,
+    status_badge,
+    values_html,
+)
 from ketamine_kg.vocab import (
     KKO,
     OWL,
@@ -130,11 +137,12 @@ def claim_row(facts: Facts, claim: str) -> list[str]:
 
 
 def claim_summary(facts: Facts) -> str:
-    """The use a claim asserts, its status first."""
+    """The use a claim asserts, its status first, then how certain its evidence is."""
     rows = [("Status", status_badge(facts, facts.iri))]
     for prop in (
         *(KKO.drug, KKO.product, KKO.condition, KKO.procedure, KKO.jurisdiction),
-        *(KKO.researchPhase, KKO.useCategory, KKO.careSetting),
+        *(KKO.researchPhase, KKO.certainty, KKO.certaintyAssessedBy, KKO.certaintyRationale),
+        *(KKO.useCategory, KKO.careSetting),
     ):
         if facts.values(facts.iri, prop):
             rows.append((facts.label(prop), values_html(facts, facts.iri, prop)))
@@ -162,10 +170,14 @@ def parts_sections(facts: Facts) -> str:
 
 
 def part_cell(facts: Facts, part: str, name: str) -> str:
-    """One cell of a claim part's table."""
-    return (
-        dose_amount(facts, part) if name == "amount" else values_html(facts, part, KKO.term(name))
-    )
+    """One cell of a claim part's table ("amount" and "onset" are composed of two values)."""
+    if composed := COMPOSED_CELLS.get(name):
+        return composed(facts, part)
+    return values_html(facts, part, KKO.term(name))
+
+
+#: Cells composed of several properties: a dose range with its unit, an onset with its unit.
+COMPOSED_CELLS = {"amount": dose_amount, "onset": onset_text}
 
 
 def terms_sections(facts: Facts) -> str:
@@ -201,7 +213,7 @@ def terms_table(facts: Facts, terms: list[str]) -> str:
 
 
 #: A claim's parts: property -> (section id, title, first column heading, then the heading and
-#: property of each further column; "amount" is the dose amount).
+#: property of each further column; "amount" and "onset" are composed, see COMPOSED_CELLS).
 CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     "hasEvidence": (
         "evidence",
@@ -209,7 +221,8 @@ CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
         "Evidence item",
         [
             ("Design", "studyDesign"),
-            ("Level", "evidenceLevel"),
+            ("Certainty it states", "statedCertainty"),
+            ("Effect", "effectDirection"),
             ("Citation", "citation"),
             ("Finding", "finding"),
             ("Sources", "source"),
@@ -225,6 +238,8 @@ CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
             ("Jurisdiction", "jurisdiction"),
             ("Product", "approvedProduct"),
             ("Indication", "indicationText"),
+            ("Limitation of use", "limitationOfUse"),
+            ("Not demonstrated for", "notDemonstratedFor"),
             ("Application", "applicationNumber"),
             ("Label", "labelSource"),
         ],
@@ -248,7 +263,7 @@ CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
             ("Route", "route"),
             ("Dose", "amount"),
             ("Frequency", "frequency"),
-            ("Onset", "onsetTime"),
+            ("Onset", "onset"),
             ("Evidence", "hasEvidence"),
         ],
     ),

@@ -1,5 +1,5 @@
 """One value as HTML: a link named by its label (a claim's always with its status), a
-literal in readable form, a citation, a dose amount.
+literal in readable form, a citation, a dose amount, an onset.
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ def _sorted_values(
 
 
 def cite_html(facts: Facts, evidence: str) -> str:
-    """An evidence item: its link, design and level, citation and source links."""
+    """An evidence item: its link, design, stated certainty and effect, citation and sources."""
     design = ", ".join(
         facts.label(i)
-        for p in ("studyDesign", "evidenceLevel")
+        for p in ("studyDesign", "statedCertainty", "effectDirection")
         for i in facts.iris(evidence, KKO.term(p))
     )
     parts = [
@@ -110,3 +110,13 @@ def dose_amount(facts: Facts, dose: str) -> str:
     unit = facts.text(dose, KKO.doseUnit) or ""
     amount = low if low == high or not high else (f"{low}\u2013{high}" if low else high)
     return e(f"{amount} {unit}".strip()) if amount else "—"
+
+
+def onset_text(facts: Facts, dose: str) -> str:
+    """'within 30 s' from the typed onset quantity (a UCUM unit), or a dash when none."""
+    value = facts.text(dose, KKO.term("onsetValue"))
+    unit = facts.text(dose, KKO.term("onsetUnit"))
+    if not value or not unit:
+        return "—"
+    number = value.removesuffix(".0") if value.endswith(".0") else value
+    return e(f"within {number} {unit}")

@@ -33,15 +33,18 @@ class KKO(Terms):
     biolinkEnumValue: str
     careSetting: str
     caveat: str
+    certainty: str
+    certaintyAssessedBy: str
+    certaintyRationale: str
     citation: str
     comparative: str
     comparator: str
     condition: str
     doseUnit: str
     drug: str
+    effectDirection: str
     enantiomerOf: str
     establishedOffLabelFor: str
-    evidenceLevel: str
     finding: str
     frequency: str
     hasApproval: str
@@ -54,17 +57,22 @@ class KKO(Terms):
     inPreclinicalStudiesFor: str
     jurisdiction: str
     labelSource: str
+    limitationOfUse: str
     manufacturerName: str
     maxDose: str
     minDose: str
-    onsetTime: str
+    notDemonstratedFor: str
+    onsetUnit: str
+    onsetValue: str
     procedure: str
     product: str
+    registeredPhase: str
     reportedOffLabelFor: str
     researchPhase: str
     route: str
     source: str
     sourceStatement: str
+    statedCertainty: str
     studyDesign: str
     useCategory: str
     usedFor: str

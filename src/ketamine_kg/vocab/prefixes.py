@@ -29,6 +29,8 @@ KIND_PREFIXES: dict[str, str] = {
     "category": VOCAB + "use-category/",
     "benefittype": VOCAB + "benefit/",
     "level": VOCAB + "evidence-level/",
+    "certainty": VOCAB + "certainty/",
+    "effect": VOCAB + "effect-direction/",
     "design": VOCAB + "study-design/",
     "route": VOCAB + "route/",
     "jurisdiction": VOCAB + "jurisdiction/",

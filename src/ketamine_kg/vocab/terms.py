@@ -133,6 +133,7 @@ class SKOS(Terms):
     narrowMatch: str
     notation: str
     prefLabel: str
+    related: str
     relatedMatch: str
 
 
