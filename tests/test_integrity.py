@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 from ketamine_kg.build.load import load_source_graphs
-from ketamine_kg.build.sssom import read_sssom
+from ketamine_kg.build.sssom import VERIFIED_CONFIDENCE, read_sssom
 from ketamine_kg.config import Project
 from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
 
@@ -35,7 +35,16 @@ def test_mapping_object_matches_its_registry(mapping) -> None:
     "mapping", MAPPINGS, ids=lambda m: f"{m.subject_iri.rsplit('/', 1)[-1]}->{m.object_curie}"
 )
 def test_mapping_says_where_it_was_verified(mapping) -> None:
-    assert mapping.see_also and mapping.object_label
+    """Resolvable pages, a stated confidence, and the target's label unless the comment says
+    that label was not seen (never a guessed label)."""
+    pages = mapping.see_also.split("|")
+    assert pages and all(p.startswith(("http://", "https://")) for p in pages)
+    assert 0 < mapping.confidence <= 1
+    assert mapping.object_label or "label was not seen" in mapping.comment
+    verified = mapping.confidence >= VERIFIED_CONFIDENCE
+    assert mapping.comment.startswith("Verified: " if verified else "Secondary only")
+    if verified:  # the registry's record and the primary file where it was checked
+        assert len(pages) >= 2 and pages[1].startswith("https://github.com/")
 
 
 def test_known_identifiers_are_present() -> None:

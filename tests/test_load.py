@@ -9,7 +9,7 @@ import pytest
 from conftest import SHARED
 
 from ketamine_kg.build.load import parse_turtle
-from ketamine_kg.build.sssom import read_sssom
+from ketamine_kg.build.sssom import read_sssom, unverified_matches
 from ketamine_kg.errors import SourceError
 
 TURTLE_SUITE = SHARED / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
@@ -100,6 +100,35 @@ def _sssom(tmp_path: Path, row: str) -> Path:
     return path
 
 
+@pytest.mark.parametrize(("extra", "confidence"), [("", 0.0), ("\t0.95", 0.95)])
+def test_confidence_is_optional_and_unstated_means_unverified(
+    tmp_path: Path, extra: str, confidence: float
+) -> None:
+    path = tmp_path / "m.sssom.tsv"
+    columns = COLUMNS.rstrip("\n") + ("\tconfidence\n" if extra else "\n")
+    row = "condition:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tx\tsemapv:ManualMappingCuration\thttps://e.org"
+    path.write_text(SSSOM_HEADER + columns + row + extra + "\n")
+    (mapping,) = read_sssom(path)
+    assert mapping.confidence == confidence
+    expected = {(mapping.subject_iri, mapping.object_iri)} if confidence < 0.9 else set()
+    assert unverified_matches([mapping]) == expected
+
+
+@pytest.mark.parametrize("value", ["high", "1.5", "-0.1"])
+def test_confidence_must_be_a_number_from_0_to_1(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "m.sssom.tsv"
+    row = "condition:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tx\tsemapv:ManualMappingCuration\thttps://e.org"
+    path.write_text(SSSOM_HEADER + COLUMNS.rstrip("\n") + "\tconfidence\n" + row + f"\t{value}\n")
+    with pytest.raises(SourceError, match="confidence must be a number from 0 to 1"):
+        read_sssom(path)
+
+
+def test_see_also_must_be_resolvable(tmp_path: Path) -> None:
+    row = "condition:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tx\tsemapv:ManualMappingCuration\tsearch-index:123"
+    with pytest.raises(SourceError, match="resolvable pages"):
+        read_sssom(_sssom(tmp_path, row))
+
+
 def test_valid_sssom_row_expands_to_registry_iri(tmp_path: Path) -> None:
     row = "condition:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tStress Disorders\tsemapv:ManualMappingCuration\thttps://example.org"
     (mapping,) = read_sssom(_sssom(tmp_path, row))
@@ -128,7 +157,7 @@ def test_valid_sssom_row_expands_to_registry_iri(tmp_path: Path) -> None:
         (
             "condition:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tx\tsemapv:ManualMappingCuration\tmemory",
             6,
-            "where the identifier was verified",
+            "see_also must list resolvable pages",
         ),
         (
             "nope:ptsd\tPTSD\tskos:exactMatch\tMESH:D013313\tx\tsemapv:ManualMappingCuration\thttps://e.org",

@@ -14,7 +14,7 @@ from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_source_graphs, to_store
 from ketamine_kg.build.reason import check_consistency, reasoner_input
-from ketamine_kg.build.sssom import merged_sssom
+from ketamine_kg.build.sssom import merged_sssom, read_sssom, unverified_matches
 from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
@@ -158,7 +158,10 @@ def release_files(
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
     release = release_of(dataset)
-    statements, review = quickstatements(store, release.issued)
+    unverified = unverified_matches(
+        [m for path in project.sources()["mappings"] for m in read_sssom(path)]
+    )
+    statements, review = quickstatements(store, release.issued, unverified)
     quads = dataset.quads()
     files = {
         name: (
@@ -176,7 +179,7 @@ def release_files(
         names.SHAPES: serialize.to_turtle(dataset.all_shapes),
         names.SSSOM: merged_sssom(project.sources()["mappings"], release.version),
         names.VALIDATION_REPORT: validation_report(report, release),
-        **kgx_files(store),
+        **kgx_files(store, unverified),
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
     }

@@ -27,8 +27,13 @@ REQUIRED_COLUMNS = (
     "see_also",
 )
 JUSTIFICATIONS = {"semapv:ManualMappingCuration"}
-#: Where a mapping may say it was verified (see docs/verification/README.md).
-SOURCE_SCHEMES = ("http://", "https://", "repo:", "search-index:")
+#: see_also lists resolvable pages: the registry's record, and the primary file where the mapping
+#: was verified (see docs/verification/README.md).
+SOURCE_SCHEMES = ("http://", "https://")
+#: A mapping verified in the registry's own file or a primary curated mapping set; below this
+#: (or with no confidence stated), a mapping was seen only in secondary material and is never a
+#: KGX node id or a QuickStatement.
+VERIFIED_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Mapping:
     justification: str
     see_also: str
     comment: str
+    confidence: float
     line: int
     subject_column: int = 1
 
@@ -173,9 +179,12 @@ def read_sssom(path: Path) -> list[Mapping]:
         ):
             raise fail(
                 "see_also",
-                "see_also must list where the identifier was verified: '|'-separated "
-                "http(s) URLs, repo:OWNER/NAME/PATH or search-index:ID",
+                "see_also must list resolvable pages, '|'-separated http(s) URLs: the "
+                "registry's record and the primary file where the mapping was verified",
             )
+        confidence = _confidence(record.get("confidence") or "0")
+        if confidence is None:
+            raise fail("confidence", "confidence must be a number from 0 to 1")
         mappings.append(
             Mapping(
                 subject_iri=subject,
@@ -187,11 +196,27 @@ def read_sssom(path: Path) -> list[Mapping]:
                 justification=record["mapping_justification"],
                 see_also=record["see_also"],
                 comment=record.get("comment", ""),
+                confidence=confidence,
                 line=line,
                 subject_column=column_of("subject_id"),
             )
         )
     return mappings
+
+
+def _confidence(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1 else None
+
+
+def unverified_matches(mappings: list[Mapping]) -> frozenset[tuple[str, str]]:
+    """(subject IRI, object IRI) of the mappings seen only in secondary material."""
+    return frozenset(
+        (m.subject_iri, m.object_iri) for m in mappings if m.confidence < VERIFIED_CONFIDENCE
+    )
 
 
 def mapping_triples(mappings: list[Mapping]) -> list[ox.Triple]:
@@ -240,6 +265,7 @@ EXPORT_COLUMNS = (
     "mapping_justification",
     "mapping_date",
     "see_also",
+    "confidence",
     "comment",
 )
 

@@ -125,8 +125,13 @@ def _category(kind: str, exact: set[str]) -> str:
     return "biolink:DiseaseOrPhenotypicFeature"
 
 
-def node_ids(store: ox.Store) -> dict[str, dict[str, Any]]:
-    """Our node IRI -> its KGX record (id, category, name, …)."""
+def node_ids(
+    store: ox.Store, unverified: frozenset[tuple[str, str]] = frozenset()
+) -> dict[str, dict[str, Any]]:
+    """Our node IRI -> its KGX record (id, category, name, …).
+
+    An exact match in `unverified` (seen only in secondary material) is an xref, never the id.
+    """
     rows: dict[str, dict[str, Any]] = {}
     for s in rdf.select(store, sparql_prologue() + _NODES, use_default_graph_as_union=True):
         iri = s["node"].value
@@ -136,12 +141,14 @@ def node_ids(store: ox.Store) -> dict[str, dict[str, Any]]:
                 "kind": s["kind"].value,
                 "name": s["name"].value,
                 "exact": set(),
+                "secondary": set(),
                 "synonym": set(),
                 "description": s["description"].value if s["description"] else "",
             },
         )
         if s["exact"]:
-            record["exact"].add(external_curie(s["exact"].value))
+            verified = (iri, s["exact"].value) not in unverified
+            record["exact" if verified else "secondary"].add(external_curie(s["exact"].value))
         if s["synonym"]:
             record["synonym"].add(s["synonym"].value)
     for iri, record in rows.items():
@@ -151,7 +158,7 @@ def node_ids(store: ox.Store) -> dict[str, dict[str, Any]]:
         preferred = next((by_prefix[p] for p in ID_PREFIXES[category] if p in by_prefix), None)
         record["category"] = category
         record["id"] = preferred or own_curie(iri)
-        record["xref"] = sorted((exact | {own_curie(iri)}) - {record["id"]})
+        record["xref"] = sorted((exact | record["secondary"] | {own_curie(iri)}) - {record["id"]})
     return rows
 
 
@@ -169,9 +176,11 @@ def _tsv(columns: list[str], rows: list[dict[str, object]]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def kgx_files(store: ox.Store) -> dict[str, bytes]:
-    """`kgx/ketamine-kg_nodes.tsv` and `kgx/ketamine-kg_edges.tsv`."""
-    nodes = node_ids(store)
+def kgx_files(
+    store: ox.Store, unverified: frozenset[tuple[str, str]] = frozenset()
+) -> dict[str, bytes]:
+    """`kgx/ketamine-kg_nodes.tsv` and `kgx/ketamine-kg_edges.tsv` (see `node_ids`)."""
+    nodes = node_ids(store, unverified)
     edges: dict[str, dict[str, Any]] = {}
     publications: dict[str, set[str]] = defaultdict(set)
     for s in rdf.select(store, sparql_prologue() + _EDGES, use_default_graph_as_union=True):

@@ -21,17 +21,18 @@ WD = "http://www.wikidata.org/entity/"
 ELIGIBLE = ("approved", "off-label-established")
 
 _CLAIMS = """
-SELECT ?claim ?label ?status ?drugQ ?conditionQ ?jurisdictionQ ?agencyQ ?date ?source WHERE {
+SELECT ?claim ?label ?status ?drug ?drugQ ?condition ?conditionQ ?jurisdiction ?jurisdictionQ
+       ?agency ?agencyQ ?date ?source WHERE {
   ?claim a kko:TherapeuticUseClaim ; rdfs:label ?label ; kko:useStatus ?s ; kko:drug ?drug ;
          kko:condition ?condition .
   BIND (STRAFTER(STR(?s), "/use-status/") AS ?status)
   OPTIONAL { ?drug skos:exactMatch ?drugQ . FILTER STRSTARTS(STR(?drugQ), STR(wd:)) }
   OPTIONAL { ?condition skos:exactMatch ?conditionQ . FILTER STRSTARTS(STR(?conditionQ), STR(wd:)) }
-  OPTIONAL { ?claim kko:jurisdiction/skos:exactMatch ?jurisdictionQ .
+  OPTIONAL { ?claim kko:jurisdiction ?jurisdiction . ?jurisdiction skos:exactMatch ?jurisdictionQ .
              FILTER STRSTARTS(STR(?jurisdictionQ), STR(wd:)) }
   OPTIONAL {
     ?claim kko:hasApproval ?approval .
-    OPTIONAL { ?approval kko:agency/skos:exactMatch ?agencyQ .
+    OPTIONAL { ?approval kko:agency ?agency . ?agency skos:exactMatch ?agencyQ .
                FILTER STRSTARTS(STR(?agencyQ), STR(wd:)) }
     OPTIONAL { ?approval kko:approvalDate ?date }
   }
@@ -55,8 +56,22 @@ def _preferred_source(sources: set[str]) -> str:
     return ""
 
 
-def quickstatements(store: ox.Store, retrieved: str) -> tuple[bytes, bytes]:
-    """(QuickStatements v1 text, Markdown review of every eligible claim)."""
+#: Each Wikidata item column and the resource whose exact match it is.
+_ITEM_OF = {
+    "drugQ": "drug",
+    "conditionQ": "condition",
+    "jurisdictionQ": "jurisdiction",
+    "agencyQ": "agency",
+}
+
+
+def quickstatements(
+    store: ox.Store, retrieved: str, unverified: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[bytes, bytes]:
+    """(QuickStatements v1 text, Markdown review of every eligible claim).
+
+    `unverified`: (resource, item) mappings seen only in secondary material, never stated.
+    """
     claims: dict[str, dict] = defaultdict(lambda: defaultdict(set))
     for row in rdf.select(store, sparql_prologue() + _CLAIMS, use_default_graph_as_union=True):
         if row["status"].value not in ELIGIBLE:
@@ -64,9 +79,12 @@ def quickstatements(store: ox.Store, retrieved: str) -> tuple[bytes, bytes]:
         record = claims[row["claim"].value]
         record["label"] = row["label"].value
         record["status"] = row["status"].value
-        for key in ("drugQ", "conditionQ", "jurisdictionQ", "agencyQ", "source"):
-            if row[key] is not None:
-                record[key].add(row[key].value.removeprefix(WD))
+        for key, owner in _ITEM_OF.items():
+            item = row[key]
+            if item is not None and (row[owner].value, item.value) not in unverified:
+                record[key].add(item.value.removeprefix(WD))
+        if row["source"] is not None:
+            record["source"].add(row["source"].value)
         if row["date"] is not None:
             record["dates"].add(_time(row["date"]))
     lines, review = [], ["| claim | status | written | why |", "|---|---|---|---|"]
@@ -94,7 +112,9 @@ def quickstatements(store: ox.Store, retrieved: str) -> tuple[bytes, bytes]:
         "# Wikidata contribution: review before submitting",
         "",
         "`quickstatements.txt` holds QuickStatements (v1) for the approved and guideline-backed",
-        "uses whose drug and condition both have a verified Wikidata item in ketamine-kg.",
+        "uses whose drug and condition both have a Wikidata item verified in the registry",
+        "itself (SSSOM confidence 0.9 or more; items seen only in secondary material are left",
+        "out).",
         "Investigational uses are never included. Check each item on Wikidata first:",
         "QuickStatements adds qualifiers and references to an existing statement with the same",
         "value rather than duplicating it. Procedure uses (anaesthesia, sedation) are not",
