@@ -228,6 +228,20 @@ def test_approvals_up_the_hierarchy(store) -> None:
     assert "moderate to severe major depressive episode constituting a psychiatric emergency" in eu
 
 
+def test_doses_with_infusion_duration(store, sources) -> None:
+    rows = select(store, "doses-with-infusion-duration")
+    stated = count_in(sources, "?d kko:infusionDurationValue ?v")
+    assert len({(r["use"], r["dose"], r["unit"]) for r in rows}) == stated > 0
+    crps = {
+        (r["dose"], r["unit"], r["infusion"], r["infusionUnit"])
+        for r in rows
+        if r["use"] == "complex regional pain syndrome"
+    }
+    assert crps == {("22", "mg/h", "4", "d"), ("0.35", "mg/kg/h", "4", "h")}
+    (fibro,) = [r for r in rows if r["use"] == "fibromyalgia"]
+    assert (fibro["dose"], fibro["infusion"], fibro["infusionUnit"]) == ("0.3", "30", "min")
+
+
 def test_trial_registrations_and_phases(store) -> None:
     rows = select(store, "trial-registrations-and-phases")
     by_registration = {r["registration"].rsplit("/", 1)[-1]: r for r in rows}

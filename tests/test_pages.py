@@ -300,6 +300,13 @@ def test_dose_onset_is_a_quantity_with_its_unit(store: ox.Store) -> None:
     assert "within 30 s" in doses and "within 4 min" in doses
 
 
+def test_infusion_duration_is_shown_with_its_unit(store: ox.Store) -> None:
+    page = resource_html(store, BASE + "id/claim/ketamine-crps-us")
+    assert page is not None
+    doses = page.split('id="doses"', 1)[1].split("</section>", 1)[0]
+    assert "over 4 d" in doses and "over 4 h" in doses and "22 mg/h" in doses
+
+
 def test_comparator_is_shown(store: ox.Store) -> None:
     page = resource_html(store, BASE + "id/claim/esketamine-mdsi-us")
     assert page is not None

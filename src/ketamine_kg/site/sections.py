@@ -12,6 +12,7 @@ from ketamine_kg.site.html import bullets, e, identifier_text, is_web_iri, secti
 from ketamine_kg.site.values import (
     cite_html,
     dose_amount,
+    infusion_text,
     link,
     onset_text,
     status_badge,
@@ -170,14 +171,14 @@ def parts_sections(facts: Facts) -> str:
 
 
 def part_cell(facts: Facts, part: str, name: str) -> str:
-    """One cell of a claim part's table ("amount" and "onset" are composed of two values)."""
+    """One cell of a claim part's table (see COMPOSED_CELLS for the composed ones)."""
     if composed := COMPOSED_CELLS.get(name):
         return composed(facts, part)
     return values_html(facts, part, KKO.term(name))
 
 
-#: Cells composed of several properties: a dose range with its unit, an onset with its unit.
-COMPOSED_CELLS = {"amount": dose_amount, "onset": onset_text}
+#: Cells composed of several properties: a dose range, an infusion duration, an onset (with units).
+COMPOSED_CELLS = {"amount": dose_amount, "infusion": infusion_text, "onset": onset_text}
 
 
 def terms_sections(facts: Facts) -> str:
@@ -213,7 +214,7 @@ def terms_table(facts: Facts, terms: list[str]) -> str:
 
 
 #: A claim's parts: property -> (section id, title, first column heading, then the heading and
-#: property of each further column; "amount" and "onset" are composed, see COMPOSED_CELLS).
+#: property of each further column; "amount", "infusion" and "onset" are COMPOSED_CELLS).
 CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
     "hasEvidence": (
         "evidence",
@@ -262,6 +263,7 @@ CLAIM_PARTS: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {
         [
             ("Route", "route"),
             ("Dose", "amount"),
+            ("Infusion", "infusion"),
             ("Frequency", "frequency"),
             ("Onset", "onset"),
             ("Evidence", "hasEvidence"),

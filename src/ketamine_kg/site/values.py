@@ -1,5 +1,5 @@
 """One value as HTML: a link named by its label (a claim's always with its status), a
-literal in readable form, a citation, a dose amount, an onset.
+literal in readable form, a citation, a dose amount, an onset, an infusion duration.
 """
 
 from __future__ import annotations
@@ -112,11 +112,22 @@ def dose_amount(facts: Facts, dose: str) -> str:
     return e(f"{amount} {unit}".strip()) if amount else "—"
 
 
-def onset_text(facts: Facts, dose: str) -> str:
-    """'within 30 s' from the typed onset quantity (a UCUM unit), or a dash when none."""
-    value = facts.text(dose, KKO.term("onsetValue"))
-    unit = facts.text(dose, KKO.term("onsetUnit"))
+def _quantity(facts: Facts, subject: str, name: str) -> str | None:
+    """'30 s' from a typed time quantity (`<name>Value` with a UCUM `<name>Unit`), or None."""
+    value = facts.text(subject, KKO.term(name + "Value"))
+    unit = facts.text(subject, KKO.term(name + "Unit"))
     if not value or not unit:
-        return "—"
-    number = value.removesuffix(".0") if value.endswith(".0") else value
-    return e(f"within {number} {unit}")
+        return None
+    return f"{value.removesuffix('.0')} {unit}"
+
+
+def onset_text(facts: Facts, dose: str) -> str:
+    """'within 30 s' (the onset is an upper bound), or a dash when none is stated."""
+    quantity = _quantity(facts, dose, "onset")
+    return e(f"within {quantity}") if quantity else "—"
+
+
+def infusion_text(facts: Facts, dose: str) -> str:
+    """'over 30 min' (how long each infusion runs), or a dash when none is stated."""
+    quantity = _quantity(facts, dose, "infusionDuration")
+    return e(f"over {quantity}") if quantity else "—"

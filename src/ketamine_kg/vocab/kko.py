@@ -54,6 +54,8 @@ class KKO(Terms):
     hasEvidence: str
     inClinicalTrialsFor: str
     indicationText: str
+    infusionDurationUnit: str
+    infusionDurationValue: str
     inPreclinicalStudiesFor: str
     jurisdiction: str
     labelSource: str
