@@ -93,6 +93,23 @@ def test_emergency_benefits_with_comparator_and_caveat(store) -> None:
     assert any(
         r["benefit"] == "rapid onset of action" and "30 seconds" in r["caveat"] for r in rows
     )
+    beyond = {r["benefit"]: r for r in rows if r["use"] == "procedural sedation"}
+    assert "haemodynamic stability" in beyond  # benefits the sources give beyond the article
+    airway = beyond["preserved airway reflexes and spontaneous breathing"]
+    assert "3.9%" in airway["caveat"]  # preserved, not guaranteed
+
+
+def test_approvals_with_their_trials(store) -> None:
+    rows = select(store, "approvals-with-their-trials")
+    by_approval: dict[str, set[str]] = {}
+    for r in rows:
+        by_approval.setdefault(r["approval"], set()).add(r["trial"])
+    (mdsi,) = [a for a in by_approval if "acute suicidal ideation" in a]
+    assert by_approval[mdsi] == {
+        "NCT03039192: ASPIRE I, esketamine in MDD at imminent risk for suicide (phase 3)",
+        "Ionescu et al. 2021, ASPIRE II trial of esketamine in MDD with active suicidal ideation",
+    }
+    assert all(r["design"] in {"randomized controlled trial", "trial registration"} for r in rows)
 
 
 def test_ptsd_identifiers(store) -> None:

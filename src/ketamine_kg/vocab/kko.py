@@ -29,6 +29,7 @@ class KKO(Terms):
     approvalDate: str
     approvedFor: str
     approvedProduct: str
+    basedOnEvidence: str
     benefitType: str
     biolinkEnumValue: str
     careSetting: str
