@@ -42,6 +42,7 @@ EXPECTED_FILES = {
     f"views/condition/{slug}.jsonld"
     for slug in (
         "acute-pain",
+        "acute-severe-asthma",
         "bipolar-depression",
         "bipolar-disorder",
         "chronic-pain",

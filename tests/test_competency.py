@@ -225,6 +225,20 @@ def test_evidence_not_showing_benefit(store, sources) -> None:
     assert len(rows) == stated > 0
     pooled = next(r for r in rows if r["evidence"].startswith("Canuso"))
     assert pooled["effect"] == "mixed" and "not significant" in pooled["finding"]
+    asthma = next(r for r in rows if r["use"] == "ketamine for acute severe asthma")
+    assert asthma["effect"] == "no benefit shown" and asthma["evidence"].startswith("Jat")
+
+
+def test_uses_not_in_the_article(store, sources) -> None:
+    rows = select(store, "uses-not-in-the-article")
+    added = count_in(
+        sources,
+        "?c kko:useCategory <https://w3id.org/ketamine-kg/vocab/use-category/not-in-article>",
+    )
+    assert len({r["use"] for r in rows}) == added > 0
+    asthma = next(r for r in rows if r["use"] == "acute severe asthma")
+    assert asthma["status"] == "off-label (reported)" and asthma["certainty"] == "low certainty"
+    assert "no benefit shown" in asthma["effects"]
 
 
 def test_limitations_of_use(store) -> None:

@@ -164,6 +164,7 @@ def test_publish_counts_match_and_answers_equal(virtuoso, layout, release_dir):
     assert {c.name for c in comparisons if not c.exact} == {
         "approved-conditions",
         "trial-registrations-and-phases",
+        "uses-not-in-the-article",
     }
     assert all(c.size > 0 for c in comparisons), "every example has answers to compare"
     assert virtuoso.password not in done.stdout + done.stderr
@@ -380,6 +381,7 @@ def test_bulk_publish_counts_match_and_answers_equal(virtuoso, layout, release_d
     assert {c.name for c in comparisons if not c.exact} == {
         "approved-conditions",
         "trial-registrations-and-phases",
+        "uses-not-in-the-article",
     }
     assert virtuoso.password not in done.stdout + done.stderr
 
