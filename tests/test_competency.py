@@ -273,6 +273,28 @@ def test_doses_with_infusion_duration(store, sources) -> None:
     assert (fibro["dose"], fibro["infusion"], fibro["infusionUnit"]) == ("0.3", "30", "min")
 
 
+def test_certainty_assessors(store, sources) -> None:
+    rows = select(store, "certainty-assessors")
+    assert len(rows) == count_in(sources, "?c kko:certaintyAssessedBy ?a") > 0
+    kinds = {r["use"]: r["assessorKind"] for r in rows}
+    assert kinds["acute pain"] == "curators' judgement"  # the guideline's grades were not seen
+    assert kinds["complex regional pain syndrome"] == "clinical practice guideline"
+    assert kinds["neuropathic pain"] == "meta-analysis"
+
+
+def test_evidence_by_design_and_effect(store, sources) -> None:
+    rows = select(store, "evidence-by-design-and-effect")
+    counts = {(r["design"], r["effect"]): int(r["items"]) for r in rows}
+    assert counts[("randomized controlled trial", "benefit shown")] >= 10
+    assert counts[("meta-analysis", "mixed")] == 1  # the pooled ASPIRE analysis
+    assert counts[("systematic review", "no benefit shown")] == 1  # the Cochrane asthma review
+    graded = count_in(  # each cited evidence item with an effect direction, once
+        sources,
+        "?e kko:effectDirection ?d FILTER EXISTS { ?claim kko:hasEvidence ?e }",
+    )
+    assert sum(counts.values()) == graded
+
+
 def test_trial_registrations_and_phases(store) -> None:
     rows = select(store, "trial-registrations-and-phases")
     by_registration = {r["registration"].rsplit("/", 1)[-1]: r for r in rows}
