@@ -54,6 +54,7 @@ EXPECTED_FILES = {
         "neuropathic-pain",
         "obsessive-compulsive-disorder",
         "ptsd",
+        "refractory-status-epilepticus",
         "suicidal-ideation",
         "treatment-resistant-depression",
     )

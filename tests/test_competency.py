@@ -239,6 +239,8 @@ def test_uses_not_in_the_article(store, sources) -> None:
     asthma = next(r for r in rows if r["use"] == "acute severe asthma")
     assert asthma["status"] == "off-label (reported)" and asthma["certainty"] == "low certainty"
     assert "no benefit shown" in asthma["effects"]
+    epilepsy = next(r for r in rows if r["use"] == "refractory status epilepticus")
+    assert epilepsy["certainty"] == "very low certainty" and epilepsy["effects"] == "inconclusive"
 
 
 def test_limitations_of_use(store) -> None:
