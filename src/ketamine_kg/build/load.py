@@ -62,6 +62,13 @@ def load_source(path: Path, role: str) -> intake.Source:
 
 def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
     """Every source file, parsed and checked, into its named-graph role."""
+    return load_sources(project)[0]
+
+
+def load_sources(project: Project) -> tuple[dict[str, list[ox.Triple]], list[Mapping]]:
+    """Every source file, parsed and checked: the named graphs by role, and the mapping rows
+    (whose provenance, e.g. confidence, the mapping triples do not carry).
+    """
     graphs: dict[str, list[ox.Triple]] = {}
     sources: list[intake.Source] = []
     mapping_sets: list[tuple[Path, list[Mapping]]] = []
@@ -79,7 +86,7 @@ def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
     intake.check_declared(sources)
     described = {rdf.text(t.subject) for s in sources for t in s.triples}
     check_mappings(mapping_sets, described)
-    return graphs
+    return graphs, [m for _, mappings in mapping_sets for m in mappings]
 
 
 def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:

@@ -12,9 +12,9 @@ import rdflib
 from ketamine_kg import __version__, formats, rdf
 from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
-from ketamine_kg.build.load import load_shapes, load_source_graphs, to_store
+from ketamine_kg.build.load import load_shapes, load_sources, to_store
 from ketamine_kg.build.reason import check_consistency, reasoner_input
-from ketamine_kg.build.sssom import merged_sssom, read_sssom, unverified_matches
+from ketamine_kg.build.sssom import merged_sssom, unverified_matches
 from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
@@ -50,6 +50,8 @@ class Dataset:
     graphs: dict[str, list[ox.Triple]]
     shapes: list[ox.Triple] = field(default_factory=list)
     metadata_shapes: list[ox.Triple] = field(default_factory=list)
+    #: (subject, object) of mappings seen only in secondary material (sssom.unverified_matches)
+    unverified: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def all_shapes(self) -> list[ox.Triple]:
@@ -99,7 +101,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     limits) and run the rules: the dataset that the gate checks.
     """
     done = timed(progress, "load")
-    graphs = load_source_graphs(project)
+    graphs, mappings = load_sources(project)
     shapes = load_shapes(project.data_shape_files())
     metadata_shapes = load_shapes([project.metadata_shapes_file])
     check_examples(project.example_files(), [graph_iri(r) for r in SOURCE_GRAPHS + DERIVED_GRAPHS])
@@ -115,7 +117,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
         for t in graphs["direct"]
     )
     done(f"{len(project.rule_files())} rules, {len(graphs['direct'])} direct-edge triples")
-    return Dataset(graphs, shapes, metadata_shapes), store
+    return Dataset(graphs, shapes, metadata_shapes, unverified_matches(mappings)), store
 
 
 def gate(
@@ -158,10 +160,7 @@ def release_files(
     context = jsonld.build_context(published)
     compacted = jsonld.compact(published, context)
     release = release_of(dataset)
-    unverified = unverified_matches(
-        [m for path in project.sources()["mappings"] for m in read_sssom(path)]
-    )
-    statements, review = quickstatements(store, release.issued, unverified)
+    statements, review = quickstatements(store, release.issued, dataset.unverified)
     quads = dataset.quads()
     files = {
         name: (
@@ -179,7 +178,7 @@ def release_files(
         names.SHAPES: serialize.to_turtle(dataset.all_shapes),
         names.SSSOM: merged_sssom(project.sources()["mappings"], release.version),
         names.VALIDATION_REPORT: validation_report(report, release),
-        **kgx_files(store, unverified),
+        **kgx_files(store, dataset.unverified),
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
     }
