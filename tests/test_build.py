@@ -155,7 +155,8 @@ def test_qc_violation_fails_the_gate(broken_copy) -> None:
         + """
 evidence:uncited a kko:EvidenceItem , obo:ECO_0006017 ;
     rdfs:label "uncited"@en ; skos:prefLabel "uncited"@en ;
-    kko:source <https://pubmed.ncbi.nlm.nih.gov/1> ; kko:studyDesign design:rct ;
+    kko:source <https://pubmed.ncbi.nlm.nih.gov/1> ; kko:pmid "1" ; kko:journal "J Test" ;
+    dcterms:issued "2020"^^xsd:gYear ; kko:studyDesign design:rct ;
     kko:effectDirection effect:inconclusive ; kko:citation "Nobody cites this." ; kko:finding "Nothing."@en .
 """
     )

@@ -44,6 +44,7 @@ ALIASES = {
     "wasDerivedFrom": PROV.wasDerivedFrom,
     "wasAttributedTo": PROV.wasAttributedTo,
     "created": DCTERMS.created,
+    "issued": DCTERMS.issued,
     "modified": DCTERMS.modified,
     "title": DCTERMS.title,
     "description": DCTERMS.description,
