@@ -109,6 +109,13 @@ def test_approvals_with_their_trials(store) -> None:
         "NCT03039192: ASPIRE I, esketamine in MDD at imminent risk for suicide (phase 3)",
         "Ionescu et al. 2021, ASPIRE II trial of esketamine in MDD with active suicidal ideation",
     }
+    (trd,) = [
+        a for a in by_approval if a.startswith("Spravato, US FDA approval for treatment-resistant")
+    ]
+    assert by_approval[trd] == {
+        "Popova et al. 2019, TRANSFORM-2 trial of esketamine nasal spray in TRD",
+        "Daly et al. 2019, SUSTAIN-1 relapse-prevention trial of esketamine",
+    }
     assert all(r["design"] in {"randomized controlled trial", "trial registration"} for r in rows)
 
 
