@@ -35,6 +35,7 @@ KIND_PREFIXES: dict[str, str] = {
     "route": VOCAB + "route/",
     "jurisdiction": VOCAB + "jurisdiction/",
     "setting": VOCAB + "care-setting/",
+    "treatmentphase": VOCAB + "treatment-phase/",
 }
 
 #: Prefixes of the vocabularies we use, shared by every format.
