@@ -38,7 +38,7 @@ CLAIM_SPEC: Spec = {
         "notDemonstratedFor": None,
     },
     "hasBenefit": {"benefitType": None, "careSetting": None, "hasEvidence": None},
-    "hasDoseRegimen": {"route": None, "hasEvidence": None},
+    "hasDoseRegimen": {"route": None, "treatmentPhase": None, "hasEvidence": None},
 }
 VIEW_CONTEXT_EXTRA = {"claims": {"@reverse": "kko:condition", "@type": "@id"}}
 
