@@ -282,6 +282,14 @@ def test_doses_with_infusion_duration(store, sources) -> None:
     assert (fibro["dose"], fibro["infusion"], fibro["infusionUnit"]) == ("0.3", "30", "min")
 
 
+def test_doses_by_treatment_phase(store, sources) -> None:
+    rows = select(store, "doses-by-treatment-phase")
+    assert len(rows) == count_in(sources, "?d kko:treatmentPhase ?p") > 0
+    trd = [r["phase"] for r in rows if r["use"] == "treatment-resistant depression"]
+    assert trd == ["induction phase", "maintenance phase", "maintenance phase"]
+    assert all(r["drug"] == "esketamine" and r["unit"] == "mg" for r in rows)
+
+
 def test_certainty_assessors(store, sources) -> None:
     rows = select(store, "certainty-assessors")
     assert len(rows) == count_in(sources, "?c kko:certaintyAssessedBy ?a") > 0
