@@ -72,6 +72,9 @@ def test_investigational_uses_and_phases(store, sources) -> None:
     assert ("ketamine", "post-traumatic stress disorder", "phase 2") in {g[:3] for g in got}
     # Its only registration is labelled phase 4 because ketamine is marketed: no phase stated.
     assert ("ketamine", "suicidal ideation", "") in {g[:3] for g in got}
+    # A use is a drug and a condition: arketamine's is investigational although esketamine's
+    # use for the same condition is approved.
+    assert ("arketamine", "treatment-resistant depression", "phase 2") in {g[:3] for g in got}
 
 
 def test_ptsd_evidence(store) -> None:
