@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,24 +40,12 @@ EXPECTED_FILES = {
     "wikidata/README.md",
     "ketamine-kg-metadata.ttl",
 } | {
+    # One view per curated condition (the slugs are read from the sources, not listed here).
     f"views/condition/{slug}.jsonld"
-    for slug in (
-        "acute-pain",
-        "acute-severe-asthma",
-        "bipolar-depression",
-        "bipolar-disorder",
-        "chronic-pain",
-        "complex-regional-pain-syndrome",
-        "fibromyalgia",
-        "major-depressive-disorder",
-        "mdd-psychiatric-emergency",
-        "mdd-with-acute-suicidal-ideation",
-        "neuropathic-pain",
-        "obsessive-compulsive-disorder",
-        "ptsd",
-        "refractory-status-epilepticus",
-        "suicidal-ideation",
-        "treatment-resistant-depression",
+    for slug in re.findall(
+        r"^condition:([a-z0-9-]+) a kko:MedicalCondition",
+        (ROOT / "data" / "conditions.ttl").read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
     )
 }
 
