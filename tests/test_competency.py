@@ -293,6 +293,22 @@ def test_doses_by_treatment_phase(store, sources) -> None:
     assert all(r["drug"] == "esketamine" and r["unit"] == "mg" for r in rows)
 
 
+def test_drug_pharmacology(store, sources) -> None:
+    rows = {r["drug"]: r for r in select(store, "drug-pharmacology")}
+    assert set(rows) == {
+        str(r["d"].value)
+        for r in sources.query(
+            "SELECT ?d WHERE { ?x kko:pharmacologySource ?s ; rdfs:label ?d }", prefixes=PREFIXES
+        )
+    }
+    esketamine = rows["esketamine"]
+    assert esketamine["majorMetabolite"] == "noresketamine"
+    assert (esketamine["halfLifeMin"], esketamine["halfLifeMax"]) == ("7", "12")
+    assert esketamine["halfLifeUnit"] == "h"
+    assert "unknown" in esketamine["mechanism"]  # the label says what is not known
+    assert "NMDA" in rows["ketamine"]["mechanism"] and not rows["ketamine"]["halfLifeMin"]
+
+
 def test_certainty_assessors(store, sources) -> None:
     rows = select(store, "certainty-assessors")
     assert len(rows) == count_in(sources, "?c kko:certaintyAssessedBy ?a") > 0
