@@ -162,12 +162,18 @@ def test_dose_regimens(store) -> None:
     iv = next(r for r in rows if r["use"] == "general anaesthesia" and r["route"] == "intravenous")
     assert (iv["minDose"], iv["maxDose"], iv["unit"]) == ("1", "4.5", "mg/kg")
     assert (iv["onset"], iv["onsetUnit"]) == ("30", "s")
-    nasal = next(
-        r
+    nasal = {
+        (r["minDose"], r["maxDose"], r["unit"], r["source"])
         for r in rows
         if r["use"] == "treatment-resistant depression" and r["route"] == "intranasal"
-    )
-    assert (nasal["minDose"], nasal["maxDose"], nasal["unit"]) == ("56", "84", "mg")
+    }
+    assert (
+        "56",
+        "84",
+        "mg",
+        "Spravato (esketamine) nasal spray US prescribing information",
+    ) in nasal
+    assert {n[0] for n in nasal} == {"28", "56"}  # 28 mg: the EU starting dose from age 65
 
 
 def test_treats_edges_follow_status(store) -> None:
@@ -288,9 +294,17 @@ def test_doses_with_infusion_duration(store, sources) -> None:
 def test_doses_by_treatment_phase(store, sources) -> None:
     rows = select(store, "doses-by-treatment-phase")
     assert len(rows) == count_in(sources, "?d kko:treatmentPhase ?p") > 0
-    trd = [r["phase"] for r in rows if r["use"] == "treatment-resistant depression"]
-    assert trd == ["induction phase", "maintenance phase", "maintenance phase"]
+    us = [r["phase"] for r in rows if r["jurisdiction"] == "United States"]
+    assert us == ["induction phase", "maintenance phase", "maintenance phase"]
     assert all(r["drug"] == "esketamine" and r["unit"] == "mg" for r in rows)
+    # The EU label doses by age: from 65 the first dose is 28 mg, below 65 it is 56 mg.
+    eu = [
+        r for r in rows if r["jurisdiction"] == "European Union" and r["phase"] == "induction phase"
+    ]
+    assert {(r["ageFrom"], r["ageUnder"], r["minDose"]) for r in eu} == {
+        ("18", "65", "56"),
+        ("65", "", "28"),
+    }
 
 
 def test_drug_pharmacology(store, sources) -> None:
