@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -188,3 +189,32 @@ def test_syntax_errors_are_sentences_at_the_users_position(
 ) -> None:
     result = run("query", query, release=release_dir)
     assert (result.returncode, result.stderr) == (1, message)
+
+
+def _subcommands(
+    parser: argparse.ArgumentParser, name: str = "ketamine-kg"
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                found += [(f"{name} {sub_name}", sub), *_subcommands(sub, f"{name} {sub_name}")]
+    return found
+
+
+def test_every_subcommand_describes_itself_and_every_default_is_shown() -> None:
+    """`--help` of each subcommand has a description, and options say their defaults."""
+    from ketamine_kg.cli.parser import parser
+
+    problems = []
+    for name, sub in _subcommands(parser()):
+        if not sub.description:
+            problems.append(f"{name}: no description")
+        for action in sub._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            if not action.help:
+                problems.append(f"{name} {action.option_strings[-1]}: no help")
+            elif action.default not in (None, False) and "default" not in action.help:
+                problems.append(f"{name} {action.option_strings[-1]}: default not shown")
+    assert problems == []

@@ -60,11 +60,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--project", help="project root (default: the checkout containing the cwd)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="validate the sources and write the release to out/")
+    b = sub.add_parser(
+        "build",
+        help="validate the sources and write the release to out/",
+        description="Load the sources (ontology, vocabularies, data, mappings), run the gate "
+        "(SHACL, QC queries, OWL reasoner) and write every artefact of the release. The release "
+        "is written beside out/ and swapped in only when complete; a failing gate leaves the "
+        "previous out/ untouched.",
+    )
     b.add_argument("--out", help="release directory (default: <project>/out)")
     b.set_defaults(func=cmd_build)
 
-    v = sub.add_parser("validate", help="run the gate (SHACL, QC queries, OWL) without writing")
+    v = sub.add_parser(
+        "validate",
+        help="run the gate (SHACL, QC queries, OWL) without writing",
+        description="Run the gate on the sources (SHACL shapes, QC queries, OWL reasoner) and "
+        "report every finding; nothing is written. Exits non-zero when the gate fails.",
+    )
     v.set_defaults(func=cmd_validate)
 
     q = sub.add_parser(
@@ -82,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
         default="table",
         choices=[*SOLUTION_FORMATS, *GRAPH_FORMAT_NAMES],
         help=f"{'/'.join(SOLUTION_FORMATS)} for SELECT and ASK; "
-        f"{'/'.join(GRAPH_FORMAT_NAMES)} for graphs",
+        f"{'/'.join(GRAPH_FORMAT_NAMES)} for graphs (default: %(default)s)",
     )
     q.add_argument("--list", action="store_true", help="list the shipped example queries")
     q.set_defaults(func=cmd_query)
@@ -110,7 +122,7 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=_whole(1, 256),
         default=max(2, os.cpu_count() or 2),
-        help="query worker processes",
+        help="query worker processes (default: the CPU count, at least 2; here %(default)s)",
     )
     s.add_argument(
         "--worker-memory-mb",
@@ -150,9 +162,20 @@ def parser() -> argparse.ArgumentParser:
     )
     d.add_argument("old", help="release directory or git revision (e.g. a tag, HEAD~1)")
     d.add_argument("new", help="release directory or git revision (e.g. out)")
-    d.add_argument("-f", "--format", default="markdown", choices=["markdown", "json"])
+    d.add_argument(
+        "-f",
+        "--format",
+        default="markdown",
+        choices=["markdown", "json"],
+        help="markdown for people (a changelog section), json for programs (default: %(default)s)",
+    )
     d.add_argument("-o", "--output", help="write to this file instead of stdout")
-    d.add_argument("--exit-code", action="store_true", help="exit with 3 when the releases differ")
+    d.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit with 3 when the releases differ in anything, their header (version, dates) "
+        "included; the text says when only the header differs",
+    )
     d.set_defaults(func=cmd_diff)
 
     r = sub.add_parser(
@@ -163,10 +186,24 @@ def parser() -> argparse.ArgumentParser:
         "serving the release directory under /ketamine-kg/. See docs/hosting.md.",
     )
     kinds = r.add_subparsers(dest="kind", required=True)
-    rh = kinds.add_parser("htaccess", help="the .htaccess for the w3id.org repository")
+    rh = kinds.add_parser(
+        "htaccess",
+        help="the .htaccess for the w3id.org repository",
+        description="Print the .htaccess that w3id.org serves for our namespace: content "
+        "negotiation and redirects to the static host given by --target.",
+    )
     rh.add_argument("--target", required=True, help="the static host's base URL of the release")
-    rn = kinds.add_parser("nginx", help="an nginx map and server block serving the release")
-    rn.add_argument("--root", default="/srv/ketamine-kg", help="the release directory on the host")
+    rn = kinds.add_parser(
+        "nginx",
+        help="an nginx map and server block serving the release",
+        description="Print an nginx map and server block that serve the release directory "
+        "with the same content negotiation and redirects as `ketamine-kg serve`.",
+    )
+    rn.add_argument(
+        "--root",
+        default="/srv/ketamine-kg",
+        help="the release directory on the host (default: %(default)s)",
+    )
     rn.add_argument("--listen", default="80", help="listen address (default: 80)")
     for kind in (rh, rn):
         kind.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
@@ -202,9 +239,18 @@ def parser() -> argparse.ArgumentParser:
         metavar="IRI",
         help="graph recording versions and switches (default: …/ketamine-kg/graph/releases)",
     )
-    u.add_argument("--timeout", type=float, default=60.0, help="seconds per HTTP request")
-    u.add_argument("--retries", type=int, default=3, help="retries on connection errors and 5xx")
-    u.add_argument("--backoff", type=float, default=0.5, help="first retry delay, doubling")
+    u.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds per HTTP request (default: 60)"
+    )
+    u.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help="retries on connection errors and 5xx (default: 3)",
+    )
+    u.add_argument(
+        "--backoff", type=float, default=0.5, help="first retry delay, doubling (default: 0.5)"
+    )
     u.add_argument(
         "--accept-altered",
         action="append",
@@ -212,7 +258,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="DATATYPE",
         help="a datatype (xsd:duration, another shared prefix's CURIE, or a full IRI) whose "
         "literals the store is known to rewrite: report the differences instead of failing "
-        "(repeatable)",
+        "(repeatable; default: none, every difference fails)",
     )
     u.add_argument(
         "--bulk-load",

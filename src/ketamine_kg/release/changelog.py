@@ -35,7 +35,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
     mappings = ["—" if r["mappings"] is None else str(r["mappings"]) for r in (old, new)]
     lines += [f"| SSSOM mappings | {mappings[0]} | {mappings[1]} |", ""]
     if not has_semantic_changes(doc):
-        lines += ["No semantic changes.", ""]
+        header_only = "; only the release header (version or dates) differs"
+        # `--exit-code` reports any difference, so the text says when it is the header alone.
+        lines += [f"No semantic changes{header_only if doc['changed'] else ''}.", ""]
     else:
         lines += ["| | added | removed | changed |", "|---|---|---|---|"]
         for name, title in (*SECTIONS.items(), ("mappings", "Mappings")):
