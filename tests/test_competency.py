@@ -151,7 +151,7 @@ def test_drug_identifiers(store) -> None:
         "mesh:D007649",
         "obo:CHEBI_6121",
         "wd:Q243547",
-        "http://identifiers.org/drugbank/DB01221",
+        "https://identifiers.org/drugbank/DB01221",
     } <= ketamine
     atc = {r["identifier"] for r in rows if "ATC" in r["identifier"]}
     assert all(r["match"] == "closeMatch" for r in rows if r["identifier"] in atc)

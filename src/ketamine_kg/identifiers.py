@@ -38,10 +38,10 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("wikidata", "http://www.wikidata.org/entity/", r"Q[1-9][0-9]*", "Wikidata"),
         Scheme("CHEBI", _OBO + "CHEBI_", r"[1-9][0-9]*", "ChEBI"),
         Scheme("MESH", "http://id.nlm.nih.gov/mesh/", r"[CD][0-9]{6,9}", "MeSH"),
-        Scheme("DRUGBANK", "http://identifiers.org/drugbank/", r"DB[0-9]{5}", "DrugBank"),
+        Scheme("DRUGBANK", "https://identifiers.org/drugbank/", r"DB[0-9]{5}", "DrugBank"),
         Scheme(
             "PUBCHEM.COMPOUND",
-            "http://identifiers.org/pubchem.compound/",
+            "https://identifiers.org/pubchem.compound/",
             r"[1-9][0-9]*",
             "PubChem Compound",
         ),
@@ -51,12 +51,12 @@ SCHEMES: dict[str, Scheme] = {
             r"[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}",
             "ATC",
         ),
-        Scheme("UNII", "http://identifiers.org/unii/", r"[0-9A-Z]{10}", "UNII"),
+        Scheme("UNII", "https://identifiers.org/unii/", r"[0-9A-Z]{10}", "UNII"),
         Scheme("RXNORM", "http://purl.bioontology.org/ontology/RXNORM/", r"[1-9][0-9]*", "RxNorm"),
-        Scheme("CAS", "http://identifiers.org/cas/", r"[1-9][0-9]{1,6}-[0-9]{2}-[0-9]", "CAS"),
+        Scheme("CAS", "https://identifiers.org/cas/", r"[1-9][0-9]{1,6}-[0-9]{2}-[0-9]", "CAS"),
         Scheme(
             "CHEMBL.COMPOUND",
-            "http://identifiers.org/chembl.compound/",
+            "https://identifiers.org/chembl.compound/",
             r"CHEMBL[1-9][0-9]*",
             "ChEMBL",
         ),
@@ -72,7 +72,7 @@ SCHEMES: dict[str, Scheme] = {
             "ICD-10-CM",
         ),
         Scheme("SNOMEDCT", "http://snomed.info/id/", r"[1-9][0-9]{5,17}", "SNOMED CT"),
-        Scheme("UMLS", "http://identifiers.org/umls/", r"C[0-9]{7}", "UMLS"),
+        Scheme("UMLS", "https://identifiers.org/umls/", r"C[0-9]{7}", "UMLS"),
         Scheme("schema", "http://schema.org/", r"[A-Za-z]+", "schema.org"),
     )
 }
