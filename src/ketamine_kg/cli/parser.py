@@ -240,16 +240,22 @@ def parser() -> argparse.ArgumentParser:
         help="graph recording versions and switches (default: …/ketamine-kg/graph/releases)",
     )
     u.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds per HTTP request (default: 60)"
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds per HTTP request (default: %(default)s)",
     )
     u.add_argument(
         "--retries",
         type=int,
         default=3,
-        help="retries on connection errors and 5xx (default: 3)",
+        help="retries on connection errors and 5xx (default: %(default)s)",
     )
     u.add_argument(
-        "--backoff", type=float, default=0.5, help="first retry delay, doubling (default: 0.5)"
+        "--backoff",
+        type=float,
+        default=0.5,
+        help="first retry delay, doubling (default: %(default)s)",
     )
     u.add_argument(
         "--accept-altered",
