@@ -29,9 +29,6 @@ EXPECTED_FILES = {
     "ketamine-kg-shapes.ttl",
     "validation-report.ttl",
     "SHA256SUMS",
-    "mappings/conditions.sssom.tsv",
-    "mappings/drugs.sssom.tsv",
-    "mappings/vocab.sssom.tsv",
     "ketamine-kg.sssom.tsv",
     "kgx/ketamine-kg_nodes.tsv",
     "kgx/ketamine-kg_edges.tsv",
@@ -39,6 +36,10 @@ EXPECTED_FILES = {
     "wikidata/quickstatements.txt",
     "wikidata/README.md",
     "ketamine-kg-metadata.ttl",
+} | {
+    # Every source mapping set is republished as it is.
+    f"mappings/{path.name}"
+    for path in (ROOT / "mappings").glob("*.sssom.tsv")
 } | {
     # One view per curated condition (the slugs are read from the sources, not listed here).
     f"views/condition/{slug}.jsonld"
