@@ -17,38 +17,42 @@ from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.errors import GateError, SourceError
 from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
 
-EXPECTED_FILES = {
-    "ketamine-kg.ttl",
-    "ketamine-kg.nt",
-    "ketamine-kg.nq",
-    "ketamine-kg.jsonld",
-    "context.jsonld",
-    "ketamine-kg-ontology.owl",
-    "ketamine-kg-ontology.ttl",
-    "ketamine-kg-direct.ttl",
-    "ketamine-kg-shapes.ttl",
-    "validation-report.ttl",
-    "SHA256SUMS",
-    "ketamine-kg.sssom.tsv",
-    "kgx/ketamine-kg_nodes.tsv",
-    "kgx/ketamine-kg_edges.tsv",
-    "schema/condition-view.schema.json",
-    "wikidata/quickstatements.txt",
-    "wikidata/README.md",
-    "ketamine-kg-metadata.ttl",
-} | {
-    # Every source mapping set is republished as it is.
-    f"mappings/{path.name}"
-    for path in (ROOT / "mappings").glob("*.sssom.tsv")
-} | {
-    # One view per curated condition (the slugs are read from the sources, not listed here).
-    f"views/condition/{slug}.jsonld"
-    for slug in re.findall(
-        r"^condition:([a-z0-9-]+) a kko:MedicalCondition",
-        (ROOT / "data" / "conditions.ttl").read_text(encoding="utf-8"),
-        flags=re.MULTILINE,
-    )
-}
+EXPECTED_FILES = (
+    {
+        "ketamine-kg.ttl",
+        "ketamine-kg.nt",
+        "ketamine-kg.nq",
+        "ketamine-kg.jsonld",
+        "context.jsonld",
+        "ketamine-kg-ontology.owl",
+        "ketamine-kg-ontology.ttl",
+        "ketamine-kg-direct.ttl",
+        "ketamine-kg-shapes.ttl",
+        "validation-report.ttl",
+        "SHA256SUMS",
+        "ketamine-kg.sssom.tsv",
+        "kgx/ketamine-kg_nodes.tsv",
+        "kgx/ketamine-kg_edges.tsv",
+        "schema/condition-view.schema.json",
+        "wikidata/quickstatements.txt",
+        "wikidata/README.md",
+        "ketamine-kg-metadata.ttl",
+    }
+    | {
+        # Every source mapping set is republished as it is.
+        f"mappings/{path.name}"
+        for path in (ROOT / "mappings").glob("*.sssom.tsv")
+    }
+    | {
+        # One view per curated condition (the slugs are read from the sources, not listed here).
+        f"views/condition/{slug}.jsonld"
+        for slug in re.findall(
+            r"^condition:([a-z0-9-]+) a kko:MedicalCondition",
+            (ROOT / "data" / "conditions.ttl").read_text(encoding="utf-8"),
+            flags=re.MULTILINE,
+        )
+    }
+)
 
 
 def _tree(directory: Path) -> dict[str, bytes]:

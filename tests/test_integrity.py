@@ -134,7 +134,7 @@ def test_minted_iris_are_readable_slugs() -> None:
     assert minted
     for iri in minted:
         assert re.fullmatch(
-            r"https://w3id\.org/ketamine-kg/id/[a-z]+/[a-z0-9]+(-[a-z0-9]+)*", iri
+            r"https://w3id\.org/ketamine-kg/id/[a-z]+(-[a-z]+)*/[a-z0-9]+(-[a-z0-9]+)*", iri
         ), iri
 
 

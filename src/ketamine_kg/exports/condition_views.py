@@ -2,7 +2,9 @@
 
 A view is the condition's node object from the compacted release with its claims embedded
 (`claims` is the reverse of `kko:condition`), and inside each claim its evidence, approvals,
-benefits and dose regimens; coded values and linked resources are embedded as {id, label}.
+benefits and dose regimens; a condition that contraindicates a product also lists those
+contraindications (`contraindications`, the reverse of `kko:contraindicatedIn`). Coded values
+and linked resources are embedded as {id, label}.
 The view is valid JSON-LD with the release's context, and its triples are a subset of the
 release graph (a test checks both), so it is the result of framing the graph by condition.
 """
@@ -40,7 +42,11 @@ CLAIM_SPEC: Spec = {
     "hasBenefit": {"benefitType": None, "careSetting": None, "hasEvidence": None},
     "hasDoseRegimen": {"route": None, "treatmentPhase": None, "hasEvidence": None},
 }
-VIEW_CONTEXT_EXTRA = {"claims": {"@reverse": "kko:condition", "@type": "@id"}}
+CONTRAINDICATION_SPEC: Spec = {"concernsProduct": None, "concernsDrug": None, "hasEvidence": None}
+VIEW_CONTEXT_EXTRA = {
+    "claims": {"@reverse": "kko:condition", "@type": "@id"},
+    "contraindications": {"@reverse": "kko:contraindicatedIn", "@type": "@id"},
+}
 
 
 def _embed(value: Any, nodes: dict[str, dict], spec: Spec | None) -> Any:
@@ -54,13 +60,29 @@ def _embed(value: Any, nodes: dict[str, dict], spec: Spec | None) -> Any:
     return {k: _embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items()}
 
 
+def _referrers(graph: list[dict], node_type: str, key: str) -> dict[str, list[str]]:
+    """Target id -> ids of the nodes of `node_type` whose `key` names it."""
+    referrers: dict[str, list[str]] = {}
+    for node in graph:
+        if node.get("type") == node_type and key in node:
+            targets = node[key] if isinstance(node[key], list) else [node[key]]
+            for target in targets:
+                referrers.setdefault(target, []).append(node["id"])
+    return referrers
+
+
+def _nested(node: dict, nodes: dict[str, dict], spec: Spec, drop: str) -> dict:
+    """A node with the keys in `spec` embedded and the back-reference `drop` left out."""
+    return {k: _embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items() if k != drop}
+
+
 def condition_views(compacted: dict) -> dict[str, dict]:
     """Condition slug -> its view document (context + one nested node object)."""
     nodes = {n["id"]: n for n in compacted["@graph"]}
-    claims_of: dict[str, list[str]] = {}
-    for node in compacted["@graph"]:
-        if node.get("type") == "kko:TherapeuticUseClaim" and "condition" in node:
-            claims_of.setdefault(node["condition"], []).append(node["id"])
+    claims_of = _referrers(compacted["@graph"], "kko:TherapeuticUseClaim", "condition")
+    contraindications_of = _referrers(
+        compacted["@graph"], "kko:Contraindication", "contraindicatedIn"
+    )
     context = {**compacted["@context"], **VIEW_CONTEXT_EXTRA}
     views = {}
     for node_id, node in sorted(nodes.items()):
@@ -68,12 +90,13 @@ def condition_views(compacted: dict) -> dict[str, dict]:
             continue
         view = dict(node)
         view["claims"] = [
-            {
-                k: _embed(v, nodes, CLAIM_SPEC[k]) if k in CLAIM_SPEC else v
-                for k, v in nodes[c].items()
-                if k != "condition"
-            }
+            _nested(nodes[c], nodes, CLAIM_SPEC, "condition")
             for c in sorted(claims_of.get(node_id, []))
         ]
+        if node_id in contraindications_of:
+            view["contraindications"] = [
+                _nested(nodes[c], nodes, CONTRAINDICATION_SPEC, "contraindicatedIn")
+                for c in sorted(contraindications_of[node_id])
+            ]
         views[node_id.rsplit("/", 1)[-1]] = {"@context": context, **view}
     return views
