@@ -33,6 +33,15 @@ PLANTED = {
         "condition:mdd-with-acute-suicidal-ideation skos:broader condition:suicidal-ideation .",
         "claim:esketamine-mdsi-us",
     ),
+    "unmapped-adverse-event": (
+        'event:lonely a kko:AdverseEvent ; rdfs:label "lonely"@en ; skos:prefLabel "lonely"@en .',
+        "event:lonely",
+    ),
+    "product-without-contraindications": (
+        'product:bare a kko:DrugProduct ; rdfs:label "bare"@en ; skos:prefLabel "bare"@en .\n'
+        "approval:bare kko:approvedProduct product:bare .",
+        "product:bare",
+    ),
     "mapping-conflict": (
         "condition:ocd-twin skos:exactMatch obo:MONDO_0008114 .",
         "condition:ocd-twin",
@@ -93,3 +102,14 @@ def test_status_rollup_finds_an_approval_reaching_a_condition_its_label_denies()
     (finding,) = run_qc(_store(extra), [query])
     assert finding.focus == "claim:esketamine-mdsi-us"
     assert "not been demonstrated" in finding.message
+
+
+def test_used_adverse_event_without_mapping_or_note_is_reported() -> None:
+    extra = (
+        'event:bare a kko:AdverseEvent ; rdfs:label "bare event"@en ; skos:prefLabel "bare"@en .\n'
+        "safety:esketamine-sustain1-nausea kko:adverseEvent event:bare ."
+    )
+    path = PROJECT.queries_dir / "qc" / "unmapped-adverse-event-violation.rq"
+    findings = run_qc(_store(extra), [path])
+    assert [f.focus for f in findings] == ["event:bare"]
+    assert "no mapping and no note" in findings[0].message
