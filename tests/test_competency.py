@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+import pytest
 from conftest import ROOT, claim_count, count_in
 
 from ketamine_kg.query import resolve_query, rows_of, run_query
@@ -370,7 +371,123 @@ def test_every_example_has_a_test() -> None:
         "emergency-benefits-with-comparator-and-caveat": "emergency-benefits",
         "treats-edges-follow-status": "treats-edges",
         "comparative-benefits-have-comparator": "comparative-benefits-have-comparator",
+        "boxed-warnings-keep-their-label-version": "boxed-warnings-by-version",
+        "adverse-reactions-state-both-arms": "adverse-reactions-with-incidence",
     }
     covered = {aliases.get(t, t) for t in tested}
     assert examples - covered == set()
     assert len(examples) >= 12
+
+
+def _count(sources: ox.Store, pattern: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"
+    return int(next(iter(sources.query(query, prefixes=PREFIXES)))["n"].value)
+
+
+def test_contraindications_by_product(store, sources) -> None:
+    rows = select(store, "contraindications-by-product")
+    assert len(rows) == _count(sources, "?c a kko:Contraindication ; kko:concernsProduct ?p")
+    spravato = {r["condition"] for r in rows if r["product"] == "Spravato"}
+    assert spravato == {
+        "aneurysmal vascular disease",
+        "arteriovenous malformation",
+        "history of intracerebral haemorrhage",
+        "hypersensitivity to ketamine",
+    }
+    assert "hypersensitivity to ketamine" in {
+        r["condition"] for r in rows if r["product"] == "Ketalar"
+    }
+    assert all(r["section"] == "4 CONTRAINDICATIONS" and r["labelVersion"] for r in rows)
+
+
+def test_boxed_warnings_keep_their_label_version(store) -> None:
+    rows = select(store, "boxed-warnings-by-version")
+    assert {(r["product"], r["labelVersion"], r["current"]) for r in rows} == {
+        ("Spravato", "2019-03", "superseded")  # a later version adds respiratory depression
+    }
+    assert {r["risk"] for r in rows} == {
+        "sedation",
+        "dissociation",
+        "abuse and misuse",
+        "suicidal thoughts and behaviours",
+    }
+
+
+def test_adverse_reactions_state_both_arms(store, sources) -> None:
+    rows = select(store, "adverse-reactions-with-incidence")
+    assert len(rows) == _count(sources, "?a a kko:AdverseReactionAssertion")
+    for r in rows:
+        assert r["population"] and r["treated"] and r["comparator"], r
+        n, total = map(int, r["treated"].split("/"))
+        assert abs(100 * n / total - float(r["treatedPercent"])) <= 0.1
+        assert float(r["difference"]) == pytest.approx(
+            float(r["treatedPercent"]) - float(r["comparatorPercent"])
+        )
+    dissociation = next(r for r in rows if r["event"] == "dissociation")
+    assert (dissociation["treated"], dissociation["comparator"]) == ("35/152", "0/145")
+    differences = [float(r["difference"]) for r in rows]
+    assert differences == sorted(differences, reverse=True)
+
+
+def test_warnings_and_precautions(store, sources) -> None:
+    rows = select(store, "warnings-and-precautions")
+    assert len(rows) == _count(sources, "?w a kko:WarningPrecaution")
+    ketalar = {r["risk"] for r in rows if r["product"] == "Ketalar"}
+    assert {"respiratory depression", "emergence reactions", "drug-induced liver injury"} <= ketalar
+    spravato = {r["section"].split()[0] for r in rows if r["product"] == "Spravato"}
+    assert spravato == {"5.1", "5.2", "5.3", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10"}
+
+
+def test_drug_interactions(store) -> None:
+    rows = select(store, "drug-interactions")
+    got = {(r["product"], r["interactsWith"]) for r in rows}
+    assert ("Ketalar", "theophylline or aminophylline") in got
+    assert ("Spravato", "CNS depressants") in got and ("Ketalar", "CNS depressants") in got
+    assert all(r["effect"] for r in rows)
+    theophylline = next(r for r in rows if r["interactsWith"] == "theophylline or aminophylline")
+    assert "seizure threshold" in theophylline["effect"]
+    assert theophylline["management"] == "Do not co-administer."
+
+
+def test_risk_programmes(store) -> None:
+    rows = select(store, "risk-programmes")
+    assert [(r["product"], float(r["observationHours"])) for r in rows] == [("Spravato", 2.0)]
+    assert "certified" in rows[0]["requirements"]
+
+
+def test_control_status(store, sources) -> None:
+    rows = select(store, "control-status")
+    assert {(r["drug"], r["jurisdiction"], r["schedule"], r["since"]) for r in rows} == {
+        (drug, "United States", "Schedule III", "1999-08-12")
+        for drug in ("ketamine", "esketamine", "arketamine")
+    }
+    assert len(rows) == _count(sources, "?s a kko:ControlStatus ; kko:concernsDrug ?d")
+
+
+def test_risks_bearing_on_benefits(store, sources) -> None:
+    rows = select(store, "risks-bearing-on-benefits")
+    assert len(rows) == _count(sources, "?s kko:bearsOn ?b")
+    respiratory = {
+        r["risk"]
+        for r in rows
+        if r["benefit"]
+        == "ketamine's lower risk of respiratory depression than opioids and sedative-hypnotics"
+    }
+    assert "Ketalar (US 2024) warning: respiratory depression" in respiratory
+    assert any("60 seconds" in r["whenItApplies"] for r in rows)
+
+
+def test_risks_beside_uses(store, sources) -> None:
+    rows = {r["product"]: r for r in select(store, "risks-beside-uses")}
+    assert set(rows) == {"Ketalar", "Spravato"}
+    for product, r in rows.items():
+        iri = f"product:{product.lower()}"
+        assert (
+            int(r["contraindications"])
+            == _count(sources, f"?c a kko:Contraindication ; kko:concernsProduct {iri}")
+            > 0
+        )
+        assert int(r["warnings"]) == _count(
+            sources, f"?w a kko:WarningPrecaution ; kko:concernsProduct {iri}"
+        )
+        assert int(r["approvedUses"]) >= 1
