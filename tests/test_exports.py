@@ -85,7 +85,8 @@ def test_kgx_edges_use_biolink_predicates_and_enums(edges, biolink) -> None:
     values = lambda e: set(enums[e]["permissible_values"])  # noqa: E731
     for edge in edges:
         predicate = biolink["slots"][_element(edge["predicate"])]
-        assert predicate["range"] == "disease or phenotypic feature", edge["predicate"]
+        assert predicate["domain"] == "chemical or drug or treatment", edge["predicate"]
+        assert predicate["range"] in {"disease or phenotypic feature", "biological entity"}
         assert _element(edge["category"]) in biolink["classes"]
         assert edge["knowledge_level"] in values("KnowledgeLevelEnum")
         assert edge["agent_type"] in values("AgentTypeEnum")
@@ -130,7 +131,36 @@ def test_kgx_edge_for_every_condition_claim(edges, store) -> None:
             use_default_graph_as_union=True,
         )
     }
-    assert {e["id"] for e in edges} == {kgx.own_curie(c) for c in claims}
+    claim_edges = {e["id"] for e in edges if e["id"].startswith(f"{kgx.KKG}:claim/")}
+    assert claim_edges == {kgx.own_curie(c) for c in claims}
+
+
+SAFETY_EDGES = """
+SELECT ?s ?predicate WHERE {
+  { ?s a kko:Contraindication BIND ("biolink:contraindicated_in" AS ?predicate) }
+  UNION { ?s a kko:WarningPrecaution BIND ("biolink:has_adverse_event" AS ?predicate) }
+  UNION { ?s a kko:AdverseReactionAssertion BIND ("biolink:has_adverse_event" AS ?predicate) }
+}"""
+
+
+def test_kgx_edge_for_every_contraindication_and_adverse_event(edges, nodes, store) -> None:
+    expected = {
+        (kgx.own_curie(s["s"].value), s["predicate"].value)
+        for s in store.query(sparql_prologue() + SAFETY_EDGES, use_default_graph_as_union=True)
+    }
+    got = {(e["id"], e["predicate"]) for e in edges if e["id"].startswith(f"{kgx.KKG}:safety/")}
+    assert got == expected and expected
+    category = {n["id"]: n["category"] for n in nodes}
+    for edge in edges:
+        if edge["predicate"] == "biolink:contraindicated_in":
+            assert category[edge["subject"]] == "biolink:Drug"  # the product, not the substance
+            assert "DailyMed" in edge["publications"] or "dailymed" in edge["publications"]
+    spravato = [
+        e for e in edges if e["id"].endswith("spravato-us-2019-contraindication-hypersensitivity")
+    ]
+    assert [(e["subject"], e["object"]) for e in spravato] == [
+        ("kkg:product/spravato", "kkg:condition/hypersensitivity-to-ketamine")
+    ]
 
 
 def test_kgx_ptsd_edge(edges) -> None:

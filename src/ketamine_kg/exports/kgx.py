@@ -1,9 +1,14 @@
-"""KGX nodes/edges TSV (Biolink 4.4.6) derived from the claims.
+"""KGX nodes/edges TSV (Biolink 4.4.6) derived from the claims and the safety statements.
 
 Node ids follow Biolink's id_prefixes order for the node's category, using our exact matches;
 a node without an exact match keeps our own CURIE (`kkg:`). Every claim about a condition
 becomes one edge whose id is the claim's CURIE, so status, evidence and jurisdiction stay one
 lookup away. Procedure claims have no Biolink treats-type predicate and are not exported.
+Contraindications become `biolink:contraindicated_in` edges and warnings and adverse-reaction
+assertions `biolink:has_adverse_event` edges, from the product (a `biolink:Drug` node) or the
+drug the statement concerns; their ids are the statements' CURIEs, so the label section and
+version stay one lookup away. Interactions with drug classes, risk programmes and control
+status have no Biolink edge between our nodes and stay in the RDF.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ ID_PREFIXES = {
     ],
     "biolink:Disease": ["MONDO", "DOID", "EFO", "UMLS", "MESH", "NCIT", "SNOMEDCT", "HP"],
     "biolink:PhenotypicFeature": ["HP", "EFO", "NCIT", "UMLS", "SNOMEDCT", "MESH"],
+    "biolink:Drug": [],
     "biolink:DiseaseOrPhenotypicFeature": [
         "MONDO",
         "DOID",
@@ -72,7 +78,7 @@ EDGE_COLUMNS = [
 
 _NODES = """
 SELECT ?node ?kind ?name ?description ?exact ?synonym WHERE {
-  VALUES ?kind { kko:Drug kko:MedicalCondition }
+  VALUES ?kind { kko:Drug kko:DrugProduct kko:MedicalCondition kko:AdverseEvent }
   ?node a ?kind ; rdfs:label ?name .
   OPTIONAL { ?node skos:definition ?description }
   OPTIONAL { ?node skos:exactMatch ?exact }
@@ -85,6 +91,19 @@ SELECT ?claim ?drug ?condition ?status ?approval ?phase ?source WHERE {
   OPTIONAL { ?s kko:biolinkEnumValue ?approval }
   OPTIONAL { ?claim kko:researchPhase/kko:biolinkEnumValue ?phase }
   OPTIONAL { ?claim kko:hasEvidence/kko:source ?source }
+}"""
+
+
+_SAFETY_EDGES = """
+SELECT ?statement ?subject ?predicate ?object ?source WHERE {
+  { ?statement a kko:Contraindication ; kko:contraindicatedIn ?object .
+    BIND ("biolink:contraindicated_in" AS ?predicate) }
+  UNION { ?statement a kko:WarningPrecaution ; kko:adverseEvent ?object .
+    BIND ("biolink:has_adverse_event" AS ?predicate) }
+  UNION { ?statement a kko:AdverseReactionAssertion ; kko:adverseEvent ?object .
+    BIND ("biolink:has_adverse_event" AS ?predicate) }
+  { ?statement kko:concernsProduct ?subject } UNION { ?statement kko:concernsDrug ?subject }
+  OPTIONAL { ?statement kko:hasEvidence/kko:source ?source }
 }"""
 
 
@@ -117,6 +136,8 @@ def publication_curie(iri: str) -> str:
 def _category(kind: str, exact: set[str]) -> str:
     if kind.endswith("#Drug"):
         return "biolink:SmallMolecule"
+    if kind.endswith("#DrugProduct"):
+        return "biolink:Drug"
     prefixes = {c.split(":", 1)[0] for c in exact}
     if prefixes & {"MONDO", "DOID"}:
         return "biolink:Disease"
@@ -176,6 +197,40 @@ def _tsv(columns: list[str], rows: list[dict[str, object]]) -> bytes:
     return buffer.getvalue().encode()
 
 
+def _add_safety_edges(
+    store: ox.Store,
+    nodes: dict[str, dict[str, Any]],
+    edges: dict[str, dict[str, Any]],
+    publications: dict[str, set[str]],
+) -> None:
+    """One edge per safety statement and subject (a statement about two drugs gives two)."""
+    rows = list(
+        rdf.select(store, sparql_prologue() + _SAFETY_EDGES, use_default_graph_as_union=True)
+    )
+    subjects: dict[str, set[str]] = defaultdict(set)
+    for s in rows:
+        subjects[s["statement"].value].add(s["subject"].value)
+    for s in rows:
+        statement, subject = s["statement"].value, s["subject"].value
+        key = (
+            statement
+            if len(subjects[statement]) == 1
+            else f"{statement}/{subject.rsplit('/', 1)[-1]}"
+        )
+        edges[key] = {
+            "id": own_curie(key),
+            "subject": nodes[subject]["id"],
+            "predicate": s["predicate"].value,
+            "object": nodes[s["object"].value]["id"],
+            "category": EDGE_CATEGORY,
+            "knowledge_level": "knowledge_assertion",
+            "agent_type": "manual_agent",
+            "primary_knowledge_source": INFORES,
+        }
+        if s["source"]:
+            publications[key].add(publication_curie(s["source"].value))
+
+
 def kgx_files(
     store: ox.Store, unverified: frozenset[tuple[str, str]] = frozenset()
 ) -> dict[str, bytes]:
@@ -202,6 +257,7 @@ def kgx_files(
         }
         if s["source"]:
             publications[claim].add(publication_curie(s["source"].value))
+    _add_safety_edges(store, nodes, edges, publications)
     for claim, edge in edges.items():
         edge["publications"] = sorted(publications[claim])
     node_rows = [
