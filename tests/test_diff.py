@@ -658,3 +658,50 @@ def test_numbers_compare_by_value_not_by_lexical_form(base: Path, tmp_path: Path
     assert not has_semantic_changes(diff(base, same))
     changed = diff(base, other)
     assert has_semantic_changes(changed) and "7.5" in render_markdown(changed)
+
+
+# -- safety statements -------------------------------------------------------------------------
+
+CONTRAINDICATION = n(ID + "safety/spravato-us-2019-contraindication-arteriovenous-malformation")
+
+
+def test_safety_statements_added_removed_and_changed_are_called_out(
+    base: Path, tmp_path: Path
+) -> None:
+    section = n(KKO.NS + "sourceSection")
+    quads = quads_of(base)
+    assert any(q.subject == CONTRAINDICATION for q in quads), "the base has the contraindication"
+    boxed = n(ID + "safety/spravato-us-2019-boxed-warning")
+    changed = [
+        ox.Quad(q.subject, q.predicate, ox.Literal("4 CONTRAINDICATIONS (revised)"), q.graph_name)
+        if q.subject == boxed and q.predicate == section
+        else q
+        for q in quads
+        if q.subject != CONTRAINDICATION and q.object != CONTRAINDICATION
+    ]
+    doc = diff(base, write(tmp_path / "new", changed))
+    safety = doc["safety_changes"]
+    assert [e["curie"] for e in safety["removed"]] == [
+        "safety:spravato-us-2019-contraindication-arteriovenous-malformation"
+    ]
+    assert [e["about"][0]["label"] for e in safety["removed"]] == ["arteriovenous malformation"]
+    assert [(e["curie"], e["properties"]) for e in safety["changed"]] == [
+        ("safety:spravato-us-2019-boxed-warning", ["kko:sourceSection"])
+    ]
+    assert safety["added"] == []
+    assert doc["summary"]["safety_changes"] == {"added": 0, "removed": 1, "changed": 1}
+    markdown = render_markdown(doc)
+    status = markdown.index("### Safety changes")
+    assert "- removed: **Spravato — contraindication: arteriovenous malformation**" in markdown
+    assert "| Safety statements | 0 | 1 | 1 |" in markdown
+    assert markdown.index("### Instances") > status  # right after the status changes
+    reverse = diff(write(tmp_path / "newer", changed), base)
+    assert [e["curie"] for e in reverse["safety_changes"]["added"]] == [
+        "safety:spravato-us-2019-contraindication-arteriovenous-malformation"
+    ]
+
+
+def test_no_safety_changes_between_identical_releases(base: Path, tmp_path: Path) -> None:
+    doc = diff(base, write(tmp_path / "same", quads_of(base), shuffle=True))
+    assert doc["safety_changes"] == {"added": [], "removed": [], "changed": []}
+    assert "### Safety changes" not in render_markdown(doc)

@@ -45,9 +45,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
             lines.append(
                 f"| {title} | {counts['added']} | {counts['removed']} | {counts['changed']} |"
             )
+        safety = doc["summary"]["safety_changes"]
+        lines.append(
+            f"| Safety statements | {safety['added']} | {safety['removed']} | {safety['changed']} |"
+        )
         edges = doc["summary"]["direct_edges"]
         lines += [f"| Derived edges | {edges['added']} | {edges['removed']} | — |", ""]
     lines += _status_lines(doc["status_changes"])
+    lines += _safety_lines(doc["safety_changes"])
     for name, title in SECTIONS.items():
         lines += _section_lines(title, doc[name], name == "claims")
     lines += _mapping_lines(doc["mappings"])
@@ -107,6 +112,35 @@ def _status_lines(changes: list[dict[str, Any]]) -> list[str]:
             f"- **{_name(change['drug'])} — {_name(change['target'])}**: "
             f"{before} → **{after}** ({claims})"
         )
+    return [*lines, ""]
+
+
+def _safety_text(entry: dict[str, Any]) -> str:
+    subject = ", ".join(_name(v) for v in entry["subject"]) or "(no subject)"
+    about = ", ".join(_name(v) for v in entry["about"])
+    where = "; ".join(
+        part
+        for part in (
+            ", ".join(v["value"] for v in entry["section"]),
+            "version " + ", ".join(v["value"] for v in entry["version"])
+            if entry["version"]
+            else "",
+        )
+        if part
+    )
+    text = f"**{subject} — {_name(entry['kind'])}" + (f": {about}" if about else "") + "**"
+    return text + (f" ({where})" if where else "") + f" (`{entry['curie']}`)"
+
+
+def _safety_lines(changes: dict[str, list[dict[str, Any]]]) -> list[str]:
+    if not any(changes.values()):
+        return []
+    lines = ["### Safety changes", ""]
+    for kind in ("added", "removed"):
+        lines += [f"- {kind}: {_safety_text(e)}" for e in changes[kind]]
+    for entry in changes["changed"]:
+        properties = ", ".join(f"`{p}`" for p in entry["properties"])
+        lines.append(f"- changed: {_safety_text(entry)}: {properties}")
     return [*lines, ""]
 
 

@@ -24,6 +24,31 @@ SECTIONS = {
     "instances": "Instances",
     "other": "Other resources",
 }
+#: Safety statement classes (docs/model.md, "Risks"), reported under "Safety changes".
+SAFETY_CLASSES = frozenset(
+    KKO.NS + name
+    for name in (
+        "Contraindication",
+        "WarningPrecaution",
+        "BoxedWarning",
+        "AdverseReactionAssertion",
+        "DrugInteraction",
+        "RiskProgramme",
+        "ControlStatus",
+    )
+)
+#: What a safety statement is about, in the order its summary names them.
+SAFETY_FIELDS = {
+    "subject": (KKO.NS + "concernsProduct", KKO.NS + "concernsDrug"),
+    "about": (
+        KKO.NS + "contraindicatedIn",
+        KKO.NS + "adverseEvent",
+        KKO.NS + "interactsWithClass",
+        KKO.NS + "schedule",
+    ),
+    "section": (KKO.NS + "sourceSection",),
+    "version": (KKO.NS + "sourceVersionDate",),
+}
 CLAIM_FIELDS = {
     "drug": KKO.drug,
     "condition": KKO.condition,
@@ -54,6 +79,7 @@ def compare(old: Snapshot, new: Snapshot) -> dict[str, Any]:
         elif before is not None and after is not None and before != after:
             doc[new.sections[iri]]["changed"].append(_changed(iri, before, after, old, new))
     doc["status_changes"] = _status_changes(old, new)
+    doc["safety_changes"] = _safety_changes(old, new)
     doc["mappings"] = _mapping_diff(old, new, doc["notes"])
     doc["direct_edges"] = {
         "added": [_edge(e, new, old) for e in sorted(new.direct - old.direct)],
@@ -64,6 +90,7 @@ def compare(old: Snapshot, new: Snapshot) -> dict[str, Any]:
         for name in (*SECTIONS, "mappings", "direct_edges")
     }
     doc["summary"]["status_changes"] = len(doc["status_changes"])
+    doc["summary"]["safety_changes"] = {k: len(v) for k, v in doc["safety_changes"].items()}
     doc["changed"] = old.header != new.header or has_semantic_changes(doc)
     return doc
 
@@ -200,6 +227,50 @@ def _statuses(uses: dict[tuple, set[str]], snap: Snapshot, other: Snapshot) -> l
             uses, key=lambda u: tuple(v or () for v in u)
         )
     ]
+
+
+def _safety_statements(snap: Snapshot) -> dict[str, Props]:
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    return {
+        iri: props
+        for iri, props in snap.units.items()
+        if any(v.text in SAFETY_CLASSES for v in props.get(rdf_type, ()))
+    }
+
+
+def _safety(iri: str, props: Props, snap: Snapshot, other: Snapshot) -> dict[str, Any]:
+    """A safety statement's summary: its kind, what and whom it is about, section, version."""
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    kind = min(v for v in props[rdf_type] if v.text in SAFETY_CLASSES)
+    entry: dict[str, Any] = {
+        "curie": curie(iri),
+        "label": snap.labels.get(iri),
+        "kind": _json_value(kind, snap, other),
+    }
+    for name, predicates in SAFETY_FIELDS.items():
+        values = sorted(v for p in predicates for v in props.get(p, ()))
+        entry[name] = [_json_value(v, snap, other) for v in values]
+    return entry
+
+
+def _safety_changes(old: Snapshot, new: Snapshot) -> dict[str, list[dict[str, Any]]]:
+    """Safety statements added, removed or changed (any property) between the releases."""
+    before, after = _safety_statements(old), _safety_statements(new)
+    changed = []
+    for iri in sorted(before.keys() & after.keys()):
+        if before[iri] != after[iri]:
+            entry = _safety(iri, after[iri], new, old)
+            entry["properties"] = sorted(
+                curie(p)
+                for p in before[iri].keys() | after[iri].keys()
+                if before[iri].get(p) != after[iri].get(p)
+            )
+            changed.append(entry)
+    return {
+        "added": [_safety(i, after[i], new, old) for i in sorted(after.keys() - before.keys())],
+        "removed": [_safety(i, before[i], old, new) for i in sorted(before.keys() - after.keys())],
+        "changed": changed,
+    }
 
 
 def _mapping_diff(old: Snapshot, new: Snapshot, notes: list[str]) -> dict[str, Any]:
