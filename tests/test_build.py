@@ -34,6 +34,7 @@ EXPECTED_FILES = (
         "kgx/ketamine-kg_nodes.tsv",
         "kgx/ketamine-kg_edges.tsv",
         "schema/condition-view.schema.json",
+        "schema/product-label-summary.schema.json",
         "wikidata/quickstatements.txt",
         "wikidata/README.md",
         "ketamine-kg-metadata.ttl",
@@ -42,6 +43,15 @@ EXPECTED_FILES = (
         # Every source mapping set is republished as it is.
         f"mappings/{path.name}"
         for path in (ROOT / "mappings").glob("*.sssom.tsv")
+    }
+    | {
+        # One label summary per product.
+        f"views/product/{slug}.jsonld"
+        for slug in re.findall(
+            r"^product:([a-z0-9-]+) a kko:DrugProduct",
+            (ROOT / "data" / "drugs.ttl").read_text(encoding="utf-8"),
+            flags=re.MULTILINE,
+        )
     }
     | {
         # One view per curated condition (the slugs are read from the sources, not listed here).

@@ -250,6 +250,55 @@ def test_view_triples_are_a_subset_of_the_release(views, release_dir: Path) -> N
         assert not missing, f"{name}: {missing[:3]}"
 
 
+@pytest.fixture(scope="module")
+def product_views(release_dir: Path) -> dict[str, dict]:
+    return {
+        p.stem: json.loads(p.read_text())
+        for p in (release_dir / "views" / "product").glob("*.jsonld")
+    }
+
+
+def test_a_label_summary_per_product(product_views, store) -> None:
+    products = {
+        s["p"].value.rsplit("/", 1)[-1]
+        for s in store.query(
+            sparql_prologue() + "SELECT ?p WHERE { ?p a kko:DrugProduct }",
+            use_default_graph_as_union=True,
+        )
+    }
+    assert set(product_views) == products == {"ketalar", "spravato"}
+
+
+def test_label_summaries_match_their_schema_and_the_release(product_views, release_dir) -> None:
+    schema = json.loads((release_dir / "schema" / "product-label-summary.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    release = rdflib.Graph().parse(release_dir / "ketamine-kg.nt", format="nt")
+    for name, view in product_views.items():
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(view))
+        assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
+        graph = rdflib.Graph().parse(data=json.dumps(view), format="json-ld")
+        missing = [t for t in graph if t not in release]
+        assert len(graph) > 50 and not missing, f"{name}: {missing[:3]}"
+
+
+def test_spravato_label_summary_puts_risks_beside_uses(product_views) -> None:
+    spravato = product_views["spravato"]
+    assert spravato["activeIngredient"]["label"] == "esketamine"
+    assert {u["condition"]["label"] for u in spravato["uses"]} >= {"treatment-resistant depression"}
+    assert {c["contraindicatedIn"]["label"] for c in spravato["contraindications"]} == {
+        "aneurysmal vascular disease",
+        "arteriovenous malformation",
+        "history of intracerebral haemorrhage",
+        "hypersensitivity to ketamine",
+    }
+    [boxed] = spravato["boxedWarnings"]
+    assert boxed["sourceVersionDate"]["@value"] == "2019-03"
+    assert {i["adverseEvent"]["label"] for i in boxed["boxedWarningItem"]} >= {"sedation"}
+    [rems] = spravato["riskProgrammes"]
+    assert float(rems["observationHours"]) == 2.0
+    assert all("concernsProduct" not in w for w in spravato["warnings"])  # no back-references
+
+
 def test_ptsd_view_says_everything_about_ptsd(views) -> None:
     ptsd = views["ptsd"]
     assert (

@@ -21,6 +21,7 @@ from ketamine_kg.exports import jsonld, serialize
 from ketamine_kg.exports.condition_views import condition_views
 from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
+from ketamine_kg.exports.product_views import product_views
 from ketamine_kg.exports.wikidata import quickstatements
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
@@ -184,6 +185,8 @@ def release_files(
     }
     for slug, view in condition_views(compacted).items():
         files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
+    for slug, view in product_views(compacted).items():
+        files[f"views/product/{slug}.jsonld"] = jsonld.dumps(view)
     for path in project.schema_files():
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:

@@ -11,10 +11,8 @@ release graph (a test checks both), so it is the result of framing the graph by 
 
 from __future__ import annotations
 
-from typing import Any
+from ketamine_kg.exports.framing import Spec, nested, referrers
 
-#: How deep to embed each key: a nested spec embeds the whole node, None embeds {id, label}.
-Spec = dict[str, "Spec | None"]
 CLAIM_SPEC: Spec = {
     "drug": None,
     "product": None,
@@ -49,38 +47,11 @@ VIEW_CONTEXT_EXTRA = {
 }
 
 
-def _embed(value: Any, nodes: dict[str, dict], spec: Spec | None) -> Any:
-    if isinstance(value, list):
-        return [_embed(v, nodes, spec) for v in value]
-    if not isinstance(value, str) or value not in nodes:
-        return value
-    node = nodes[value]
-    if spec is None:
-        return {"id": value, "label": node.get("label", "")}
-    return {k: _embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items()}
-
-
-def _referrers(graph: list[dict], node_type: str, key: str) -> dict[str, list[str]]:
-    """Target id -> ids of the nodes of `node_type` whose `key` names it."""
-    referrers: dict[str, list[str]] = {}
-    for node in graph:
-        if node.get("type") == node_type and key in node:
-            targets = node[key] if isinstance(node[key], list) else [node[key]]
-            for target in targets:
-                referrers.setdefault(target, []).append(node["id"])
-    return referrers
-
-
-def _nested(node: dict, nodes: dict[str, dict], spec: Spec, drop: str) -> dict:
-    """A node with the keys in `spec` embedded and the back-reference `drop` left out."""
-    return {k: _embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items() if k != drop}
-
-
 def condition_views(compacted: dict) -> dict[str, dict]:
     """Condition slug -> its view document (context + one nested node object)."""
     nodes = {n["id"]: n for n in compacted["@graph"]}
-    claims_of = _referrers(compacted["@graph"], "kko:TherapeuticUseClaim", "condition")
-    contraindications_of = _referrers(
+    claims_of = referrers(compacted["@graph"], "kko:TherapeuticUseClaim", "condition")
+    contraindications_of = referrers(
         compacted["@graph"], "kko:Contraindication", "contraindicatedIn"
     )
     context = {**compacted["@context"], **VIEW_CONTEXT_EXTRA}
@@ -90,12 +61,12 @@ def condition_views(compacted: dict) -> dict[str, dict]:
             continue
         view = dict(node)
         view["claims"] = [
-            _nested(nodes[c], nodes, CLAIM_SPEC, "condition")
+            nested(nodes[c], nodes, CLAIM_SPEC, "condition")
             for c in sorted(claims_of.get(node_id, []))
         ]
         if node_id in contraindications_of:
             view["contraindications"] = [
-                _nested(nodes[c], nodes, CONTRAINDICATION_SPEC, "contraindicatedIn")
+                nested(nodes[c], nodes, CONTRAINDICATION_SPEC, "contraindicatedIn")
                 for c in sorted(contraindications_of[node_id])
             ]
         views[node_id.rsplit("/", 1)[-1]] = {"@context": context, **view}
