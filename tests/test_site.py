@@ -366,3 +366,50 @@ def test_model_diagram_coordinates_are_rounded(release_dir: Path) -> None:
     drawing = svg.split("</style>", 1)[1]
     numbers = re.findall(r"-?\d+(?:\.\d+)?", " ".join(re.findall(r'(?:x|y|d)="([^"]*)"', drawing)))
     assert numbers and all(len(n.partition(".")[2]) <= 1 for n in numbers)
+
+
+def _section(html: str, anchor: str) -> str:
+    return html.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_product_page_shows_risks_beside_uses(release_dir: Path, sources) -> None:
+    html = (release_dir / "id" / "product" / "spravato.html").read_text(encoding="utf-8")
+    assert html.index('id="claims"') < html.index('id="risks"')  # uses first, risks beside
+    risks = _section(html, "risks")
+    boxed = risks.split('<div class="boxed-warning">', 1)[1].split("</div>", 1)[0]
+    assert "label version 2019-03 (not the current label)" in text_of(boxed)
+    for risk in ("sedation", "dissociation", "abuse and misuse", "suicidal thoughts"):
+        assert risk in text_of(boxed), risk
+    contraindications = risks.split("<h3>Contraindications</h3>", 1)[1].split("</table>", 1)[0]
+    expected = int(
+        next(
+            iter(
+                sources.query(
+                    "SELECT (COUNT(*) AS ?n) WHERE { ?c a kko:Contraindication ; "
+                    "kko:concernsProduct product:spravato }",
+                    prefixes=PREFIXES,
+                )
+            )
+        )["n"].value
+    )
+    assert contraindications.count("<tr>") - 1 == expected == 4  # minus the heading row
+    warnings = text_of(risks.split("<h3>Warnings and precautions</h3>", 1)[1])
+    assert warnings.index("5.2 Dissociation") < warnings.index("5.10 Embryo-fetal Toxicity")
+    assert "Risk programme" in risks and "<td>2 h</td>" in risks
+
+
+def test_benefit_page_shows_the_risks_that_bear_on_it(release_dir: Path) -> None:
+    html = (release_dir / "id" / "benefit" / "ketamine-respiratory-safety.html").read_text(
+        encoding="utf-8"
+    )
+    risks = text_of(html.split("Risks that bear on this", 1)[1].split("</section>", 1)[0])
+    assert "Ketalar (US 2024) warning: respiratory depression" in risks
+    assert "over 60 seconds" in risks
+
+
+def test_landing_page_has_a_safety_section(release_dir: Path) -> None:
+    html = (release_dir / "index.html").read_text(encoding="utf-8")
+    safety = text_of(_section(html, "safety"))
+    assert "Spravato: 1 boxed warning, 4 contraindication" in safety
+    assert "ketamine: 1 control status" in safety
+    assert html.index('id="what-it-says"') < html.index('id="safety"')

@@ -12,7 +12,7 @@ from typing import Any
 
 from ketamine_kg.release.directory import SSSOM
 from ketamine_kg.release.snapshot import MAPPING_KEY, Props, Snapshot, Value
-from ketamine_kg.vocab import KKO, curie
+from ketamine_kg.vocab import KKO, RDF, curie
 
 FORMAT = "ketamine-kg-diff/1"
 
@@ -26,28 +26,22 @@ SECTIONS = {
 }
 #: Safety statement classes (docs/model.md, "Risks"), reported under "Safety changes".
 SAFETY_CLASSES = frozenset(
-    KKO.NS + name
-    for name in (
-        "Contraindication",
-        "WarningPrecaution",
-        "BoxedWarning",
-        "AdverseReactionAssertion",
-        "DrugInteraction",
-        "RiskProgramme",
-        "ControlStatus",
+    (
+        KKO.Contraindication,
+        KKO.WarningPrecaution,
+        KKO.BoxedWarning,
+        KKO.AdverseReactionAssertion,
+        KKO.DrugInteraction,
+        KKO.RiskProgramme,
+        KKO.ControlStatus,
     )
 )
 #: What a safety statement is about, in the order its summary names them.
 SAFETY_FIELDS = {
-    "subject": (KKO.NS + "concernsProduct", KKO.NS + "concernsDrug"),
-    "about": (
-        KKO.NS + "contraindicatedIn",
-        KKO.NS + "adverseEvent",
-        KKO.NS + "interactsWithClass",
-        KKO.NS + "schedule",
-    ),
-    "section": (KKO.NS + "sourceSection",),
-    "version": (KKO.NS + "sourceVersionDate",),
+    "subject": (KKO.concernsProduct, KKO.concernsDrug),
+    "about": (KKO.contraindicatedIn, KKO.adverseEvent, KKO.interactsWithClass, KKO.schedule),
+    "section": (KKO.sourceSection,),
+    "version": (KKO.sourceVersionDate,),
 }
 CLAIM_FIELDS = {
     "drug": KKO.drug,
@@ -230,18 +224,16 @@ def _statuses(uses: dict[tuple, set[str]], snap: Snapshot, other: Snapshot) -> l
 
 
 def _safety_statements(snap: Snapshot) -> dict[str, Props]:
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     return {
         iri: props
         for iri, props in snap.units.items()
-        if any(v.text in SAFETY_CLASSES for v in props.get(rdf_type, ()))
+        if any(v.text in SAFETY_CLASSES for v in props.get(RDF.type, ()))
     }
 
 
 def _safety(iri: str, props: Props, snap: Snapshot, other: Snapshot) -> dict[str, Any]:
     """A safety statement's summary: its kind, what and whom it is about, section, version."""
-    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-    kind = min(v for v in props[rdf_type] if v.text in SAFETY_CLASSES)
+    kind = min(v for v in props[RDF.type] if v.text in SAFETY_CLASSES)
     entry: dict[str, Any] = {
         "curie": curie(iri),
         "label": snap.labels.get(iri),

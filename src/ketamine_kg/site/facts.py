@@ -130,6 +130,10 @@ _PARTS = tuple(
     ox.NamedNode(p) for p in (KKO.hasEvidence, KKO.hasApproval, KKO.hasBenefit, KKO.hasDoseRegimen)
 )
 _TYPE, _CLAIM = ox.NamedNode(RDF.type), ox.NamedNode(KKO.TherapeuticUseClaim)
+#: How a safety statement names what it is about: the product or drug, or a benefit or use
+#: it qualifies; and the warnings a boxed warning lists.
+_RISK_LINKS = tuple(ox.NamedNode(p) for p in (KKO.concernsProduct, KKO.concernsDrug, KKO.bearsOn))
+_BOXED_ITEM = ox.NamedNode(KKO.boxedWarningItem)
 
 
 def _is_a(store: ox.Store, node: rdf.Term, cls: ox.NamedNode) -> bool:
@@ -140,7 +144,8 @@ def _is_a(store: ox.Store, node: rdf.Term, cls: ox.NamedNode) -> bool:
 
 def context_triples(store: ox.Store, node: ox.NamedNode) -> list[ox.Triple]:
     """Every triple of what a page shows around `node`: the claims about it and their evidence;
-    a claim's evidence, approvals, benefits and doses; an ontology's hash terms. Index lookups
+    a claim's evidence, approvals, benefits and doses; the safety statements about it or
+    bearing on it (with a boxed warning's items); an ontology's hash terms. Index lookups
     only, so a page costs the same whatever the store's size.
     """
     claims = {
@@ -153,6 +158,10 @@ def context_triples(store: ox.Store, node: ox.NamedNode) -> list[ox.Triple]:
     around = claims | {q.object for c in claims for q in store.quads_for_pattern(c, evidence, None)}
     if _is_a(store, node, _CLAIM):
         around |= {q.object for p in _PARTS for q in store.quads_for_pattern(node, p, None)}
+    risks = {q.subject for p in _RISK_LINKS for q in store.quads_for_pattern(None, p, node)}
+    around |= risks | {
+        q.object for r in risks for q in store.quads_for_pattern(r, _BOXED_ITEM, None)
+    }
     if _is_a(store, node, ox.NamedNode(OWL.Ontology)):
         terms = node.value + "#"
         around |= {

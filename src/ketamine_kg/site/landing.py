@@ -46,6 +46,19 @@ WHERE {
   BIND(COALESCE(?jurisdiction, ?phase, "") AS ?where)
 }"""
 
+#: Per product or drug: how many safety statements of each kind (the "Safety" section).
+RISKS = """SELECT ?subject ?subjectLabel ?kind ?kindLabel (COUNT(DISTINCT ?s) AS ?n)
+WHERE {
+  VALUES ?kind { kko:BoxedWarning kko:Contraindication kko:WarningPrecaution kko:DrugInteraction
+                 kko:RiskProgramme kko:AdverseReactionAssertion kko:ControlStatus }
+  ?s a ?kind .
+  { ?s kko:concernsProduct ?subject } UNION { ?s kko:concernsDrug ?subject }
+  ?subject rdfs:label ?subjectLabel .
+  ?kind rdfs:label ?kindLabel .
+}
+GROUP BY ?subject ?subjectLabel ?kind ?kindLabel
+ORDER BY ?subjectLabel ?kindLabel"""
+
 #: What the landing page counts: a name ("{schemes}": the number of concept schemes) and a
 #: pattern whose distinct solutions are counted.
 STATISTICS = (
@@ -55,6 +68,7 @@ STATISTICS = (
     ("benefit assertions", "?s a kko:BenefitAssertion"),
     ("evidence items", "?s a kko:EvidenceItem"),
     ("regulatory approvals", "?s a kko:RegulatoryApproval"),
+    ("safety statements", "?s a ?kind . ?kind rdfs:subClassOf kko:SafetyStatement"),
     ("concepts in {schemes} SKOS schemes", "?s a skos:Concept"),
     ("external identifier mappings", f"GRAPH <{graph_iri('mappings')}> {{ ?s ?p ?o }}"),
 )
@@ -127,6 +141,31 @@ def _summary(claims: list[dict[str, str]]) -> str:
         "condition or procedure. Each claim has one use status, at least one evidence item with "
         "its source, and provenance back to the article the graph started from.</p>"
         f"<ul>{''.join(sentences)}</ul>" + table(["Claim", "Status", "Where / phase"], table_rows)
+    )
+
+
+def _safety(store: ox.Store) -> str:
+    """Risks beside the uses: per product or drug, its safety statements by kind."""
+    rows = _rows(store, RISKS)
+    if not rows:
+        return ""
+    by_subject: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in rows:
+        by_subject[(r["subject"], r["subjectLabel"])].append(f"{r['n']} {r['kindLabel']}")
+    items = "".join(
+        f"<li>{_link(iri, label)}: {e(', '.join(kinds))}</li>"
+        for (iri, label), kinds in by_subject.items()
+    )
+    return (
+        "<p>Risks are data with the same care as uses: contraindications, warnings and "
+        "precautions, boxed warnings (each label version kept with its date, and marked when it "
+        "is not the current one), interactions, risk programmes, adverse reactions with both "
+        "arms' incidence, and control status, each with the label section and version it was "
+        "read from. Each product's page shows them beside its uses.</p>"
+        f"<ul>{items}</ul>"
+        '<p>Queries: <a href="queries/contraindications-by-product.html">contraindications</a>, '
+        '<a href="queries/boxed-warnings-by-version.html">boxed warnings by label version</a>, '
+        '<a href="queries/adverse-reactions-with-incidence.html">adverse reactions</a>.</p>'
     )
 
 
@@ -236,6 +275,7 @@ def landing_page(
         '<section id="what-it-says"><h2>What the graph says</h2>'
         + _summary(_claims(store))
         + "</section>",
+        '<section id="safety"><h2>Safety</h2>' + _safety(store) + "</section>",
         '<section id="statistics"><h2>In numbers</h2><ul>'
         + _statistics(store, triples)
         + "</ul></section>",

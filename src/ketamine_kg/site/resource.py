@@ -3,9 +3,11 @@
 A page shows the resource's label, definition, types and every property value (names instead
 of IRIs), the resources that link to it, its external identifiers grouped by match type, and
 links to its RDF in every served format. Drug, product, condition and procedure pages list the
-claims about them with their evidence; a claim page lists its evidence, approvals, benefits and
-dose regimens. A claim is never shown without its use status. The page embeds schema.org
-JSON-LD for search engines; it runs no script and needs only the site's stylesheet.
+claims about them with their evidence, and drug and product pages their risks beside them (the
+boxed warning of each label version shown as such); a claim page lists its evidence, approvals,
+benefits and dose regimens, and a claim or benefit page the risks that bear on it. A claim is
+never shown without its use status. The page embeds schema.org JSON-LD for search engines; it
+runs no script and needs only the site's stylesheet.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ketamine_kg.site.facts import SCHEMA_TYPES, TREATMENT_STATUSES, Facts, Name
 from ketamine_kg.site.html import e
 from ketamine_kg.site.layout import document
 from ketamine_kg.site.sections import (
+    bearing_risks_section,
     claim_summary,
     claims_of,
     claims_section,
@@ -25,6 +28,7 @@ from ketamine_kg.site.sections import (
     incoming_section,
     parts_sections,
     properties_section,
+    risks_section,
     terms_sections,
 )
 from ketamine_kg.site.values import link
@@ -111,7 +115,8 @@ def render(facts: Facts) -> str:
     if facts.is_claim(iri):
         main += [claim_summary(facts), parts_sections(facts)]
     else:
-        main += [claims_section(facts), terms_sections(facts)]
+        main += [claims_section(facts), risks_section(facts), terms_sections(facts)]
+    main.append(bearing_risks_section(facts))
     main += [properties_section(facts), external_section(facts), incoming_section(facts)]
     alternates = [
         f'<link rel="alternate" type="{e(f.media_type)}" href="{e(facts.document(f.extension))}" '

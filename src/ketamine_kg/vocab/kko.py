@@ -11,27 +11,38 @@ class KKO(Terms):
 
     NS = _KKO
 
+    AdverseReactionAssertion: str
     BenefitAssertion: str
+    BoxedWarning: str
+    Contraindication: str
+    ControlStatus: str
     CurationAgent: str
     DoseRegimen: str
     Drug: str
+    DrugInteraction: str
     DrugProduct: str
     EvidenceItem: str
     MedicalCondition: str
     MedicalProcedure: str
     RegulatoryAgency: str
     RegulatoryApproval: str
+    RiskProgramme: str
+    SafetyStatement: str
     SourceDocument: str
     TherapeuticUseClaim: str
+    WarningPrecaution: str
     activeIngredient: str
+    adverseEvent: str
     agency: str
     applicationNumber: str
     approvalDate: str
     approvedFor: str
     approvedProduct: str
     basedOnEvidence: str
+    bearsOn: str
     benefitType: str
     biolinkEnumValue: str
+    boxedWarningItem: str
     careSetting: str
     caveat: str
     certainty: str
@@ -40,10 +51,15 @@ class KKO(Terms):
     citation: str
     comparative: str
     comparator: str
+    comparatorIncidencePercent: str
+    concernsDrug: str
+    concernsProduct: str
     condition: str
+    contraindicatedIn: str
     doseUnit: str
     drug: str
     effectDirection: str
+    effectiveDate: str
     enantiomerOf: str
     establishedOffLabelFor: str
     finding: str
@@ -53,11 +69,16 @@ class KKO(Terms):
     hasDoseRegimen: str
     hasEnantiomer: str
     hasEvidence: str
+    incidencePercent: str
     inClinicalTrialsFor: str
     indicationText: str
     infusionDurationUnit: str
     infusionDurationValue: str
     inPreclinicalStudiesFor: str
+    interactionEffect: str
+    interactionManagement: str
+    interactsWithClass: str
+    isCurrentVersion: str
     jurisdiction: str
     labelSource: str
     limitationOfUse: str
@@ -65,16 +86,22 @@ class KKO(Terms):
     maxDose: str
     minDose: str
     notDemonstratedFor: str
+    observationHours: str
     onsetUnit: str
     onsetValue: str
+    population: str
     procedure: str
     product: str
     registeredPhase: str
     reportedOffLabelFor: str
     researchPhase: str
+    riskText: str
     route: str
+    schedule: str
     source: str
+    sourceSection: str
     sourceStatement: str
+    sourceVersionDate: str
     statedCertainty: str
     studyDesign: str
     useCategory: str
