@@ -140,6 +140,7 @@ SELECT ?s ?predicate WHERE {
   { ?s a kko:Contraindication BIND ("biolink:contraindicated_in" AS ?predicate) }
   UNION { ?s a kko:WarningPrecaution BIND ("biolink:has_adverse_event" AS ?predicate) }
   UNION { ?s a kko:AdverseReactionAssertion BIND ("biolink:has_adverse_event" AS ?predicate) }
+  UNION { ?s a kko:LongTermUseHarm BIND ("biolink:has_adverse_event" AS ?predicate) }
 }"""
 
 

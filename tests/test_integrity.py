@@ -99,6 +99,7 @@ EVIDENCE_SOURCE = re.compile(
     r"|https://dailymed\.nlm\.nih\.gov/dailymed/drugInfo\.cfm\?setid=[0-9a-f-]{36}"
     r"|https://www\.ema\.europa\.eu/en/medicines/human/EPAR/[a-z0-9-]+"
     r"|https://www\.govinfo\.gov/content/pkg/FR-[0-9]{4}-[0-9]{2}-[0-9]{2}/html/[0-9]{2}-[0-9]+\.htm"
+    r"|http://www\.who\.int/medicines/[a-z0-9_/-]+/"
 )
 SOURCES = sorted({t.object.value for t in DATA if t.predicate.value == KKO + "source"})
 

@@ -4,11 +4,11 @@ Node ids follow Biolink's id_prefixes order for the node's category, using our e
 a node without an exact match keeps our own CURIE (`kkg:`). Every claim about a condition
 becomes one edge whose id is the claim's CURIE, so status, evidence and jurisdiction stay one
 lookup away. Procedure claims have no Biolink treats-type predicate and are not exported.
-Contraindications become `biolink:contraindicated_in` edges and warnings and adverse-reaction
-assertions `biolink:has_adverse_event` edges, from the product (a `biolink:Drug` node) or the
-drug the statement concerns; their ids are the statements' CURIEs, so the label section and
-version stay one lookup away. Interactions with drug classes, risk programmes and control
-status have no Biolink edge between our nodes and stay in the RDF.
+Contraindications become `biolink:contraindicated_in` edges and warnings, adverse-reaction
+assertions and harms of long-term use `biolink:has_adverse_event` edges, from the product (a
+`biolink:Drug` node) or the drug the statement concerns; their ids are the statements' CURIEs,
+so the label section and version stay one lookup away. Interactions with drug classes, risk
+programmes and control status have no Biolink edge between our nodes and stay in the RDF.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ SELECT ?statement ?subject ?predicate ?object ?source WHERE {
   UNION { ?statement a kko:WarningPrecaution ; kko:adverseEvent ?object .
     BIND ("biolink:has_adverse_event" AS ?predicate) }
   UNION { ?statement a kko:AdverseReactionAssertion ; kko:adverseEvent ?object .
+    BIND ("biolink:has_adverse_event" AS ?predicate) }
+  UNION { ?statement a kko:LongTermUseHarm ; kko:adverseEvent ?object .
     BIND ("biolink:has_adverse_event" AS ?predicate) }
   { ?statement kko:concernsProduct ?subject } UNION { ?statement kko:concernsDrug ?subject }
   OPTIONAL { ?statement kko:hasEvidence/kko:source ?source }

@@ -34,6 +34,7 @@ SAFETY_CLASSES = frozenset(
         KKO.DrugInteraction,
         KKO.RiskProgramme,
         KKO.ControlStatus,
+        KKO.LongTermUseHarm,
     )
 )
 #: What a safety statement is about, in the order its summary names them.

@@ -50,7 +50,8 @@ WHERE {
 RISKS = """SELECT ?subject ?subjectLabel ?kind ?kindLabel (COUNT(DISTINCT ?s) AS ?n)
 WHERE {
   VALUES ?kind { kko:BoxedWarning kko:Contraindication kko:WarningPrecaution kko:DrugInteraction
-                 kko:RiskProgramme kko:AdverseReactionAssertion kko:ControlStatus }
+                 kko:RiskProgramme kko:AdverseReactionAssertion kko:ControlStatus
+                 kko:LongTermUseHarm }
   ?s a ?kind .
   { ?s kko:concernsProduct ?subject } UNION { ?s kko:concernsDrug ?subject }
   ?subject rdfs:label ?subjectLabel .

@@ -371,6 +371,16 @@ def _risk_rows(facts: Facts) -> tuple:
             ],
         ),
         (
+            KKO.LongTermUseHarm,
+            "Harms of long-term or non-medical use",
+            ["Harm", "What the source says", "Source"],
+            lambda s: [
+                values_html(facts, s, KKO.adverseEvent),
+                _text(facts, s, KKO.riskText),
+                source(s),
+            ],
+        ),
+        (
             KKO.ControlStatus,
             "Control status",
             ["Jurisdiction", "Schedule", "Since", "Source"],
@@ -387,7 +397,8 @@ def _risk_rows(facts: Facts) -> tuple:
 def risks_section(facts: Facts) -> str:
     """What the labels and trials say about the risks of a product or drug, beside its uses:
     the boxed warning of each label version first (marked as such), then contraindications,
-    warnings and precautions, interactions, risk programmes, adverse reactions, control status.
+    warnings and precautions, interactions, risk programmes, adverse reactions, harms of
+    long-term or non-medical use, control status.
     """
     about = (KKO.concernsProduct, KKO.concernsDrug)
     parts = [_boxed_warning(facts, b) for b in _statements(facts, about, KKO.BoxedWarning)]

@@ -22,6 +22,7 @@ class KKO(Terms):
     DrugInteraction: str
     DrugProduct: str
     EvidenceItem: str
+    LongTermUseHarm: str
     MedicalCondition: str
     MedicalProcedure: str
     RegulatoryAgency: str
@@ -61,6 +62,8 @@ class KKO(Terms):
     effectDirection: str
     effectiveDate: str
     enantiomerOf: str
+    essentialMedicineSince: str
+    essentialMedicineSource: str
     establishedOffLabelFor: str
     finding: str
     frequency: str
