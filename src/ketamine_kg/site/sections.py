@@ -285,10 +285,12 @@ def _statements(facts: Facts, predicates: Iterable[str], kind: str) -> list[str]
 
 
 def _where(facts: Facts, statement: str) -> str:
-    """Where a statement was read: its section and label version (or publication date)."""
+    """Where a statement was read: jurisdiction, section, label version (or publication date)."""
     section_text = facts.text(statement, KKO.sourceSection) or ""
     version = facts.text(statement, KKO.sourceVersionDate) or ""
-    return e(f"{section_text}, version {version}" if version else section_text)
+    where = f"{section_text}, version {version}" if version else section_text
+    jurisdiction = facts.first_iri(statement, KKO.jurisdiction)
+    return e(f"{facts.label(jurisdiction)}: {where}" if jurisdiction else where)
 
 
 def _text(facts: Facts, statement: str, predicate: str, suffix: str = "") -> str:
