@@ -155,7 +155,7 @@ def test_kgx_edge_for_every_contraindication_and_adverse_event(edges, nodes, sto
     for edge in edges:
         if edge["predicate"] == "biolink:contraindicated_in":
             assert category[edge["subject"]] == "biolink:Drug"  # the product, not the substance
-            assert "DailyMed" in edge["publications"] or "dailymed" in edge["publications"]
+            assert "dailymed" in edge["publications"] or "ema.europa.eu" in edge["publications"]
     spravato = [
         e for e in edges if e["id"].endswith("spravato-us-2019-contraindication-hypersensitivity")
     ]
@@ -286,12 +286,16 @@ def test_spravato_label_summary_puts_risks_beside_uses(product_views) -> None:
     spravato = product_views["spravato"]
     assert spravato["activeIngredient"]["label"] == "esketamine"
     assert {u["condition"]["label"] for u in spravato["uses"]} >= {"treatment-resistant depression"}
-    assert {c["contraindicatedIn"]["label"] for c in spravato["contraindications"]} == {
+    by_jurisdiction: dict[str, set[str]] = {}
+    for c in spravato["contraindications"]:
+        by_jurisdiction.setdefault(c["jurisdiction"], set()).add(c["contraindicatedIn"]["label"])
+    assert by_jurisdiction["kkv:jurisdiction/us"] == {
         "aneurysmal vascular disease",
         "arteriovenous malformation",
         "history of intracerebral haemorrhage",
         "hypersensitivity to ketamine",
     }
+    assert "cardiovascular event in the last 6 weeks" in by_jurisdiction["kkv:jurisdiction/eu"]
     [boxed] = spravato["boxedWarnings"]
     assert boxed["sourceVersionDate"]["@value"] == "2019-03"
     assert {i["adverseEvent"]["label"] for i in boxed["boxedWarningItem"]} >= {"sedation"}
