@@ -19,8 +19,8 @@ from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.facts import SCHEMA_TYPES, TREATMENT_STATUSES, Facts, Names, page_triples
 from ketamine_kg.site.html import e
 from ketamine_kg.site.layout import document
+from ketamine_kg.site.risks import bearing_risks_section, risks_section
 from ketamine_kg.site.sections import (
-    bearing_risks_section,
     claim_summary,
     claims_of,
     claims_section,
@@ -28,7 +28,6 @@ from ketamine_kg.site.sections import (
     incoming_section,
     parts_sections,
     properties_section,
-    risks_section,
     terms_sections,
 )
 from ketamine_kg.site.values import link
