@@ -97,10 +97,19 @@ def test_the_gate_ran_every_check_and_passed(fixture_release: BuildResult) -> No
     assert report.reasoner is not None and report.reasoner.consistent
 
 
-def test_kgx_has_one_edge_per_condition_claim(fixture_release: BuildResult, sources) -> None:
+def test_kgx_has_one_edge_per_condition_claim_and_contraindication(
+    fixture_release: BuildResult, sources
+) -> None:
+    """One edge per claim about a condition, and one per contraindication (the safety edges)."""
     assert fixture_release.out_dir is not None
     with (fixture_release.out_dir / "kgx" / "ketamine-kg_edges.tsv").open(encoding="utf-8") as f:
-        edges = list(csv.DictReader(f, delimiter="\t"))
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    edges = [e for e in rows if e["id"].startswith("kkg:claim/")]
+    contraindications = [e for e in rows if e["predicate"] == "biolink:contraindicated_in"]
+    assert len(contraindications) == len(
+        list(sources.query(f"SELECT ?c WHERE {{ ?c a <{KKO.Contraindication}> }}"))
+    )
+    assert len(rows) == len(edges) + len(contraindications)
     assert len(edges) == len(condition_claims(sources))
     by_status = {s: EDGE_OF_STATUS[s][0].rsplit("/", 1)[1] for s in EDGE_OF_STATUS}
     assert sorted(e["predicate"].removeprefix("biolink:") for e in edges) == sorted(
