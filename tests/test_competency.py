@@ -499,3 +499,10 @@ def test_risks_beside_uses(store, sources) -> None:
             sources, f"?w a kko:WarningPrecaution ; kko:concernsProduct {iri}"
         )
         assert int(r["approvedUses"]) >= 1
+
+
+def test_essential_medicine_listings(store, sources) -> None:
+    rows = select(store, "essential-medicine-listings")
+    assert [(r["drug"], r["listedSince"]) for r in rows] == [("ketamine", "1985")]
+    assert len(rows) == _count(sources, "?d kko:essentialMedicineSince ?y")
+    assert "WHO" in rows[0]["source"]
