@@ -17,6 +17,14 @@ from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.errors import GateError, SourceError
 from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
 
+
+def _views(kind: str, cls: str, source: str) -> set[str]:
+    """One view per resource of `cls` curated in data/<source> (slugs read from the sources)."""
+    text = (ROOT / "data" / source).read_text(encoding="utf-8")
+    slugs = re.findall(rf"^{kind}:([a-z0-9-]+) a kko:{cls}", text, flags=re.MULTILINE)
+    return {f"views/{kind}/{slug}.jsonld" for slug in slugs}
+
+
 EXPECTED_FILES = (
     {
         "ketamine-kg.ttl",
@@ -39,29 +47,10 @@ EXPECTED_FILES = (
         "wikidata/README.md",
         "ketamine-kg-metadata.ttl",
     }
-    | {
-        # Every source mapping set is republished as it is.
-        f"mappings/{path.name}"
-        for path in (ROOT / "mappings").glob("*.sssom.tsv")
-    }
-    | {
-        # One label summary per product.
-        f"views/product/{slug}.jsonld"
-        for slug in re.findall(
-            r"^product:([a-z0-9-]+) a kko:DrugProduct",
-            (ROOT / "data" / "drugs.ttl").read_text(encoding="utf-8"),
-            flags=re.MULTILINE,
-        )
-    }
-    | {
-        # One view per curated condition (the slugs are read from the sources, not listed here).
-        f"views/condition/{slug}.jsonld"
-        for slug in re.findall(
-            r"^condition:([a-z0-9-]+) a kko:MedicalCondition",
-            (ROOT / "data" / "conditions.ttl").read_text(encoding="utf-8"),
-            flags=re.MULTILINE,
-        )
-    }
+    # Every source mapping set is republished as it is.
+    | {f"mappings/{path.name}" for path in (ROOT / "mappings").glob("*.sssom.tsv")}
+    | _views("product", "DrugProduct", "drugs.ttl")
+    | _views("condition", "MedicalCondition", "conditions.ttl")
 )
 
 
