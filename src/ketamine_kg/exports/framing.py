@@ -35,6 +35,6 @@ def referrers(graph: list[dict], node_type: str, key: str) -> dict[str, list[str
     return found
 
 
-def nested(node: dict, nodes: dict[str, dict], spec: Spec, drop: str) -> dict:
+def nested(node: dict, nodes: dict[str, dict], spec: Spec, drop: str | None = None) -> dict:
     """A node with the keys in `spec` embedded and the back-reference `drop` left out."""
     return {k: embed(v, nodes, spec[k]) if k in spec else v for k, v in node.items() if k != drop}

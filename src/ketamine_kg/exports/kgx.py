@@ -98,11 +98,7 @@ _SAFETY_EDGES = """
 SELECT ?statement ?subject ?predicate ?object ?source WHERE {
   { ?statement a kko:Contraindication ; kko:contraindicatedIn ?object .
     BIND ("biolink:contraindicated_in" AS ?predicate) }
-  UNION { ?statement a kko:WarningPrecaution ; kko:adverseEvent ?object .
-    BIND ("biolink:has_adverse_event" AS ?predicate) }
-  UNION { ?statement a kko:AdverseReactionAssertion ; kko:adverseEvent ?object .
-    BIND ("biolink:has_adverse_event" AS ?predicate) }
-  UNION { ?statement a kko:LongTermUseHarm ; kko:adverseEvent ?object .
+  UNION { ?statement kko:adverseEvent ?object .
     BIND ("biolink:has_adverse_event" AS ?predicate) }
   { ?statement kko:concernsProduct ?subject } UNION { ?statement kko:concernsDrug ?subject }
   OPTIONAL { ?statement kko:hasEvidence/kko:source ?source }

@@ -84,7 +84,7 @@ def product_views(compacted: dict) -> dict[str, dict]:
     for node_id, node in sorted(nodes.items()):
         if node.get("type") != "kko:DrugProduct":
             continue
-        view = nested(node, nodes, PRODUCT_SPEC, "")
+        view = nested(node, nodes, PRODUCT_SPEC)
         for key, (_, back, spec) in SECTIONS.items():
             view[key] = [
                 nested(nodes[i], nodes, spec, back) for i in sorted(listed[key].get(node_id, []))

@@ -12,7 +12,7 @@ from typing import Any
 
 from ketamine_kg.release.directory import SSSOM
 from ketamine_kg.release.snapshot import MAPPING_KEY, Props, Snapshot, Value
-from ketamine_kg.vocab import KKO, RDF, curie
+from ketamine_kg.vocab import KKO, RDF, RDFS, curie
 
 FORMAT = "ketamine-kg-diff/1"
 
@@ -24,19 +24,6 @@ SECTIONS = {
     "instances": "Instances",
     "other": "Other resources",
 }
-#: Safety statement classes (docs/model.md, "Risks"), reported under "Safety changes".
-SAFETY_CLASSES = frozenset(
-    (
-        KKO.Contraindication,
-        KKO.WarningPrecaution,
-        KKO.BoxedWarning,
-        KKO.AdverseReactionAssertion,
-        KKO.DrugInteraction,
-        KKO.RiskProgramme,
-        KKO.ControlStatus,
-        KKO.LongTermUseHarm,
-    )
-)
 #: What a safety statement is about, in the order its summary names them.
 SAFETY_FIELDS = {
     "subject": (KKO.concernsProduct, KKO.concernsDrug),
@@ -224,17 +211,31 @@ def _statuses(uses: dict[tuple, set[str]], snap: Snapshot, other: Snapshot) -> l
     ]
 
 
-def _safety_statements(snap: Snapshot) -> dict[str, Props]:
+def _safety_classes(*snaps: Snapshot) -> frozenset[str]:
+    """The kinds of safety statement: subclasses of kko:SafetyStatement in the releases' own
+    ontologies (docs/model.md, "Risks").
+    """
+    return frozenset(
+        iri
+        for snap in snaps
+        for iri, props in snap.units.items()
+        if any(v.text == KKO.SafetyStatement for v in props.get(RDFS.subClassOf, ()))
+    )
+
+
+def _safety_statements(snap: Snapshot, classes: frozenset[str]) -> dict[str, Props]:
     return {
         iri: props
         for iri, props in snap.units.items()
-        if any(v.text in SAFETY_CLASSES for v in props.get(RDF.type, ()))
+        if any(v.text in classes for v in props.get(RDF.type, ()))
     }
 
 
-def _safety(iri: str, props: Props, snap: Snapshot, other: Snapshot) -> dict[str, Any]:
+def _safety(
+    iri: str, props: Props, snap: Snapshot, other: Snapshot, classes: frozenset[str]
+) -> dict[str, Any]:
     """A safety statement's summary: its kind, what and whom it is about, section, version."""
-    kind = min(v for v in props[RDF.type] if v.text in SAFETY_CLASSES)
+    kind = min(v for v in props[RDF.type] if v.text in classes)
     entry: dict[str, Any] = {
         "curie": curie(iri),
         "label": snap.labels.get(iri),
@@ -248,11 +249,12 @@ def _safety(iri: str, props: Props, snap: Snapshot, other: Snapshot) -> dict[str
 
 def _safety_changes(old: Snapshot, new: Snapshot) -> dict[str, list[dict[str, Any]]]:
     """Safety statements added, removed or changed (any property) between the releases."""
-    before, after = _safety_statements(old), _safety_statements(new)
+    classes = _safety_classes(old, new)
+    before, after = _safety_statements(old, classes), _safety_statements(new, classes)
     changed = []
     for iri in sorted(before.keys() & after.keys()):
         if before[iri] != after[iri]:
-            entry = _safety(iri, after[iri], new, old)
+            entry = _safety(iri, after[iri], new, old, classes)
             entry["properties"] = sorted(
                 curie(p)
                 for p in before[iri].keys() | after[iri].keys()
@@ -260,8 +262,12 @@ def _safety_changes(old: Snapshot, new: Snapshot) -> dict[str, list[dict[str, An
             )
             changed.append(entry)
     return {
-        "added": [_safety(i, after[i], new, old) for i in sorted(after.keys() - before.keys())],
-        "removed": [_safety(i, before[i], old, new) for i in sorted(before.keys() - after.keys())],
+        "added": [
+            _safety(i, after[i], new, old, classes) for i in sorted(after.keys() - before.keys())
+        ],
+        "removed": [
+            _safety(i, before[i], old, new, classes) for i in sorted(before.keys() - after.keys())
+        ],
         "changed": changed,
     }
 

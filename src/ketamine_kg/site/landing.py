@@ -49,9 +49,7 @@ WHERE {
 #: Per product or drug: how many safety statements of each kind (the "Safety" section).
 RISKS = """SELECT ?subject ?subjectLabel ?kind ?kindLabel (COUNT(DISTINCT ?s) AS ?n)
 WHERE {
-  VALUES ?kind { kko:BoxedWarning kko:Contraindication kko:WarningPrecaution kko:DrugInteraction
-                 kko:RiskProgramme kko:AdverseReactionAssertion kko:ControlStatus
-                 kko:LongTermUseHarm }
+  ?kind rdfs:subClassOf kko:SafetyStatement .
   ?s a ?kind .
   { ?s kko:concernsProduct ?subject } UNION { ?s kko:concernsDrug ?subject }
   ?subject rdfs:label ?subjectLabel .
