@@ -7,6 +7,7 @@ carries out/ through MANIFEST.in, so a wheel built from the sdist carries it too
 install copies nothing: it reads the checkout's out/ in place.
 """
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -25,6 +26,7 @@ class build_py_with_release(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
+        shutil.rmtree(Path(self.build_lib) / PACKAGED, ignore_errors=True)  # no stale files
         for source, target in self._release_files().items():
             self.mkpath(str(Path(target).parent))
             self.copy_file(str(source), target, preserve_mode=False)

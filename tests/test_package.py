@@ -115,6 +115,17 @@ def test_a_named_directory_without_a_release_is_an_error_not_a_fall_through(
     )
 
 
+def test_a_release_without_examples_does_not_list_nothing(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
+    shutil.copy(OUT / NQUADS, tmp_path / "r" / NQUADS)
+    result = cli("query", "--list", "--release", str(tmp_path / "r"), cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"error: the release at {tmp_path / 'r'} (given as --release DIR) ships no example "
+        f"queries (no {tmp_path / 'r' / 'queries'}/*.rq)\n"
+    )
+
+
 def copied_package(tmp_path: Path) -> Path:
     """The package's code alone (no release, no checkout around it), as a wheel without its
     release would install it.
@@ -247,16 +258,34 @@ def build_available(cwd: Path) -> bool:
     return subprocess.run(probe, cwd=cwd, capture_output=True, check=False).returncode == 0
 
 
+def working_tree_copy(destination: Path) -> Path:
+    """The checkout's files as git sees them (tracked, or new and not ignored), copied: what
+    `pip wheel` builds from, so that its in-tree build/ lands here and not in the checkout.
+    """
+    listed_files = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed_files.split("\0")):
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The wheel and (with `build`) the sdist, built from the checkout; with `build`, the
     wheel is built from the sdist, so the sdist is shown to carry everything the wheel needs.
+    Without it, `pip wheel` builds the wheel from a copy of the working tree.
     """
     where = tmp_path_factory.mktemp("dist")
     if build_available(where):
         command = [sys.executable, "-m", "build", "--outdir", str(where), str(ROOT)]
     else:
-        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(where), str(ROOT)]
+        tree = working_tree_copy(tmp_path_factory.mktemp("tree"))
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(where), str(tree)]
     done = subprocess.run(command, cwd=where, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     found = {"wheel": next(where.glob("ketamine_kg-*.whl"))}

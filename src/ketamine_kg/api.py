@@ -90,7 +90,8 @@ def examples(release: ReleasePath | None = None) -> dict[str, str]:
 def query(
     sparql: str, release: ReleasePath | None = None
 ) -> list[dict[str, Term | None]] | bool | list[ox.Triple]:
-    """The answer to a SPARQL query, or to the example of that name, on the release.
+    """The answer to a SPARQL query (its text, a .rq file, or the name of a shipped example)
+    on the release.
 
     The prefixes the command line predeclares (kko:, drug:, condition:, status:, rdfs:, ...)
     are declared; the default graph is the union of the named graphs; the endpoint's guard

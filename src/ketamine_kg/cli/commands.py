@@ -79,12 +79,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a query (text, .rq file or shipped example) on the release, or list the examples."""
     from ketamine_kg.query import answer, resolve_query
-    from ketamine_kg.release.directory import example_title
+    from ketamine_kg.release.directory import QUERIES, example_title
     from ketamine_kg.serve.sandbox import deny_network
 
     release = release_of(args)
     if args.list:
-        for name, text in release.example_queries().items():
+        examples = release.example_queries()
+        if not examples:
+            raise KetamineKgError(
+                f"the release at {release.path} ({release.origin}) ships no example queries "
+                f"(no {release.file(QUERIES)}/*.rq)"
+            )
+        for name, text in examples.items():
             print(f"{name:<40} {example_title(text)}")
         return EXIT_OK
     if not args.query:
