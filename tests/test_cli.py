@@ -100,8 +100,9 @@ def test_missing_release_is_a_clear_error(tmp_path: Path) -> None:
         result = run("query", *args, release=tmp_path)
         assert result.returncode == 1, args
         assert result.stderr == (
-            f"error: no release at {tmp_path}: ketamine-kg.nq is missing "
-            "(run the build, `ketamine-kg build`, or give the release directory)\n"
+            f"error: no release at {tmp_path} (given as --release DIR): ketamine-kg.nq is "
+            "missing (run the build, `ketamine-kg build`, or give the release directory; "
+            "`ketamine-kg --help` says where a release is looked for)\n"
         )
 
 

@@ -20,7 +20,8 @@ def test_a_missing_release_names_the_file_and_the_fix(tmp_path: Path) -> None:
     assert isinstance(caught.value, KetamineKgError) and caught.value.exit_status == 1
     assert str(caught.value) == (
         f"no release at {tmp_path}: {NQUADS} is missing "
-        "(run the build, `ketamine-kg build`, or give the release directory)"
+        "(run the build, `ketamine-kg build`, or give the release directory; "
+        "`ketamine-kg --help` says where a release is looked for)"
     )
 
 

@@ -117,10 +117,27 @@ class Project:
         return files + self.example_files() + self.schema_files()
 
 
-def default_project() -> Project:
-    """The project that contains the current working directory (or this checkout)."""
-    here = Path.cwd().resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "ontology").is_dir() and (candidate / "pyproject.toml").is_file():
-            return Project(candidate)
-    return Project(Path(__file__).resolve().parents[2])
+def is_project(root: Path) -> bool:
+    """Whether `root` is the root of a ketamine-kg checkout (ontology/ beside pyproject.toml)."""
+    return (root / "ontology").is_dir() and (root / "pyproject.toml").is_file()
+
+
+def project_around(start: Path) -> Project | None:
+    """The project that contains `start` (a checkout at `start` or above it), if any."""
+    here = start.resolve()
+    return next((Project(p) for p in (here, *here.parents) if is_project(p)), None)
+
+
+def source_checkout() -> Project | None:
+    """The checkout this code runs from (an editable install, or `src/` on the path); None
+    for an installed wheel.
+    """
+    root = Path(__file__).resolve().parents[2]
+    return Project(root) if is_project(root) else None
+
+
+def default_project() -> Project | None:
+    """The project that contains the working directory, else the checkout this code runs
+    from; None outside both (an installed wheel run elsewhere).
+    """
+    return project_around(Path.cwd()) or source_checkout()

@@ -6,9 +6,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ketamine_kg.config import Project, default_project
 from ketamine_kg.errors import KetamineKgError
+
+if TYPE_CHECKING:
+    from ketamine_kg.release.directory import ReleaseDir
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_DIFFERENT = 3  # `diff --exit-code` found differences
@@ -26,13 +30,27 @@ def progress(stage: str, summary: str, seconds: float) -> None:
 
 
 def project_of(args: argparse.Namespace) -> Project:
-    """The project `--project` names, else the one around the working directory."""
-    return Project.at(args.project) if args.project else default_project()
+    """The project `--project` names, else the one around the working directory (or the
+    checkout the code runs from); a UsageError outside every checkout.
+    """
+    project = Project.at(args.project) if args.project else default_project()
+    if project is None:
+        raise UsageError(
+            f"`ketamine-kg {args.command}` needs a ketamine-kg checkout (its sources), and "
+            f"none contains {Path.cwd()}: run it inside a clone of the repository or give "
+            "--project DIR (the installed package carries the release, not the sources)"
+        )
+    return project
 
 
-def release_of(args: argparse.Namespace) -> Path:
-    """The release directory the command names, else the project's out/."""
-    return Path(args.release) if args.release else project_of(args).out_dir
+def release_of(args: argparse.Namespace, given_as: str = "--release DIR") -> ReleaseDir:
+    """The release the command reads, in the order of release/locate.py; ReleaseMissing
+    with the fix when there is none.
+    """
+    from ketamine_kg.release.locate import locate
+
+    project = Project.at(args.project) if args.project else None
+    return locate(args.release, project, given_as=given_as)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -61,13 +79,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     """Run a query (text, .rq file or shipped example) on the release, or list the examples."""
     from ketamine_kg.query import answer, resolve_query
-    from ketamine_kg.release.directory import ReleaseDir, example_title
+    from ketamine_kg.release.directory import QUERIES, example_title
     from ketamine_kg.serve.sandbox import deny_network
 
-    release = ReleaseDir(release_of(args))
-    release.require()
+    release = release_of(args)
     if args.list:
-        for name, text in release.example_queries().items():
+        examples = release.example_queries()
+        if not examples:
+            raise KetamineKgError(
+                f"the release at {release.path} ({release.origin}) ships no example queries "
+                f"(no {release.file(QUERIES)}/*.rq)"
+            )
+        for name, text in examples.items():
             print(f"{name:<40} {example_title(text)}")
         return EXIT_OK
     if not args.query:
@@ -83,12 +106,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the release over HTTP until interrupted."""
-    from ketamine_kg.release.directory import ReleaseDir
     from ketamine_kg.serve.httpd import HttpLimits, serve
     from ketamine_kg.serve.server import Settings, create_app
 
-    release = release_of(args)
-    ReleaseDir(release).require()
+    release = release_of(args, given_as="serve DIR")
     settings = Settings(
         query_timeout=args.query_timeout,
         max_rows=args.max_rows,
@@ -97,9 +118,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         body_timeout=args.body_timeout,
     )
     limits = HttpLimits(header_timeout=args.header_timeout, server_memory_mb=args.server_memory_mb)
-    app = create_app(release, settings)
+    app = create_app(release.path, settings)
     print(
-        f"serving {release} at http://{args.host}:{args.port}/  "
+        f"serving {release.path} ({release.origin}) at http://{args.host}:{args.port}/  "
         f"(SPARQL: /sparql, query UI: /, {settings.workers} query workers, "
         f"timeout {settings.query_timeout:g}s, max {settings.max_rows} rows)",
         file=sys.stderr,
@@ -115,7 +136,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ketamine_kg.release.diff import compare
     from ketamine_kg.release.snapshot import load_snapshot
 
-    repo = project_of(args).root
+    project = Project.at(args.project) if args.project else default_project()
+    repo = project.root if project else Path.cwd()  # where git revisions are read
     doc = compare(load_snapshot(args.old, repo), load_snapshot(args.new, repo))
     text = render_json(doc) if args.format == "json" else render_markdown(doc)
     if args.output:
@@ -127,13 +149,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_redirects(args: argparse.Namespace) -> int:
     """Print the w3id .htaccess or an nginx server block for the release."""
-    from ketamine_kg.release.directory import INDEX_NT, ReleaseDir
+    from ketamine_kg.release.directory import INDEX_NT, ReleaseMissing
     from ketamine_kg.site.redirects import htaccess, nginx, release_version
 
-    release = ReleaseDir(release_of(args))
-    if not args.version and not release.file(INDEX_NT).is_file():
-        raise KetamineKgError(f"no release at {release.path}: give --version or a release")
-    version = args.version or release_version(release)
+    version = args.version
+    if not version:
+        try:
+            release = release_of(args, given_as=f"redirects {args.kind} DIR")
+            release.require(INDEX_NT)
+            version = release_version(release)
+        except ReleaseMissing as exc:
+            raise ReleaseMissing(f"{exc}; or give --version") from None
     if args.kind == "nginx":
         sys.stdout.write(nginx(version, root=args.root, listen=args.listen, sparql=args.sparql))
     else:

@@ -18,6 +18,10 @@ from ketamine_kg.cli.commands import (
 )
 from ketamine_kg.cli.publishing import cmd_publish
 from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
+from ketamine_kg.release.locate import LOOKUP_HELP
+
+#: The default of every option or argument naming a release directory.
+RELEASE_DEFAULT = "release directory (default: the release lookup below)"
 
 
 def _seconds(text: str) -> float:
@@ -55,9 +59,14 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ketamine-kg",
         description="Build, validate and query the ketamine knowledge graph.",
+        epilog=LOOKUP_HELP,
     )
     p.add_argument("--version", action="version", version=f"ketamine-kg {__version__}")
-    p.add_argument("--project", help="project root (default: the checkout containing the cwd)")
+    p.add_argument(
+        "--project",
+        help="project root, for build, validate and diff (default: the checkout containing the "
+        "working directory); its out/ is the release of the other commands",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser(
@@ -85,9 +94,10 @@ def parser() -> argparse.ArgumentParser:
         description="Run a SELECT, ASK, CONSTRUCT or DESCRIBE query on the release. The default "
         "graph is the union of the release's named graphs; the shared prefixes (kko:, drug:, "
         "condition:, status:, ...) are predeclared.",
+        epilog=LOOKUP_HELP,
     )
     q.add_argument("query", nargs="?", help="query text, a .rq file, or an example name")
-    q.add_argument("--release", help="release directory (default: <project>/out)")
+    q.add_argument("--release", metavar="DIR", help=RELEASE_DEFAULT)
     q.add_argument(
         "-f",
         "--format",
@@ -105,8 +115,9 @@ def parser() -> argparse.ArgumentParser:
         description="Serve a release over HTTP. /sparql is a read-only SPARQL 1.1 Protocol "
         "endpoint; every minted IRI dereferences under /ketamine-kg/...; files are under "
         "/downloads/; the query UI is at /.",
+        epilog=LOOKUP_HELP,
     )
-    s.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    s.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=_whole(1, 65535), default=8000, help="port (default: 8000)")
     s.add_argument(
@@ -191,6 +202,7 @@ def parser() -> argparse.ArgumentParser:
         help="the .htaccess for the w3id.org repository",
         description="Print the .htaccess that w3id.org serves for our namespace: content "
         "negotiation and redirects to the static host given by --target.",
+        epilog=LOOKUP_HELP,
     )
     rh.add_argument("--target", required=True, help="the static host's base URL of the release")
     rn = kinds.add_parser(
@@ -198,6 +210,7 @@ def parser() -> argparse.ArgumentParser:
         help="an nginx map and server block serving the release",
         description="Print an nginx map and server block that serve the release directory "
         "with the same content negotiation and redirects as `ketamine-kg serve`.",
+        epilog=LOOKUP_HELP,
     )
     rn.add_argument(
         "--root",
@@ -206,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
     )
     rn.add_argument("--listen", default="80", help="listen address (default: 80)")
     for kind in (rh, rn):
-        kind.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+        kind.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
         kind.add_argument("--version", help="release version (default: the release's pav:version)")
         kind.add_argument(
             "--sparql",
@@ -223,8 +236,9 @@ def parser() -> argparse.ArgumentParser:
         "content and the example queries' answers, then switch 'current' to it. Publishing a "
         "release that is already current changes nothing. Credentials: KETAMINE_KG_STORE_USER "
         "and KETAMINE_KG_STORE_PASSWORD (or --password-file); never printed.",
+        epilog=LOOKUP_HELP,
     )
-    u.add_argument("release", nargs="?", help="release directory (default: <project>/out)")
+    u.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
     u.add_argument("--endpoint", required=True, help="Graph Store Protocol URL (writes)")
     u.add_argument("--sparql", required=True, help="SPARQL query endpoint URL (reads)")
     u.add_argument("--password-file", help="read the store password from this file")

@@ -84,7 +84,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from ketamine_kg.store.publish import Layout, publish
     from ketamine_kg.store.verify import PublishError
 
-    release = release_of(args)
+    release = release_of(args, given_as="publish DIR").path
     given = {"version_base": args.version_base, "registry": args.registry_graph}
     try:
         credentials = _store_credentials(args)

@@ -6,7 +6,7 @@ linked-data routes and the redirect generator read it only through `ReleaseDir`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -57,9 +57,12 @@ class ReleaseMissing(KetamineKgError):
 
 @dataclass(frozen=True)
 class ReleaseDir:
-    """A release on disk: its paths, its store, its metadata and its example queries."""
+    """A release on disk: its paths, its store, its metadata and its example queries.
+    `origin` says how it was found (release/locate.py), for messages.
+    """
 
     path: Path
+    origin: str = field(default="", compare=False)
 
     def file(self, name: str) -> Path:
         """The path of the release file `name` (release-relative, `/`-separated)."""
@@ -69,9 +72,11 @@ class ReleaseDir:
         """The path of `name`; ReleaseMissing, with the fix, if it is not there."""
         path = self.file(name)
         if not path.is_file():
+            where = f" ({self.origin})" if self.origin else ""
             raise ReleaseMissing(
-                f"no release at {self.path}: {name} is missing "
-                "(run the build, `ketamine-kg build`, or give the release directory)"
+                f"no release at {self.path}{where}: {name} is missing "
+                "(run the build, `ketamine-kg build`, or give the release directory; "
+                "`ketamine-kg --help` says where a release is looked for)"
             )
         return path
 
