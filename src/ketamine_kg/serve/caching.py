@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from email.utils import formatdate, parsedate_tz
 
 import pyoxigraph as ox
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -97,3 +98,15 @@ def not_modified(headers: dict[str, str]) -> Response:
     """A 304 carrying the validators and cache headers among `headers` (those of the 200)."""
     kept = {k: v for k, v in headers.items() if k.lower() in KEPT}
     return Response(status_code=304, headers=kept)
+
+
+def add_vary(headers: MutableHeaders, field: str) -> None:
+    """Add `field` to the Vary header unless it is named there already.
+
+    >>> headers = MutableHeaders({"Vary": "Accept"})
+    >>> add_vary(headers, "accept"); add_vary(headers, "Accept-Encoding"); headers["vary"]
+    'Accept, Accept-Encoding'
+    """
+    named = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
+    if field.lower() not in {v.lower() for v in named}:
+        headers["Vary"] = ", ".join([*named, field])

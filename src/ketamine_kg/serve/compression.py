@@ -19,6 +19,8 @@ import anyio.to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ketamine_kg.serve.caching import add_vary
+
 #: Smaller bodies are sent as they are: gzip's framing and the CPU outweigh the saving.
 MINIMUM_SIZE = 1024
 #: zlib's default level: within 1 % of level 9's size on the release at half the time.
@@ -113,7 +115,7 @@ class _Responder:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
             status = message["status"]
             if status == 304 or (status not in NOT_COMPRESSED and compressible(media)):
-                headers.add_vary_header("Accept-Encoding")
+                add_vary(headers, "Accept-Encoding")
             eligible = (
                 self.gzip
                 and status not in NOT_COMPRESSED

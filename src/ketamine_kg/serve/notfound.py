@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ketamine_kg import conneg
+from ketamine_kg.serve.caching import add_vary
 
 #: The release file served as the HTML 404 page, when the release has it.
 PAGE = "404.html"
@@ -59,7 +60,7 @@ class NotFoundPages:
                     await send(message)
                     return
                 message = {**message, "headers": list(message.get("headers", []))}
-                MutableHeaders(raw=message["headers"]).add_vary_header("Accept")
+                add_vary(MutableHeaders(raw=message["headers"]), "Accept")
                 if not wants_html:
                     await send(message)
                     return
