@@ -386,3 +386,23 @@ def test_the_access_log_goes_to_stderr_only_when_asked(release_dir: Path) -> Non
         '"GET /ketamine-kg/id/drug/ketamine.ttl HTTP/1.1" 200' in line
         for line in lines[("--access-log",)]
     )
+
+
+def test_an_access_log_that_cannot_be_opened_is_a_usage_error(
+    release_dir: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    log = tmp_path / "no-such-folder" / "access.log"
+    command = [sys.executable, "-m", "ketamine_kg.cli", "--project", str(ROOT), "serve"]
+    done = subprocess.run(
+        [*command, str(release_dir), "--access-log", str(log)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and f"cannot open {log}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -156,7 +156,8 @@ def parser() -> argparse.ArgumentParser:
         const="-",
         metavar="FILE",
         help="log each request in the Combined Log Format to FILE (appended), or to stderr "
-        "with '-' or no FILE (default: no access log)",
+        "with '-' or no FILE; write '-' when the release directory follows (default: no "
+        "access log)",
     )
     s.set_defaults(func=cmd_serve)
 

@@ -49,7 +49,6 @@ class NotFoundPages:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wants_html = conneg.negotiate(Headers(scope=scope).get("accept"), OFFER) == "text/html"
         start: Message | None = None
         text = b""
 
@@ -61,7 +60,8 @@ class NotFoundPages:
                     return
                 message = {**message, "headers": list(message.get("headers", []))}
                 add_vary(MutableHeaders(raw=message["headers"]), "Accept")
-                if not wants_html:
+                accept = Headers(scope=scope).get("accept")
+                if conneg.negotiate(accept, OFFER) != "text/html":
                     await send(message)
                     return
                 start = message
