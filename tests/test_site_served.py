@@ -35,7 +35,7 @@ def version(release_dir: Path) -> str:
 def test_dataset_iri_serves_the_landing_page_or_its_metadata(client: httpx.Client) -> None:
     page = client.get("/ketamine-kg/", headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-location"] == "/ketamine-kg/index.html"
-    assert page.headers["vary"] == "Accept" and "<h1>ketamine-kg</h1>" in page.text
+    assert page.headers["vary"] == "Accept, Accept-Encoding" and "<h1>ketamine-kg</h1>" in page.text
     rdf = client.get("/ketamine-kg/", headers={"Accept": "text/turtle"})
     assert rdf.headers["content-location"] == "/ketamine-kg/index.ttl"
     triples = list(ox.parse(rdf.content, format=ox.RdfFormat.TURTLE))

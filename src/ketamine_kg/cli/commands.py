@@ -118,7 +118,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         body_timeout=args.body_timeout,
     )
     limits = HttpLimits(header_timeout=args.header_timeout, server_memory_mb=args.server_memory_mb)
-    app = create_app(release.path, settings)
+    log = None
+    if args.access_log == "-":
+        log = sys.stderr
+    elif args.access_log:
+        try:
+            log = open(args.access_log, "a", encoding="utf-8")  # noqa: SIM115 (open while serving)
+        except OSError as exc:
+            raise UsageError(f"cannot open {args.access_log}: {exc.strerror}") from exc
+    app = create_app(release.path, settings, access_log=log)
     print(
         f"serving {release.path} ({release.origin}) at http://{args.host}:{args.port}/  "
         f"(SPARQL: /sparql, query UI: /, {settings.workers} query workers, "

@@ -161,6 +161,15 @@ def parser() -> argparse.ArgumentParser:
         help="seconds a client has to send a POST body, else 408 (default: 30)",
     )
     s.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
+    s.add_argument(
+        "--access-log",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="log each request in the Combined Log Format to FILE (appended), or to stderr "
+        "with '-' or no FILE; write '-' when the release directory follows (default: no "
+        "access log)",
+    )
     s.set_defaults(func=cmd_serve)
 
     d = sub.add_parser(

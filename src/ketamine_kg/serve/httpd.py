@@ -202,6 +202,7 @@ def serve(
         http=Protocol,
         timeout_keep_alive=limits.keep_alive,
         server_header=False,
+        access_log=False,  # the app's own (accesslog.py), when asked for
         log_level=log_level,
     )
     uvicorn.Server(config).run()

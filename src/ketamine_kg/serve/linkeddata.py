@@ -3,14 +3,17 @@
 The release directory is also the website (see iri_space.py): thing IRIs (…/id/…, …/vocab/…)
 answer 303 See Other to the document chosen by the Accept header; documents (the dataset, the
 ontology, the shapes) are negotiated in place with Content-Location; every other path is a file
-of the release. Only files listed in SHA256SUMS are ever served.
+of the release. Only files listed in SHA256SUMS are ever served. Each file carries its FAIR
+Signposting links (signposting.py), its validators and lifetime (caching.py) and, if it is one
+of the release's downloads, `Content-Disposition: attachment`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from email.utils import formatdate
+import posixpath
 
+import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -21,7 +24,9 @@ from starlette.responses import (
 )
 
 from ketamine_kg import iri_space as routes
+from ketamine_kg import signposting
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
+from ketamine_kg.serve import caching
 
 PREFIX = routes.PREFIX
 
@@ -43,20 +48,22 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
         not_found = f"Not Found: no resource <{routes.BASE}{path}>.\n"
         return PlainTextResponse(not_found, 404, headers=vary)
     if route.status == 303 and route.location is not None:
-        return RedirectResponse(PREFIX + route.location, status_code=303, headers=vary)
+        headers = {**vary, "Cache-Control": caching.CURRENT}
+        return RedirectResponse(PREFIX + route.location, status_code=303, headers=headers)
     if route.file is None:  # a 200 route always names its file
         raise ValueError(f"route for {path!r} names no file")
-    response = downloads.response(request, route.file, route.media)
-    response.headers.update(vary)
+    headers = {**vary}
     if route.negotiated:
-        response.headers["Content-Location"] = PREFIX + route.file
-    return response
+        headers["Content-Location"] = PREFIX + route.file
+    versioned = path.startswith(routes.RELEASE_PATH.format(version=version) + "/")
+    lifetime = caching.VERSIONED if versioned else caching.CURRENT
+    return downloads.response(request, route.file, route.media, lifetime, headers)
 
 
 class Downloads:
     """The release's files, by the names listed in SHA256SUMS (nothing else is ever served)."""
 
-    def __init__(self, release: ReleaseDir) -> None:
+    def __init__(self, release: ReleaseDir, metadata: list[ox.Triple]) -> None:
         self.release_dir = release.path.resolve()
         sums = release.require(CHECKSUMS).read_bytes()
         self.checksums: dict[str, str] = {}
@@ -64,22 +71,44 @@ class Downloads:
             digest, name = line.split("  ", 1)
             self.checksums[name] = digest
         self.checksums[CHECKSUMS] = hashlib.sha256(sums).hexdigest()
-        self.last_modified = formatdate(
-            max(p.stat().st_mtime for p in self.release_dir.rglob("*")), usegmt=True
-        )
+        self.last_modified = caching.release_date(metadata)
+        self.signposts = signposting.ReleaseFacts.read(metadata)
 
-    def response(self, request: Request, name: str, media: str | None = None) -> Response:
-        """The file `name` (404 unless listed), with ETag/304 and its media type."""
+    def response(
+        self,
+        request: Request,
+        name: str,
+        media: str | None = None,
+        lifetime: str = caching.CURRENT,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """The file `name` (404 unless listed) with its media type, validators (304),
+        `lifetime` (Cache-Control), signposts and, for a download, Content-Disposition.
+        """
         digest = self.checksums.get(name)
         if digest is None:
             return PlainTextResponse(f"Not Found: {name!r} is not a file of this release.\n", 404)
+        media = media or routes.release_media(name)
         etag = f'"{digest}"'
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag})
+        headers = {
+            **(headers or {}),
+            "ETag": etag,
+            "Last-Modified": self.last_modified,
+            "Cache-Control": lifetime,
+        }
+        if caching.fresh(request, etag, self.last_modified):
+            return caching.not_modified(headers)
+        links = signposting.header(signposting.links(name, self.signposts))
+        if links:
+            headers["Link"] = links
+        download = name in self.signposts.distributions or (
+            request.url.path.startswith("/downloads/") and not media.startswith("text/html")
+        )
         return FileResponse(
             self.release_dir / name,
-            media_type=media or routes.release_media(name),
-            headers={"ETag": etag, "Last-Modified": self.last_modified},
+            media_type=media,
+            headers=headers,
+            filename=posixpath.basename(name) if download else None,
         )
 
     def listing(self) -> HTMLResponse:
@@ -92,5 +121,6 @@ class Downloads:
         head = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         return HTMLResponse(
             f"{head}<title>ketamine-kg downloads</title></head><body><h1>Release files</h1>"
-            f"<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>{rows}</table></body></html>"
+            f"<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>{rows}</table></body></html>",
+            headers={"Cache-Control": caching.CURRENT},
         )

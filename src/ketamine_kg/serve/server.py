@@ -4,7 +4,9 @@
 (workers.py) behind a guard (guard.py) that refuses federation, updates and foreign graphs
 before execution; results are cached per release, which is immutable. Every response passes
 through `Limits`: URL cap, security headers (CSP, nosniff) and the CORS policy (data is open to
-any origin, pages are not). httpd.py runs the app with the limits of the connection itself.
+any origin, pages are not), then gzip (compression.py), then the 404 pages (notfound.py);
+`access_log` adds accesslog.py outside them all. httpd.py runs the app with the limits of the
+connection itself. Validators and lifetimes: caching.py; Signposting links: signposting.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 import pyoxigraph as ox
 from starlette.applications import Starlette
@@ -29,7 +32,10 @@ from ketamine_kg import conneg, rdf
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
-from ketamine_kg.serve import guard, linkeddata, results, servicedesc
+from ketamine_kg.serve import caching, guard, linkeddata, results, servicedesc
+from ketamine_kg.serve.accesslog import AccessLog
+from ketamine_kg.serve.compression import Compression
+from ketamine_kg.serve.notfound import PAGE, NotFoundPages
 from ketamine_kg.serve.protocol import ProtocolError, parse_query_request
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 from ketamine_kg.vocab import PREFIXES, VOID, sparql_prologue
@@ -67,7 +73,7 @@ CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type",
-    "Access-Control-Expose-Headers": "Content-Location, ETag, Retry-After",
+    "Access-Control-Expose-Headers": "Content-Location, ETag, Link, Retry-After",
 }
 
 
@@ -110,7 +116,7 @@ class Endpoint:
             {"name": name, "title": example_title(text), "query": sparql_prologue() + text}
             for name, text in release.example_queries().items()
         ]
-        self.downloads = linkeddata.Downloads(release)
+        self.downloads = linkeddata.Downloads(release, self.metadata)
         self.release_id = self.downloads.checksums[CHECKSUMS][:16]
         self.pool = WorkerPool(release_dir, settings.workers, settings.worker_memory_mb)
         self.cache: OrderedDict[tuple, Answer] = OrderedDict()
@@ -170,9 +176,11 @@ class Endpoint:
     async def _answer(self, request: Request, job: Job, timeout: float) -> Response:
         key = (job, self.release_id)
         etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, max-age=3600"}
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
+        modified = self.downloads.last_modified
+        headers = {"ETag": etag, "Last-Modified": modified, "Vary": "Accept"}
+        headers["Cache-Control"] = caching.CURRENT
+        if caching.fresh(request, etag, modified):
+            return caching.not_modified(headers)
         cached = self.cache.get(key)
         if cached is not None:
             self.cache.move_to_end(key)
@@ -211,7 +219,7 @@ class Endpoint:
         return Response(
             rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(PREFIXES)),
             media_type=media,
-            headers={"Vary": "Accept"},
+            headers={"Vary": "Accept", "Cache-Control": caching.CURRENT},
         )
 
     async def void(self, request: Request) -> Response:
@@ -248,7 +256,7 @@ class Endpoint:
 
     async def examples(self, request: Request) -> Response:
         """The release's example queries as JSON for the query UI."""
-        return JSONResponse(self.example_list)
+        return JSONResponse(self.example_list, headers={"Cache-Control": caching.CURRENT})
 
     async def resource(self, request: Request) -> Response:
         """A dereferenced IRI under /ketamine-kg/."""
@@ -265,9 +273,18 @@ class Endpoint:
         if not page.is_file():
             return _error(404, "The query UI is not installed.")
         policy = UI_POLICY + "; frame-ancestors 'none'"  # not allowed in the page's <meta>
-        return FileResponse(
-            page, media_type="text/html", headers={"Content-Security-Policy": policy}
-        )
+        headers = {"Content-Security-Policy": policy, "Cache-Control": caching.CURRENT}
+        return FileResponse(page, media_type="text/html", headers=headers)
+
+
+class UiFiles(StaticFiles):
+    """The query UI's files, cached for a day (they change only with the software)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        """StaticFiles' response (304 on its own validators) with Cache-Control."""
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = caching.STATIC
+        return response
 
 
 def _has_body(scope: Scope) -> bool:
@@ -334,8 +351,10 @@ class Limits:
         await response(scope, tracked, secured)
 
 
-def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:
-    """The ASGI application serving one release directory."""
+def create_app(
+    release_dir: Path, settings: Settings | None = None, access_log: TextIO | None = None
+) -> ASGIApp:
+    """The ASGI application serving one release directory (logging to `access_log`)."""
     settings = settings or Settings()
     endpoint = Endpoint(Path(release_dir), settings)
 
@@ -364,7 +383,10 @@ def create_app(release_dir: Path, settings: Settings | None = None) -> Limits:
         Route("/ketamine-kg/{path:path}", endpoint.resource, methods=["GET", "HEAD"]),
     ]
     if STATIC.is_dir():
-        routes.append(Mount("/ui", StaticFiles(directory=STATIC), name="ui"))
+        routes.append(Mount("/ui", UiFiles(directory=STATIC), name="ui"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.endpoint = endpoint
-    return Limits(app, settings.max_url)
+    page = endpoint.release_dir / PAGE if PAGE in endpoint.downloads.checksums else None
+    pages = NotFoundPages(app, page.read_bytes() if page else None)
+    limited = Limits(Compression(pages), settings.max_url)
+    return AccessLog(limited, access_log) if access_log else limited
