@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, count_in
 
 
-def run(*args: str, release: Path | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, release: Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
     extra = ["--release", str(release)] if release else []
     return subprocess.run(
         [
@@ -29,7 +29,7 @@ def run(*args: str, release: Path | None = None) -> subprocess.CompletedProcess:
             *extra,
         ],
         capture_output=True,
-        text=True,
+        text=text,
         timeout=120,
     )
 
@@ -57,12 +57,31 @@ def test_query_json_is_sparql_results_json(release_dir: Path, sources) -> None:
     assert len(document["results"]["bindings"]) == claims > 0
 
 
-@pytest.mark.parametrize(("fmt", "delimiter"), [("csv", ","), ("tsv", "\t")])
-def test_query_csv_and_tsv(release_dir: Path, fmt: str, delimiter: str) -> None:
-    result = run("query", "ptsd-identifiers", "-f", fmt, release=release_dir)
-    rows = list(csv.reader(io.StringIO(result.stdout), delimiter=delimiter))
+def test_query_csv_is_sparql_csv(release_dir: Path) -> None:
+    """SPARQL 1.1 CSV: full IRIs (the table shortens them, CSV does not), CRLF line ends."""
+    result = run("query", "ptsd-identifiers", "-f", "csv", release=release_dir, text=False)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout.decode(), newline="")))
     assert rows[0] == ["match", "identifier"] and len(rows) == 9
-    assert ["exactMatch", "wd:Q202387"] in rows
+    assert ["exactMatch", "http://www.wikidata.org/entity/Q202387"] in rows
+    assert result.stdout.count(b"\r\n") == 9 and result.stdout.count(b"\n") == 9
+
+
+def test_query_tsv_is_sparql_tsv(release_dir: Path) -> None:
+    """SPARQL 1.1 TSV: `?name` heads, IRIs in <>, literals quoted with their language tag."""
+    result = run("query", "ptsd-identifiers", "-f", "tsv", release=release_dir)
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert rows[0] == ["?match", "?identifier"] and len(rows) == 9
+    assert ['"exactMatch"', "<http://www.wikidata.org/entity/Q202387>"] in rows
+    label = "SELECT ?l WHERE { drug:ketamine rdfs:label ?l }"
+    assert run("query", label, "-f", "tsv", release=release_dir).stdout == '?l\n"ketamine"@en\n'
+
+
+def test_the_table_shortens_iris(release_dir: Path) -> None:
+    result = run("query", "ptsd-identifiers", release=release_dir)
+    assert any(
+        line.split() == ["exactMatch", "|", "wd:Q202387"] for line in result.stdout.splitlines()
+    )
 
 
 def test_inline_ask_query(release_dir: Path) -> None:
@@ -147,12 +166,17 @@ def test_output_cut_short_by_the_reader_is_not_an_error() -> None:
         (
             "ASK { ?s ?p ?o }",
             "turtle",
-            "error: -f turtle writes a graph; an ASK answer is written as table, json, csv, tsv\n",
+            "error: -f turtle writes a graph; an ASK answer is written as table, json, xml, csv, tsv\n",
         ),
         (
             "investigational-uses",
             "rdfxml",
-            "error: -f rdfxml writes a graph; a SELECT answer is written as table, json, csv, tsv\n",
+            "error: -f rdfxml writes a graph; a SELECT answer is written as table, json, xml, csv, tsv\n",
+        ),
+        (
+            "describe-ptsd",
+            "xml",
+            "error: -f xml writes solutions; a CONSTRUCT or DESCRIBE answer is written as turtle, ntriples, jsonld, rdfxml (by default turtle)\n",
         ),
         (
             "describe-ptsd",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
-from conftest import Canary
+from conftest import ROOT, Canary
 
 from ketamine_kg.build.pipeline import release_of
 
@@ -172,6 +174,56 @@ def test_named_graphs_are_addressable(client) -> None:
 def test_row_cap_is_a_clear_error_not_truncation(client) -> None:
     r = client.get("/sparql", params={"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"})
     assert r.status_code == 400 and "more than 10000 rows" in r.text
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_row_cap_allows_exactly_the_cap(client, fmt: str) -> None:
+    """10,000 rows are answered in every format, 10,001 are refused."""
+    query = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT "
+    at_cap = client.get("/sparql", params={"query": query + "10000", "format": fmt})
+    assert at_cap.status_code == 200, at_cap.text
+    if fmt == "csv":  # IRIs only: one CRLF per line
+        assert at_cap.content.count(b"\r\n") == 1 + 10_000
+    else:
+        rows = ox.parse_query_results(
+            at_cap.content, format=ox.QueryResultsFormat.from_extension(fmt)
+        )
+        assert isinstance(rows, ox.QuerySolutions) and len(list(rows)) == 10_000
+    over = client.get("/sparql", params={"query": query + "10001", "format": fmt})
+    assert over.status_code == 400 and "more than 10000 rows" in over.text
+
+
+#: Every kind of term the release holds: IRIs, literals with a language tag, dates, integers,
+#: strings CSV must quote, and unbound variables.
+KINDS = """PREFIX kko: <https://w3id.org/ketamine-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?approval ?date ?indication ?label ?length ?none WHERE {
+  ?approval kko:approvalDate ?date ; kko:indicationText ?indication .
+  OPTIONAL { ?approval rdfs:label ?label }
+  OPTIONAL { ?approval <urn:nothing> ?none }
+  BIND (STRLEN(?indication) AS ?length)
+}
+ORDER BY ?approval ?date"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+@pytest.mark.parametrize("query", [KINDS, "ASK { ?s ?p ?o }"], ids=["select", "ask"])
+def test_the_cli_writes_what_the_endpoint_answers(
+    client, release_dir: Path, query: str, fmt: str
+) -> None:
+    """`ketamine-kg query -f FMT` and /sparql?format=FMT give the same bytes: one writer."""
+    command = [sys.executable, "-m", "ketamine_kg.cli", "--project", str(ROOT), "query", query]
+    cli = subprocess.run(
+        [*command, "-f", fmt, "--release", str(release_dir)], capture_output=True, timeout=120
+    )
+    assert cli.returncode == 0, cli.stderr.decode()
+    served = client.get("/sparql", params={"query": query, "format": fmt})
+    assert served.status_code == 200, served.text
+    assert cli.stdout == served.content
+    if query == KINDS:
+        text = served.content.decode()
+        assert '"@en' in text or "xml:lang" in text or fmt == "csv"
+        assert text.count("https://w3id.org/ketamine-kg/id/") >= 5
 
 
 def test_url_and_body_caps(client) -> None:

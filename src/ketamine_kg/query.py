@@ -1,10 +1,9 @@
-"""The embedded SPARQL store over a release, and result formatting."""
+"""The embedded SPARQL store over a release, and `ketamine-kg query`'s output: the readable
+table, or the answer as the endpoint writes it (serve/results.py).
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -16,11 +15,12 @@ from ketamine_kg import formats, rdf
 from ketamine_kg.build.intake import query_error, read_source
 from ketamine_kg.errors import KetamineKgError, SourceError
 from ketamine_kg.exports import jsonld
+from ketamine_kg.serve import results
 from ketamine_kg.serve.guard import INVALID, GuardError, check_query, needs_check
 from ketamine_kg.vocab import PREFIXES, curie
 
 #: `-f` for SELECT and ASK: the CLI's aligned table, or a SPARQL results format.
-SOLUTION_FORMATS = ("table", *(f.name for f in formats.RESULT_FORMATS if f.name != "xml"))
+SOLUTION_FORMATS = ("table", *(f.name for f in formats.RESULT_FORMATS))
 #: `-f` for CONSTRUCT and DESCRIBE.
 GRAPH_FORMAT_NAMES = tuple(f.name for f in formats.GRAPH_FORMATS)
 
@@ -187,8 +187,9 @@ def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:
 
 
 def format_result(result: object, fmt: str) -> str:
-    """Render a SELECT/ASK result as table, json, csv or tsv; a graph result as RDF (turtle for
-    the default `table`). A format that cannot express the answer is a QueryError.
+    """Render a SELECT/ASK result as the table or in a SPARQL results format (json, xml, csv,
+    tsv: the bytes /sparql answers with); a graph result as RDF (turtle for the default
+    `table`). A format that cannot express the answer is a QueryError.
     """
     graph = isinstance(result, ox.QueryTriples)
     if not graph and fmt in GRAPH_FORMAT_NAMES:
@@ -202,12 +203,9 @@ def format_result(result: object, fmt: str) -> str:
             f"{', '.join(GRAPH_FORMAT_NAMES)} (by default turtle)"
         )
     if isinstance(result, ox.QueryBoolean):
-        value = bool(result)
-        return (
-            json.dumps({"head": {}, "boolean": value}) + "\n"
-            if fmt == "json"
-            else f"{str(value).lower()}\n"
-        )
+        if fmt == "table":
+            return f"{str(bool(result)).lower()}\n"
+        return results.serialize_boolean(result, _results_format(fmt)).decode()
     if isinstance(result, ox.QueryTriples):
         triples = sorted(result, key=str)
         if fmt == "jsonld" and not any(
@@ -221,16 +219,13 @@ def format_result(result: object, fmt: str) -> str:
         ).decode()
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError(f"not a query answer: {result!r}")
-    if fmt == "json":
-        return rdf.results_bytes(result, ox.QueryResultsFormat.JSON).decode() + "\n"
-    names, rows = rows_of(result)
-    if fmt in ("csv", "tsv"):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows(rows)
-        return buffer.getvalue()
-    return _table(names, rows)
+    if fmt != "table":
+        return results.serialize_solutions(result, _results_format(fmt)).decode()
+    return _table(*rows_of(result))
+
+
+def _results_format(name: str) -> formats.Format:
+    return formats.by_name(name, formats.RESULT_FORMATS)
 
 
 def _table(names: list[str], rows: list[list[str]]) -> str:

@@ -56,9 +56,11 @@ def to_bytes(
     return data
 
 
-def results_bytes(solutions: ox.QuerySolutions, format: ox.QueryResultsFormat) -> bytes:
-    """SELECT solutions serialised in a SPARQL results format, as bytes."""
-    data = solutions.serialize(format=format)
+def results_bytes(
+    answer: ox.QuerySolutions | ox.QueryBoolean, format: ox.QueryResultsFormat
+) -> bytes:
+    """SELECT solutions or an ASK answer serialised in a SPARQL results format, as bytes."""
+    data = answer.serialize(format=format)
     if data is None:  # only when given an output file
         raise TypeError("the serialiser wrote to a file instead of returning bytes")
     return data

@@ -1,22 +1,33 @@
-"""Serialise query results in the SPARQL 1.1 result formats, with a row cap."""
+"""Query answers as bytes, for `ketamine-kg query` and for /sparql alike: SELECT and ASK in
+the SPARQL 1.1 result formats, written by pyoxigraph's own serialisers, with a row cap; graph
+answers in RDF.
+
+The cap is applied to pyoxigraph's TSV, which has exactly one line per solution (the writer
+escapes line breaks inside literals): the solutions are written as TSV into a sink that counts
+lines and stops the writer, and with it the evaluation, past the cap. JSON, XML and CSV are then
+written by pyoxigraph from that TSV (`parse_query_results`), which keeps every term as it was
+(IRIs, blank-node labels, literals with language tag or datatype), so the capped answer is
+byte for byte what the uncapped writer gives.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Iterable
-from xml.sax.saxutils import escape, quoteattr
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from ketamine_kg import formats, rdf
 from ketamine_kg.formats import Format
-from ketamine_kg.vocab import PREFIXES, XSD
+from ketamine_kg.vocab import PREFIXES
 
-#: Media type -> result format name, for SELECT and ASK (media aliases included).
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+#: Media type -> result format, for SELECT and ASK (media aliases included).
 SELECT_TYPES = {
-    media: f.name for f in formats.RESULT_FORMATS for media in (f.media_type, *f.media_aliases)
+    media: f for f in formats.RESULT_FORMATS for media in (f.media_type, *f.media_aliases)
 }
 #: Media type -> format, for CONSTRUCT and DESCRIBE.
 GRAPH_TYPES = {f.media_type: f for f in formats.GRAPH_FORMATS}
@@ -36,41 +47,6 @@ class TooManyRows(Exception):
     """The result has more rows (or triples) than the configured cap."""
 
 
-def _json_term(term: object) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD.string:
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "literal", "value": str(term)}
-
-
-def _xml_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if term.language:
-        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-    if term.datatype.value != XSD.string:
-        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-    return f"<literal>{escape(term.value)}</literal>"
-
-
-def _csv_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    return term.value
-
-
 def capped(items: Iterable, limit: int) -> list:
     """The items as a list, or TooManyRows when there are more than `limit`."""
     out = []
@@ -81,56 +57,46 @@ def capped(items: Iterable, limit: int) -> list:
     return out
 
 
-def serialize_solutions(result: ox.QuerySolutions, kind: str, limit: int) -> bytes:
-    """At most `limit` solutions (else TooManyRows) as SPARQL results of `kind` (json, xml,
-    csv or tsv).
+class _CappedLines(io.BytesIO):
+    """A file for pyoxigraph's TSV writer that stops it (TooManyRows) once more than `limit`
+    solutions were written: the head line, then one line per solution.
     """
-    names = [v.value for v in result.variables]
-    rows = [[s[n] for n in names] for s in capped(result, limit)]
-    if kind == "json":
-        bindings = [
-            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
-            for row in rows
-        ]
-        return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}).encode()
-    if kind == "xml":
-        head = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
-        body = "".join(
-            "<result>"
-            + "".join(
-                f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
-                for n, t in zip(names, row, strict=True)
-                if t is not None
-            )
-            + "</result>"
-            for row in rows
-        )
-        return (
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-            f"<head>{head}</head><results>{body}</results></sparql>\n"
-        ).encode()
-    buffer = io.StringIO()
-    if kind == "csv":
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([_csv_value(t) for t in row] for row in rows)
-    else:  # tsv: terms in Turtle syntax
-        buffer.write("\t".join(f"?{n}" for n in names) + "\n")
-        for row in rows:
-            buffer.write("\t".join("" if t is None else str(t) for t in row) + "\n")
-    return buffer.getvalue().encode()
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.lines = 0
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        self.lines += bytes(data).count(b"\n")
+        if self.lines > self.limit + 1:
+            raise TooManyRows(self.limit)
+        return super().write(data)
 
 
-def serialize_boolean(value: bool, kind: str) -> bytes:
-    """An ASK answer as SPARQL results `kind`."""
-    if kind == "json":
-        return json.dumps({"head": {}, "boolean": value}).encode()
-    if kind == "xml":
-        return (
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-            f"<head/><boolean>{str(value).lower()}</boolean></sparql>\n"
-        ).encode()
-    return f"{str(value).lower()}\n".encode()
+def serialize_solutions(result: ox.QuerySolutions, fmt: Format, limit: int | None = None) -> bytes:
+    """SELECT solutions in the SPARQL results format `fmt`, by pyoxigraph; with a `limit`, at
+    most that many (else TooManyRows, as soon as the writer passes it).
+    """
+    if fmt.results is None:
+        raise TypeError(f"{fmt.name} is not a SPARQL results format")
+    if limit is None:
+        return rdf.results_bytes(result, fmt.results)
+    sink = _CappedLines(limit)
+    result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    tsv = sink.getvalue()
+    if fmt.results == ox.QueryResultsFormat.TSV:
+        return tsv
+    return rdf.results_bytes(
+        ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV), fmt.results
+    )
+
+
+def serialize_boolean(result: ox.QueryBoolean, fmt: Format) -> bytes:
+    """An ASK answer in the SPARQL results format `fmt`, by pyoxigraph."""
+    if fmt.results is None:
+        raise TypeError(f"{fmt.name} is not a SPARQL results format")
+    return rdf.results_bytes(result, fmt.results)
 
 
 def serialize_triples(result: Iterable[ox.Triple], graph_format: Format, limit: int) -> bytes:

@@ -113,11 +113,11 @@ def execute(store: ox.Store, job: Job) -> Answer:
                 offer = list(dict.fromkeys(results.SELECT_TYPES))
                 return _unacceptable(job, "SELECT or ASK", offer)
             media = job.select_media
-            kind = results.SELECT_TYPES[media]
+            fmt = results.SELECT_TYPES[media]
             if isinstance(result, ox.QueryBoolean):
-                body = results.serialize_boolean(bool(result), kind)
+                body = results.serialize_boolean(result, fmt)
             else:
-                body = results.serialize_solutions(result, kind, job.max_rows)
+                body = results.serialize_solutions(result, fmt, job.max_rows)
         return Answer(200, media, body)
     except SyntaxError as exc:
         return _text(400, f"Invalid SPARQL query: {exc.msg or exc}")
