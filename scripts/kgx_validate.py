@@ -132,7 +132,9 @@ def report(directories: list[Path]) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         biolink = _local_biolink(Path(tmp))
         for directory in directories:
-            inputs = sorted(str(p) for p in directory.glob("*_[ne][od][dg]es.tsv"))
+            inputs = [
+                str(p) for kind in ("nodes", "edges") for p in directory.glob(f"*_{kind}.tsv")
+            ]
             _use_prefixes(Path(tmp), {**biolink, **OWN_PREFIXES})
             version, errors = _validate(inputs)
             _use_prefixes(Path(tmp), biolink)
