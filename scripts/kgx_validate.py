@@ -87,20 +87,14 @@ def _use_prefixes(workdir: Path, prefixes: dict[str, str]) -> None:
     kgx.config.jsonld_context_map.clear()
 
 
-def _validate(inputs: list[str]) -> tuple[str, dict[str, Any]]:
-    from kgx.transformer import Transformer
+def _validate(inputs: list[str], workdir: Path) -> tuple[str, dict[str, Any]]:
+    """What `kgx validate -i tsv INPUTS` reports (the function behind that command)."""
+    from kgx.cli.cli_utils import validate
     from kgx.validator import Validator
 
-    Validator.set_biolink_model(None)
-    validator = Validator()
-    Transformer(stream=True).transform(
-        input_args={"filename": inputs, "format": "tsv"},
-        output_args={"format": "null"},
-        inspector=validator,
-    )
-    return validator.get_validation_model_version(), json.loads(
-        json.dumps(validator.get_errors(), default=str)
-    )
+    errors = validate(inputs, "tsv", None, str(workdir / "validation-report.json"))
+    version = Validator.get_toolkit().get_model_version()
+    return version, json.loads(json.dumps(errors, default=str))
 
 
 def _loaded_edges(inputs: list[str]) -> dict[str, list[str]]:
@@ -136,9 +130,9 @@ def report(directories: list[Path]) -> list[dict[str, Any]]:
                 str(p) for kind in ("nodes", "edges") for p in directory.glob(f"*_{kind}.tsv")
             ]
             _use_prefixes(Path(tmp), {**biolink, **OWN_PREFIXES})
-            version, errors = _validate(inputs)
+            version, errors = _validate(inputs, Path(tmp))
             _use_prefixes(Path(tmp), biolink)
-            _, biolink_only = _validate(inputs)
+            _, biolink_only = _validate(inputs, Path(tmp))
             results.append(
                 {
                     "directory": str(directory),
