@@ -7,6 +7,7 @@ every connection off this machine, so these tests also show that nothing is down
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import re
 import subprocess
@@ -50,6 +51,8 @@ def old_form_dir(kgx_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="module")
 def toolkit(kgx_dir: Path, old_form_dir: Path) -> dict[str, dict]:
     """scripts/kgx_validate.py's report on the release's files and on the old-form copy."""
+    if importlib.util.find_spec("kgx") is None:
+        pytest.fail("kgx is a test dependency: pip install -e '.[test]' (kgx==2.6.0)")
     done = subprocess.run(
         [
             sys.executable,
