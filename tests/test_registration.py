@@ -82,6 +82,7 @@ def test_bioregistry_records_parse_once_the_placeholders_are_filled(records) -> 
         for person in (record["contact"], record["contributor"]):
             assert set(person) <= set(Attributable.model_fields)
         Resource(prefix=prefix, **_filled(record))
+        assert re.match(record["pattern"], record["example"]), prefix
         assert {p.rsplit(".", 2)[-2] for p in _placeholders(record)} == {"contact", "contributor"}
 
 
