@@ -77,7 +77,7 @@ def test_kgx_node_ids_follow_biolink_id_prefixes(nodes, biolink) -> None:
         assert ranked == ours, f"{category}: our order {ours} differs from Biolink's {ranked}"
     for node in nodes:
         prefix = node["id"].split(":", 1)[0]
-        assert prefix == kgx.KKG or prefix in kgx.ID_PREFIXES[node["category"]], node["id"]
+        assert prefix in kgx.OWN_PREFIXES or prefix in kgx.ID_PREFIXES[node["category"]], node["id"]
 
 
 def test_kgx_edges_use_biolink_predicates_and_enums(edges, biolink) -> None:
@@ -131,7 +131,7 @@ def test_kgx_edge_for_every_condition_claim(edges, store) -> None:
             use_default_graph_as_union=True,
         )
     }
-    claim_edges = {e["id"] for e in edges if e["id"].startswith(f"{kgx.KKG}:claim/")}
+    claim_edges = {e["id"] for e in edges if e["id"].startswith("KETAMINEKG.CLAIM:")}
     assert claim_edges == {kgx.own_curie(c) for c in claims}
 
 
@@ -149,7 +149,7 @@ def test_kgx_edge_for_every_contraindication_and_adverse_event(edges, nodes, sto
         (kgx.own_curie(s["s"].value), s["predicate"].value)
         for s in store.query(sparql_prologue() + SAFETY_EDGES, use_default_graph_as_union=True)
     }
-    got = {(e["id"], e["predicate"]) for e in edges if e["id"].startswith(f"{kgx.KKG}:safety/")}
+    got = {(e["id"], e["predicate"]) for e in edges if e["id"].startswith("KETAMINEKG.SAFETY:")}
     assert got == expected and expected
     category = {n["id"]: n["category"] for n in nodes}
     for edge in edges:
@@ -160,12 +160,12 @@ def test_kgx_edge_for_every_contraindication_and_adverse_event(edges, nodes, sto
         e for e in edges if e["id"].endswith("spravato-us-2019-contraindication-hypersensitivity")
     ]
     assert [(e["subject"], e["object"]) for e in spravato] == [
-        ("kkg:product/spravato", "kkg:condition/hypersensitivity-to-ketamine")
+        ("KETAMINEKG.PRODUCT:spravato", "KETAMINEKG.CONDITION:hypersensitivity-to-ketamine")
     ]
 
 
 def test_kgx_ptsd_edge(edges) -> None:
-    edge = next(e for e in edges if e["id"] == "kkg:claim/ketamine-ptsd")
+    edge = next(e for e in edges if e["id"] == "KETAMINEKG.CLAIM:ketamine-ptsd")
     assert (edge["subject"], edge["predicate"], edge["object"]) == (
         "CHEBI:6121",
         "biolink:in_clinical_trials_for",

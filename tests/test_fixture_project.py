@@ -104,7 +104,7 @@ def test_kgx_has_one_edge_per_condition_claim_and_contraindication(
     assert fixture_release.out_dir is not None
     with (fixture_release.out_dir / "kgx" / "ketamine-kg_edges.tsv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    edges = [e for e in rows if e["id"].startswith("kkg:claim/")]
+    edges = [e for e in rows if e["id"].startswith("KETAMINEKG.CLAIM:")]
     contraindications = [e for e in rows if e["predicate"] == "biolink:contraindicated_in"]
     assert len(contraindications) == len(
         list(sources.query(f"SELECT ?c WHERE {{ ?c a <{KKO.Contraindication}> }}"))

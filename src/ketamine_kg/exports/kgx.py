@@ -1,9 +1,13 @@
 """KGX nodes/edges TSV (Biolink 4.4.6) derived from the claims and the safety statements.
 
 Node ids follow Biolink's id_prefixes order for the node's category, using our exact matches;
-a node without an exact match keeps our own CURIE (`kkg:`). Every claim about a condition
-becomes one edge whose id is the claim's CURIE, so status, evidence and jurisdiction stay one
-lookup away. Procedure claims have no Biolink treats-type predicate and are not exported.
+a node without an exact match keeps our own CURIE, under one prefix per kind of resource
+(`KETAMINEKG.CONDITION:ptsd` = `https://w3id.org/ketamine-kg/id/condition/ptsd`; see
+`OWN_PREFIXES`), since KGX reads a '/' in a CURIE's local part as no CURIE at all. Every claim
+about a condition becomes one edge whose id is the claim's CURIE, so status, evidence and
+jurisdiction stay one lookup away; an approved use also names its approvals' application numbers
+(`regulatory_approvals`), which tell the EU edge from the US one. Procedure claims have no
+Biolink treats-type predicate and are not exported.
 Contraindications become `biolink:contraindicated_in` edges and warnings, adverse-reaction
 assertions and harms of long-term use `biolink:has_adverse_event` edges, from the product (a
 `biolink:Drug` node) or the drug the statement concerns; their ids are the statements' CURIEs,
@@ -24,7 +28,17 @@ from ketamine_kg import rdf
 from ketamine_kg.identifiers import scheme_of_iri
 from ketamine_kg.vocab import ID, sparql_prologue
 
-KKG = "kkg"
+#: Our KGX CURIE prefixes, one per kind of resource that KGX names (proposed for the Bioregistry
+#: as parts of `ketaminekg`, docs/registration/); each expands to that kind's IRI namespace.
+OWN_PREFIXES = {
+    "KETAMINEKG.DRUG": ID + "drug/",
+    "KETAMINEKG.PRODUCT": ID + "product/",
+    "KETAMINEKG.CONDITION": ID + "condition/",
+    "KETAMINEKG.EVENT": ID + "adverse-event/",
+    "KETAMINEKG.CLAIM": ID + "claim/",
+    "KETAMINEKG.SAFETY": ID + "safety/",
+}
+#: Our proposed (not yet registered) Information Resource Registry id, docs/registration/.
 INFORES = "infores:ketamine-kg"
 #: Biolink 4.4.6 id_prefixes (in order) for the categories we emit; test_kgx checks them.
 ID_PREFIXES = {
@@ -74,6 +88,7 @@ EDGE_COLUMNS = [
     "publications",
     "clinical_approval_status",
     "max_research_phase",
+    "regulatory_approvals",
 ]
 
 _NODES = """
@@ -85,12 +100,13 @@ SELECT ?node ?kind ?name ?description ?exact ?synonym WHERE {
   OPTIONAL { ?node skos:altLabel ?synonym }
 }"""
 _EDGES = """
-SELECT ?claim ?drug ?condition ?status ?approval ?phase ?source WHERE {
+SELECT ?claim ?drug ?condition ?status ?approval ?phase ?source ?application WHERE {
   ?claim a kko:TherapeuticUseClaim ; kko:drug ?drug ; kko:condition ?condition ; kko:useStatus ?s .
   BIND (STRAFTER(STR(?s), "/use-status/") AS ?status)
   OPTIONAL { ?s kko:biolinkEnumValue ?approval }
   OPTIONAL { ?claim kko:researchPhase/kko:biolinkEnumValue ?phase }
   OPTIONAL { ?claim kko:hasEvidence/kko:source ?source }
+  OPTIONAL { ?claim kko:hasApproval/kko:applicationNumber ?application }
 }"""
 
 
@@ -106,8 +122,29 @@ SELECT ?statement ?subject ?predicate ?object ?source WHERE {
 
 
 def own_curie(iri: str) -> str:
-    """Our IRI as a KGX CURIE."""
-    return f"{KKG}:{iri.removeprefix(ID)}"
+    """Our IRI as a KGX CURIE whose local part has no '/'.
+
+    >>> own_curie("https://w3id.org/ketamine-kg/id/adverse-event/nausea")
+    'KETAMINEKG.EVENT:nausea'
+    >>> own_curie("https://w3id.org/ketamine-kg/id/dose/x")
+    Traceback (most recent call last):
+    ValueError: no KGX prefix for https://w3id.org/ketamine-kg/id/dose/x
+    """
+    for prefix, namespace in OWN_PREFIXES.items():
+        local = iri.removeprefix(namespace)
+        if local != iri and local and "/" not in local:
+            return f"{prefix}:{local}"
+    raise ValueError(f"no KGX prefix for {iri}")
+
+
+def expand_own_curie(curie: str) -> str:
+    """The IRI of one of our KGX CURIEs (the inverse of `own_curie`).
+
+    >>> expand_own_curie("KETAMINEKG.CLAIM:ketamine-ptsd")
+    'https://w3id.org/ketamine-kg/id/claim/ketamine-ptsd'
+    """
+    prefix, local = curie.split(":", 1)
+    return OWN_PREFIXES[prefix] + local
 
 
 def external_curie(iri: str) -> str:
@@ -201,7 +238,10 @@ def _add_safety_edges(
     edges: dict[str, dict[str, Any]],
     publications: dict[str, set[str]],
 ) -> None:
-    """One edge per safety statement and subject (a statement about two drugs gives two)."""
+    """One edge per safety statement and subject.
+
+    A statement about two drugs gives two edges, with ids `<statement>.<drug slug>`.
+    """
     rows = list(
         rdf.select(store, sparql_prologue() + _SAFETY_EDGES, use_default_graph_as_union=True)
     )
@@ -211,12 +251,12 @@ def _add_safety_edges(
     for s in rows:
         statement, subject = s["statement"].value, s["subject"].value
         key = (
-            statement
+            own_curie(statement)
             if len(subjects[statement]) == 1
-            else f"{statement}/{subject.rsplit('/', 1)[-1]}"
+            else f"{own_curie(statement)}.{subject.rsplit('/', 1)[-1]}"
         )
         edges[key] = {
-            "id": own_curie(key),
+            "id": key,
             "subject": nodes[subject]["id"],
             "predicate": s["predicate"].value,
             "object": nodes[s["object"].value]["id"],
@@ -236,6 +276,7 @@ def kgx_files(
     nodes = node_ids(store, unverified)
     edges: dict[str, dict[str, Any]] = {}
     publications: dict[str, set[str]] = defaultdict(set)
+    approvals: dict[str, set[str]] = defaultdict(set)
     for s in rdf.select(store, sparql_prologue() + _EDGES, use_default_graph_as_union=True):
         status = s["status"].value
         if status not in PREDICATES:
@@ -255,9 +296,12 @@ def kgx_files(
         }
         if s["source"]:
             publications[claim].add(publication_curie(s["source"].value))
+        if s["application"]:
+            approvals[claim].add(s["application"].value)
     _add_safety_edges(store, nodes, edges, publications)
     for claim, edge in edges.items():
         edge["publications"] = sorted(publications[claim])
+        edge["regulatory_approvals"] = sorted(approvals[claim])
     node_rows = [
         {
             **r,
