@@ -16,6 +16,7 @@ Deterministic: rows sorted by status rank, then by their label and claim IRI; fi
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -73,7 +74,8 @@ STATUS_COLOURS = {
 CELL_FILLS = ["#08306b", "#2171b5", "#6baed6", "#c6dbef", "#ffffff"]
 CELL_TEXT = ["#ffffff", "#ffffff", "#08306b", "#08306b", "#1b1b1b"]
 CHAR = 7.2  # average glyph width at 13px
-ROW, HEAD, COLUMN, PAD = 26, 30, 128, 12
+ROW, LINE, HEAD, COLUMN, PAD = 26, 16, 30, 120, 12
+WRAP = 72  # characters per line of a use's label
 TOP = 96  # below the title and the column headings
 
 
@@ -156,18 +158,31 @@ def _text(x: float, y: float, text: str, **attributes: str) -> str:
     return f'<text x="{round(x, 1)}" y="{round(y, 1)}"{extra}>{escape(text)}</text>'
 
 
-def size(rows: list[Use]) -> tuple[int, int]:
-    """Width and height of the map of these rows."""
-    label = max([len(u.label) for u in rows] + [40]) * CHAR + 2 * PAD
+def wrap(label: str) -> list[str]:
+    """A use's label in lines of at most WRAP characters, broken between words.
+
+    >>> wrap("ketamine — refractory status epilepticus")
+    ['ketamine — refractory status epilepticus']
+    >>> len(wrap("esketamine (Spravato) — " + "a very long condition name " * 4))
+    2
+    """
+    return textwrap.wrap(label, WRAP, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def size(rows: list[Use], columns: int) -> tuple[int, int]:
+    """Width and height of the map of these rows and number of certainty columns."""
+    lines = [wrap(u.label) for u in rows]
+    label = max([len(line) for ls in lines for line in ls] + [WRAP]) * CHAR + 2 * PAD
     groups = len({u.status for u in rows})
-    return round(label + 5 * COLUMN + PAD), TOP + (groups * HEAD) + len(rows) * ROW + 74
+    body = sum(ROW + LINE * (len(ls) - 1) for ls in lines)
+    return round(label + columns * COLUMN + PAD), TOP + groups * HEAD + body + 74
 
 
 def evidence_map_svg(store: ox.Store) -> str:
     """The SVG document of the evidence map of the claims in `store`."""
     rows = uses(store)
     cols = columns(store)
-    width, height = size(rows)
+    width, height = size(rows, len(cols))
     left = width - len(cols) * COLUMN - PAD  # where the first certainty column starts
     centre = [left + COLUMN * i + COLUMN / 2 for i in range(len(cols))]
     parts = [
@@ -226,13 +241,19 @@ def evidence_map_svg(store: ox.Store) -> str:
             )
             y += HEAD
         column = next(i for i, (c, _) in enumerate(cols) if c == use.certainty)
+        first, *more = wrap(use.label)
+        tall = ROW + LINE * len(more)
+        label = escape(first) + "".join(
+            f'<tspan x="{PAD + 14}" dy="{LINE}">{escape(line)}</tspan>' for line in more
+        )
         parts += [
             f'<a href={quoteattr(href(use.claim, HERE))} class="use">',
             f"<title>{escape(use.title)}</title>",
-            f'<rect x="{PAD}" y="{y}" width="{width - 2 * PAD}" height="{ROW}" '
+            f'<rect x="{PAD}" y="{y}" width="{width - 2 * PAD}" height="{tall}" '
             'fill="#ffffff" stroke="#e4e4e4"/>',
-            f'<rect x="{PAD}" y="{y}" width="6" height="{ROW}" fill="{ink}"/>',
-            _text(PAD + 14, y + 17.5, use.label, fill="#0645ad", text_decoration="underline"),
+            f'<rect x="{PAD}" y="{y}" width="6" height="{tall}" fill="{ink}"/>',
+            f'<text x="{PAD + 14}" y="{y + 17.5}" fill="#0645ad" text-decoration="underline">'
+            f"{label}</text>",
             f'<rect x="{round(left + COLUMN * column + 24, 1)}" y="{y + 3}" '
             f'width="{COLUMN - 48}" height="{ROW - 6}" rx="4" fill="{CELL_FILLS[column]}" '
             + ('stroke="#555" stroke-dasharray="3 2"/>' if use.certainty is None else "/>"),
@@ -247,7 +268,7 @@ def evidence_map_svg(store: ox.Store) -> str:
             ),
             "</a>",
         ]
-        y += ROW
+        y += tall
     parts += [
         _text(
             PAD,
