@@ -174,3 +174,12 @@ def test_a_claim_with_two_certainties_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="one row per claim"):
         evidence_map_svg(store)
+
+
+def test_a_certainty_outside_the_grade_levels_is_refused() -> None:
+    store = _store(
+        "claim:c a kko:TherapeuticUseClaim ; kko:drug drug:x ; kko:condition condition:y ;"
+        " kko:useStatus status:approved ; kko:certainty <https://example.org/strong> ."
+    )
+    with pytest.raises(ValueError, match="not a GRADE level"):
+        evidence_map_svg(store)

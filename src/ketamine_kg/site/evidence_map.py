@@ -35,7 +35,8 @@ HERE = EVIDENCE_MAP_SVG
 CERTAINTY_ORDER = [BASE + "vocab/certainty/" + c for c in ("high", "moderate", "low", "very-low")]
 NOT_ASSESSED = "not assessed"
 
-#: One row per (claim, evidence item); labels by their English preferred label or rdfs:label.
+#: One row per claim, with the number of its evidence items; concepts by their English
+#: preferred label, drugs and targets by their rdfs:label.
 USES = """SELECT ?claim ?drugLabel ?productLabel ?targetLabel ?where ?status ?statusLabel
   ?certainty ?certaintyLabel (COUNT(DISTINCT ?evidence) AS ?items)
 WHERE {
@@ -46,7 +47,9 @@ WHERE {
   OPTIONAL { ?claim kko:product/rdfs:label ?productLabel }
   OPTIONAL {
     ?claim kko:certainty ?certainty .
-    ?certainty skos:prefLabel ?certaintyLabel FILTER(langMatches(lang(?certaintyLabel), "en"))
+    OPTIONAL {
+      ?certainty skos:prefLabel ?certaintyLabel FILTER(langMatches(lang(?certaintyLabel), "en"))
+    }
   }
   OPTIONAL {
     ?claim kko:jurisdiction/skos:prefLabel ?jurisdiction
@@ -123,7 +126,7 @@ def uses(store: ox.Store) -> list[Use]:
             status=value["status"],
             status_label=value["statusLabel"],
             certainty=value["certainty"] or None,
-            certainty_label=value["certaintyLabel"] or NOT_ASSESSED,
+            certainty_label=value["certaintyLabel"] if value["certainty"] else NOT_ASSESSED,
             items=int(value["items"]),
         )
         if use.claim in found and found[use.claim] != use:
@@ -183,6 +186,7 @@ def evidence_map_svg(store: ox.Store) -> str:
     rows = uses(store)
     cols = columns(store)
     width, height = size(rows, len(cols))
+    known = {c for c, _ in cols}
     left = width - len(cols) * COLUMN - PAD  # where the first certainty column starts
     centre = [left + COLUMN * i + COLUMN / 2 for i in range(len(cols))]
     parts = [
@@ -240,7 +244,12 @@ def evidence_map_svg(store: ox.Store) -> str:
                 )
             )
             y += HEAD
-        column = next(i for i, (c, _) in enumerate(cols) if c == use.certainty)
+        column = [c for c, _ in cols].index(use.certainty) if use.certainty in known else -1
+        if column < 0:
+            raise ValueError(
+                f"<{use.claim}>: its certainty <{use.certainty}> is not a GRADE level with an "
+                "English label, so the map has no column for it"
+            )
         first, *more = wrap(use.label)
         tall = ROW + LINE * len(more)
         label = escape(first) + "".join(

@@ -1,5 +1,6 @@
-"""The landing page: what the graph says in plain words, its numbers, its model, its files,
-how to query and cite it; with schema.org `Dataset` JSON-LD for dataset search engines.
+"""The landing page: the evidence map, what the graph says in plain words, its numbers, its
+model, its files, how to query and cite it; with schema.org `Dataset` JSON-LD for dataset
+search engines.
 """
 
 from __future__ import annotations
