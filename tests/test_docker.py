@@ -141,20 +141,21 @@ def _docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def _daemon() -> str | None:
-    """Why Docker cannot be used here, or None when a daemon answers."""
+@pytest.fixture(scope="session")
+def docker_daemon() -> None:
+    """Skips, saying why, unless a Docker daemon answers (asked before the release is built)."""
     if shutil.which("docker") is None:
-        return "no docker command"
+        pytest.skip("no docker command")
     info = _docker("info", "--format", "{{.ServerVersion}}")
-    return None if info.returncode == 0 else f"no Docker daemon: {info.stderr.strip()[:200]}"
+    if info.returncode != 0:
+        pytest.skip(f"no Docker daemon: {info.stderr.strip()[:200]}")
 
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_the_image_builds_the_release_and_serves_it_healthy(release_dir: Path, sources) -> None:
-    reason = _daemon()
-    if reason:
-        pytest.skip(reason)
+def test_the_image_builds_the_release_and_serves_it_healthy(
+    docker_daemon: None, release_dir: Path, sources
+) -> None:
     tag = f"ketamine-kg-test-{uuid.uuid4().hex[:12]}"
     base = os.environ.get("KETAMINE_KG_DOCKER_BASE")
     build = ["build", "-t", tag, *(["--build-arg", f"BASE_IMAGE={base}"] if base else []), "."]
