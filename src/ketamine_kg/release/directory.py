@@ -35,6 +35,8 @@ CHECKSUMS = "SHA256SUMS"
 INDEX_NT = "index.nt"
 STYLESHEET = "style.css"
 MODEL_SVG = "model.svg"
+#: The evidence map (uses by status and certainty), beside the landing page that shows it.
+EVIDENCE_MAP_SVG = "evidence-map.svg"
 #: Folder of the example queries (`<name>.rq`, beside their pages `<name>.html`).
 QUERIES = "queries"
 

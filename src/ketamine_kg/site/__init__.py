@@ -2,8 +2,9 @@
 
 Every IRI we mint gets an HTML page and (for things and documents) its RDF in four formats, at
 the release-relative path the routing table (routes.py) gives it; plus the landing page, the
-vocabulary, shape and example-query pages, and the model diagram. Links are relative, so the
-site reads the same from disk, from `ketamine-kg serve` and from any static host.
+vocabulary, shape and example-query pages, the model diagram and the evidence map. Links are
+relative, so the site reads the same from disk, from `ketamine-kg serve` and from any static
+host.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.formats import RDF_DOCUMENT_FORMATS
 from ketamine_kg.iri_space import document_stem, page_path
-from ketamine_kg.release.directory import STYLESHEET
+from ketamine_kg.release.directory import EVIDENCE_MAP_SVG, MODEL_SVG, STYLESHEET
 from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.diagram import model_svg, usage
+from ketamine_kg.site.evidence_map import evidence_map_svg
 from ketamine_kg.site.facts import Names
 from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.landing import landing_page
@@ -115,6 +117,7 @@ def website(
         "index.html": landing_page(store, release, metadata, triples, creator),
     }
     site.update({path: html.encode() for path, html in pages.items()})
-    site["model.svg"] = model_svg(ontology, usage(store)).encode()
+    site[MODEL_SVG] = model_svg(ontology, usage(store)).encode()
+    site[EVIDENCE_MAP_SVG] = evidence_map_svg(store).encode()
     site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
     return site

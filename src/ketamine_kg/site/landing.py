@@ -1,5 +1,6 @@
-"""The landing page: what the graph says in plain words, its numbers, its model, its files,
-how to query and cite it; with schema.org `Dataset` JSON-LD for dataset search engines.
+"""The landing page: the evidence map, what the graph says in plain words, its numbers, its
+model, its files, how to query and cite it; with schema.org `Dataset` JSON-LD for dataset
+search engines.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ketamine_kg.exports.metadata import (
     TITLE,
     Release,
 )
-from ketamine_kg.site import diagram
+from ketamine_kg.site import diagram, evidence_map
 from ketamine_kg.site.facts import STATUS_ORDER
 from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.layout import page
@@ -140,6 +141,33 @@ def _summary(claims: list[dict[str, str]]) -> str:
         "condition or procedure. Each claim has one use status, at least one evidence item with "
         "its source, and provenance back to the article the graph started from.</p>"
         f"<ul>{''.join(sentences)}</ul>" + table(["Claim", "Status", "Where / phase"], table_rows)
+    )
+
+
+def _evidence_map(store: ox.Store) -> str:
+    """The evidence map inline (its rows are links), its caption, and the same as a table."""
+    rows = [
+        [
+            _link(u.claim, u.label),
+            f'<span class="status status-{e(u.status.rsplit("/", 1)[-1])}">'
+            f"{e(u.status_label)}</span>",
+            e(u.certainty_label),
+            str(u.items),
+        ]
+        for u in evidence_map.uses(store)
+    ]
+    return (
+        '<figure class="evidence-map">'
+        + evidence_map.evidence_map_svg(store)
+        + "<figcaption>Every use the graph records, one row each, grouped by use status. The "
+        "column is the certainty of the body of evidence on the GRADE scale where it was "
+        "assessed, and <em>not assessed</em> where it was not (a blank is not a grade); the "
+        "number is how many evidence items the use cites. Each row links to the use's page. "
+        f'The map on its own: <a href="{evidence_map.HERE}">{evidence_map.HERE}</a>.'
+        "</figcaption></figure>"
+        "<details><summary>The evidence map as a table</summary>"
+        + table(["Use", "Status", "Certainty of evidence", "Evidence items"], rows)
+        + "</details>"
     )
 
 
@@ -271,6 +299,7 @@ def landing_page(
         f'<p class="definition">{e(DESCRIPTION)}</p>',
         f"<p>Release <strong>{e(release.version)}</strong>, issued "
         f'<time datetime="{e(release.issued)}">{e(release.issued)}</time>.</p>',
+        '<section id="evidence-map"><h2>Evidence map</h2>' + _evidence_map(store) + "</section>",
         '<section id="what-it-says"><h2>What the graph says</h2>'
         + _summary(_claims(store))
         + "</section>",
