@@ -205,6 +205,7 @@ def release_files(
             shapes=dataset.all_shapes,
             metadata=metadata,
             release=release,
+            context=context,
             examples=project.example_files(),
             triples=len(published),
             creator=creator_name,
