@@ -6,6 +6,7 @@ linked-data routes and the redirect generator read it only through `ReleaseDir`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,10 @@ class ReleaseDir:
     def metadata(self) -> list[ox.Triple]:
         """The release's description of itself (VoID, DCAT, PROV)."""
         return list(ox.parse(path=str(self.require(INDEX_NT)), format=ox.RdfFormat.N_TRIPLES))
+
+    def context(self) -> dict:
+        """The published JSON-LD context (what `context.jsonld` holds)."""
+        return json.loads(self.require(CONTEXT).read_text(encoding="utf-8"))
 
     def example_queries(self) -> dict[str, str]:
         """The shipped example queries: name (file stem) -> text, by name."""

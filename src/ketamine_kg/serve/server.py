@@ -25,14 +25,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ketamine_kg import conneg, rdf
+from ketamine_kg import conneg
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
 from ketamine_kg.serve import guard, linkeddata, results, servicedesc
 from ketamine_kg.serve.protocol import ProtocolError, parse_query_request
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
-from ketamine_kg.vocab import PREFIXES, VOID, sparql_prologue
+from ketamine_kg.vocab import VOID, sparql_prologue
 
 STATIC = Path(__file__).parent / "static" / "ui"
 #: The query UI may talk only to this origin (the same policy is in index.html).
@@ -105,6 +105,7 @@ class Endpoint:
         self.graphs = sorted(g.value for g in self.store.named_graphs())
         self.graph_set = frozenset(self.graphs)
         self.metadata = release.metadata()
+        self.context = release.context()
         self.version = release_version(self.metadata)
         self.example_list = [
             {"name": name, "title": example_title(text), "query": sparql_prologue() + text}
@@ -207,9 +208,8 @@ class Endpoint:
         media = conneg.negotiate(request.headers.get("accept"), GRAPH_OFFER)
         if media is None:
             return _error(406, "Not Acceptable: available as " + ", ".join(GRAPH_OFFER))
-        fmt = results.GRAPH_TYPES[media]
         return Response(
-            rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(PREFIXES)),
+            results.graph_bytes(triples, results.GRAPH_TYPES[media], self.context),
             media_type=media,
             headers={"Vary": "Accept"},
         )
