@@ -16,6 +16,7 @@ from conftest import Canary
 from jsonld_expand import canonical, embedded, expanded
 
 from ketamine_kg.build.pipeline import release_of
+from ketamine_kg.exports.jsonld import CONTEXT_IRI
 
 pytestmark = pytest.mark.server
 SELECT = "SELECT ?label WHERE { <https://w3id.org/ketamine-kg/id/drug/ketamine> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
@@ -124,6 +125,22 @@ def test_graph_answers_in_json_ld_are_compacted_with_the_published_context(
         ox.parse(nt.content, format=ox.RdfFormat.N_TRIPLES)
     )
 
+
+def test_resource_document_names_the_context_served_at_its_iri(client, served_context) -> None:
+    """A JSON-LD document names the context's IRI; the server serves that context, and with it
+    the document is the graph of the N-Triples document."""
+    jsonld = client.get(
+        "/ketamine-kg/id/condition/ptsd",
+        headers={"Accept": "application/json"},
+        follow_redirects=True,
+    )
+    assert jsonld.status_code == 200 and jsonld.url.path == "/ketamine-kg/id/condition/ptsd.jsonld"
+    assert jsonld.headers["content-type"] == "application/ld+json"
+    assert jsonld.json()["@context"] == CONTEXT_IRI
+    nt = client.get("/ketamine-kg/id/condition/ptsd.nt")
+    assert expanded(jsonld.json(), served_context) == canonical(
+        ox.parse(nt.content, format=ox.RdfFormat.N_TRIPLES)
+    )
 
 
 def test_format_parameter_overrides_accept(client) -> None:
