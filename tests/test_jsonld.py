@@ -42,7 +42,7 @@ def test_numbers_and_dates_keep_their_types(document: dict) -> None:
     dose = _node(document, "kk:dose/ketalar-iv-induction")
     assert dose["minDose"] == "1.0" and dose["onsetValue"] == "30.0" and dose["onsetUnit"] == "s"
     approval = _node(document, "kk:approval/ketalar-fda")
-    assert approval["approvalDate"] == {"@type": "xsd:gYear", "@value": "1970"}
+    assert approval["approvalDate"] == {"type": "xsd:gYear", "@value": "1970"}
 
 
 def test_mixed_value_kinds_are_not_coerced() -> None:

@@ -156,7 +156,8 @@ def _compact_value(term: rdf.Term, definition: dict) -> object:
         return term.value
     if definition.get("@type") == datatype:
         return term.value
-    return {"@value": term.value, "@type": curie(datatype, JSONLD_PREFIXES)}
+    # `type`, the context's alias of @type, as JSON-LD compaction writes it in value objects too
+    return {"@value": term.value, "type": curie(datatype, JSONLD_PREFIXES)}
 
 
 def dumps(document: dict) -> bytes:

@@ -30,6 +30,8 @@ SHAPES = f"{DUMP_STEM}-shapes.ttl"
 SSSOM = f"{DUMP_STEM}.sssom.tsv"
 METADATA = f"{DUMP_STEM}-metadata.ttl"
 CONTEXT = "context.jsonld"
+#: The JSON-LD frame of the condition views: framing the JSON-LD dump with it gives the views.
+CONDITION_FRAME = "frames/condition-view.jsonld"
 VALIDATION_REPORT = "validation-report.ttl"
 CHECKSUMS = "SHA256SUMS"
 #: The release's description as the landing document's N-Triples (the server reads it).
