@@ -20,6 +20,13 @@ ACCEPT_MATRIX = [
     ("text/turtle;q=0.5, application/ld+json", "jsonld"),
     ("application/rdf+xml;q=0.9, text/turtle;q=0.95", "ttl"),
     ("text/html;q=0.1, application/n-triples;q=0.2", "nt"),
+    # plain JSON asks for the JSON-LD (served as application/ld+json): at its own q, even when
+    # application/ld+json itself is ranked lower or not named
+    ("application/json", "jsonld"),
+    ("text/turtle;q=0.5, application/json", "jsonld"),
+    ("application/json;q=0.5, text/turtle", "ttl"),
+    ("application/ld+json;q=0.1, application/json;q=0.9, text/turtle;q=0.5", "jsonld"),
+    ("application/json, text/javascript, */*; q=0.01", "jsonld"),  # jQuery's getJSON
 ]
 #: Offered nothing it accepts: 406.
 UNACCEPTABLE = "image/png"

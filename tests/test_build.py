@@ -32,6 +32,7 @@ EXPECTED_FILES = (
         "ketamine-kg.nq",
         "ketamine-kg.jsonld",
         "context.jsonld",
+        "frames/condition-view.jsonld",
         "ketamine-kg-ontology.owl",
         "ketamine-kg-ontology.ttl",
         "ketamine-kg-direct.ttl",

@@ -313,6 +313,7 @@ def test_ptsd_view_says_everything_about_ptsd(views) -> None:
     (claim,) = ptsd["claims"]
     assert claim["useStatus"] == {
         "id": "kkv:use-status/investigational",
+        "type": "skos:Concept",
         "label": "investigational",
     }
     assert claim["researchPhase"]["label"] == "phase 2"

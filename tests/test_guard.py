@@ -319,7 +319,7 @@ def canary():
 def test_engine_errors_never_echo_the_remote_reply(store: ox.Store, canary: Canary) -> None:
     """Unguarded and unsandboxed (this test process), the engine does call the canary, which
     replies with REPLY: the worker's answer is a fixed sentence all the same."""
-    answer = execute(store, Job(spell(REFUSED[3], canary.port), "application/json", None))
+    answer = execute(store, Job(spell(REFUSED[3], canary.port), "application/json", None), {})
     time.sleep(0.3)
     assert canary.connections >= 1
     assert answer.status == 500 and answer.body == EVALUATION_FAILED.encode()

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from jsonld_expand import canonical, expanded
 
-from ketamine_kg.exports.jsonld import build_context, compact
+from ketamine_kg.config import BASE
+from ketamine_kg.exports import jsonld
+from ketamine_kg.release.directory import CONTEXT, JSONLD
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def test_numbers_and_dates_keep_their_types(document: dict) -> None:
     dose = _node(document, "kk:dose/ketalar-iv-induction")
     assert dose["minDose"] == "1.0" and dose["onsetValue"] == "30.0" and dose["onsetUnit"] == "s"
     approval = _node(document, "kk:approval/ketalar-fda")
-    assert approval["approvalDate"] == {"@type": "xsd:gYear", "@value": "1970"}
+    assert approval["approvalDate"] == {"type": "xsd:gYear", "@value": "1970"}
 
 
 def test_mixed_value_kinds_are_not_coerced() -> None:
@@ -48,14 +51,54 @@ def test_mixed_value_kinds_are_not_coerced() -> None:
         ox.Triple(ox.NamedNode(ex + "a"), ox.NamedNode(ex + "p"), ox.Literal("x", language="en")),
         ox.Triple(ox.NamedNode(ex + "b"), ox.NamedNode(ex + "p"), ox.NamedNode(ex + "c")),
     ]
-    context = build_context(triples)
+    context = jsonld.build_context(triples)
     assert ex + "p" not in {d["@id"] for d in context["@context"].values() if isinstance(d, dict)}
-    graph = compact(triples, context)["@graph"]
+    graph = jsonld.compact(triples, context)["@graph"]
     assert graph[0][ex + "p"] == {"@value": "x", "@language": "en"}
     assert graph[1][ex + "p"] == {"id": ex + "c"}
 
 
-def test_blank_nodes_are_refused() -> None:
-    triple = ox.Triple(ox.BlankNode(), ox.NamedNode("http://example.org/p"), ox.Literal("x"))
-    with pytest.raises(ValueError, match="blank nodes"):
-        compact([triple], build_context([triple]))
+def test_blank_nodes_are_node_objects_of_their_own() -> None:
+    ex = "http://example.org/"
+    blank = ox.BlankNode("b0")
+    triples = [
+        ox.Triple(ox.NamedNode(ex + "a"), ox.NamedNode(ex + "p"), blank),
+        ox.Triple(blank, ox.NamedNode(ex + "q"), ox.Literal("x")),
+    ]
+    context = jsonld.build_context(triples)
+    graph = jsonld.document(triples, context, first=ex + "a")["@graph"]
+    assert graph == [{"id": ex + "a", ex + "p": {"id": "_:b0"}}, {"id": "_:b0", ex + "q": "x"}]
+    assert expanded(jsonld.document(triples, context), context) == canonical(triples)
+
+
+def _rdf_documents(release_dir: Path) -> list[Path]:
+    """Every RDF document of a resource or of the dataset, ontology and shapes (not the dumps)."""
+    found = [p.with_suffix(".jsonld") for p in sorted(release_dir.rglob("*.nt"))]
+    return [p for p in found if p.name != JSONLD]
+
+
+def test_every_rdf_document_is_the_graph_of_its_ntriples(release_dir: Path) -> None:
+    """Each `.jsonld` beside a `.nt` names the published context by its IRI and, expanded with
+    that context (pyld, offline), is the same graph as the `.nt`."""
+    context = json.loads((release_dir / CONTEXT).read_text())
+    documents = _rdf_documents(release_dir)
+    assert len(documents) > 200 and all(p.is_file() for p in documents)
+    for path in documents:
+        data = json.loads(path.read_text())
+        assert data["@context"] == jsonld.CONTEXT_IRI, path
+        expected = canonical(ox.parse(path=str(path.with_suffix(".nt"))))
+        assert expanded(data, context) == expected != b"", path
+
+
+def test_resource_document_reads_as_plain_json(release_dir: Path) -> None:
+    data = json.loads((release_dir / "id/claim/esketamine-trd-us.jsonld").read_text())
+    claim = data["@graph"][0]  # the resource described comes first
+    assert (
+        claim["id"] == "kk:claim/esketamine-trd-us" and claim["type"] == "kko:TherapeuticUseClaim"
+    )
+    assert claim["drug"] == "kk:drug/esketamine"
+    assert claim["useStatus"] == "kkv:use-status/approved"
+    assert claim["label"] == "esketamine for treatment-resistant depression (US, approved)"
+    dataset = json.loads((release_dir / "index.jsonld").read_text())
+    assert dataset["@graph"][0]["id"] == BASE
+    assert any("dcat:distribution" in node for node in dataset["@graph"])

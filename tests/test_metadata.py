@@ -5,6 +5,7 @@ version information consistent across every format."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -12,12 +13,14 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import claim_count
+from jsonld_expand import embedded
 from rdflib.namespace import RDF, SH
 
 from ketamine_kg.build.gate import validate_shapes
 from ketamine_kg.config import BASE, Project
 from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
 from ketamine_kg.identifiers import scheme_of_iri
+from ketamine_kg.release.directory import CONTEXT
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
@@ -260,9 +263,12 @@ HEADER = (
 
 
 def _header(path: Path, fmt: ox.RdfFormat) -> set[tuple[str, str]]:
+    data = path.read_bytes()
+    if fmt == ox.RdfFormat.JSON_LD:  # a document naming the published context by its IRI
+        data = embedded(data, json.loads((path.parent / CONTEXT).read_text()))
     return {
         (t.predicate.value, t.object.value)
-        for t in ox.parse(path=str(path), format=fmt)
+        for t in ox.parse(data, format=fmt)
         if getattr(t, "subject", None) is not None
         and t.subject.value == ONTOLOGY
         and t.predicate.value in HEADER

@@ -15,8 +15,10 @@ import pyoxigraph as ox
 import pytest
 from accept_matrix import ACCEPT_MATRIX, UNACCEPTABLE
 from conftest import ROOT, Canary
+from jsonld_expand import canonical, embedded, expanded
 
 from ketamine_kg.build.pipeline import release_of
+from ketamine_kg.exports.jsonld import CONTEXT_IRI
 
 pytestmark = pytest.mark.server
 SELECT = "SELECT ?label WHERE { <https://w3id.org/ketamine-kg/id/drug/ketamine> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
@@ -29,6 +31,14 @@ VOID = "http://rdfs.org/ns/void#"
 def client(live_server: str):
     with httpx.Client(base_url=live_server, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def served_context(client) -> dict:
+    """The published context, as this server serves it at its IRI's path."""
+    r = client.get("/ketamine-kg/context.jsonld")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    return r.json()
 
 
 def test_get_query_json(client) -> None:
@@ -82,7 +92,57 @@ def test_select_content_negotiation(client, accept: str, media: str, check: str)
 def test_construct_formats(client, accept: str, fmt) -> None:
     r = client.get("/sparql", params={"query": CONSTRUCT}, headers={"Accept": accept})
     assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
-    assert len(list(ox.parse(r.content, format=fmt))) > 5
+    assert len(list(ox.parse(r.content, format=fmt))) > 5  # JSON-LD: its context embedded
+
+
+GRAPH_QUERIES = {
+    "construct": CONSTRUCT,
+    "describe": "DESCRIBE <https://w3id.org/ketamine-kg/id/claim/ketamine-ptsd>",
+    "blank nodes": "PREFIX kko: <https://w3id.org/ketamine-kg/ontology#> "
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    "CONSTRUCT { ?claim kko:hasEvidence [ rdfs:label ?label ] } "
+    "WHERE { ?claim kko:condition <https://w3id.org/ketamine-kg/id/condition/ptsd> ; "
+    "kko:hasEvidence/rdfs:label ?label }",
+}
+
+
+@pytest.mark.parametrize("query", GRAPH_QUERIES.values(), ids=GRAPH_QUERIES.keys())
+def test_graph_answers_in_json_ld_are_compacted_with_the_published_context(
+    client, served_context: dict, query: str
+) -> None:
+    """Plain keys from the published context (embedded), and the same graph as N-Triples."""
+    get = lambda accept: client.get("/sparql", params={"query": query}, headers={"Accept": accept})  # noqa: E731
+    answer, nt = get("application/ld+json"), get("application/n-triples")
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    document = answer.json()
+    assert document["@context"] == served_context["@context"]
+    context = served_context["@context"]
+    termed = {d["@id"] for d in context.values() if isinstance(d, dict)}
+    keys = {key for node in document["@graph"] for key in node}
+    assert {"id", "label"} <= keys  # rdfs:label, by its term
+    for key in keys - {"id", "type"}:  # a predicate with a term is written with it
+        prefix, _, local = key.partition(":")
+        assert key in context or context[prefix] + local not in termed, key
+    assert expanded(document, served_context) == canonical(
+        ox.parse(nt.content, format=ox.RdfFormat.N_TRIPLES)
+    )
+
+
+def test_resource_document_names_the_context_served_at_its_iri(client, served_context) -> None:
+    """A JSON-LD document names the context's IRI; the server serves that context, and with it
+    the document is the graph of the N-Triples document."""
+    jsonld = client.get(
+        "/ketamine-kg/id/condition/ptsd",
+        headers={"Accept": "application/json"},
+        follow_redirects=True,
+    )
+    assert jsonld.status_code == 200 and jsonld.url.path == "/ketamine-kg/id/condition/ptsd.jsonld"
+    assert jsonld.headers["content-type"] == "application/ld+json"
+    assert jsonld.json()["@context"] == CONTEXT_IRI
+    nt = client.get("/ketamine-kg/id/condition/ptsd.nt")
+    assert expanded(jsonld.json(), served_context) == canonical(
+        ox.parse(nt.content, format=ox.RdfFormat.N_TRIPLES)
+    )
 
 
 def test_format_parameter_overrides_accept(client) -> None:
@@ -513,10 +573,12 @@ def test_unknown_thing_is_404(client) -> None:
         ("rdf", "application/rdf+xml", ox.RdfFormat.RDF_XML),
     ],
 )
-def test_documents_in_every_rdf_format(client, ext, media, fmt) -> None:
+def test_documents_in_every_rdf_format(client, served_context, ext, media, fmt) -> None:
     r = client.get(f"/ketamine-kg/id/condition/ptsd.{ext}")
     assert r.status_code == 200 and r.headers["content-type"].startswith(media)
-    triples = list(ox.parse(r.content, format=fmt))
+    triples = list(
+        ox.parse(embedded(r.content, served_context) if ext == "jsonld" else r.content, format=fmt)
+    )
     assert any(t.object.value == "http://purl.obolibrary.org/obo/MONDO_0005146" for t in triples)
 
 

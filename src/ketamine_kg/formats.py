@@ -8,7 +8,9 @@ type, an extension or a format name themselves: they look the record up here.
 
 >>> by_name("ttl").media_type
 'text/turtle'
->>> by_media_type("application/json") is SPARQL_JSON
+>>> by_media_type("application/json", RESULT_FORMATS) is SPARQL_JSON
+True
+>>> by_media_type("application/json", NEGOTIATED_FORMATS) is JSON_LD
 True
 >>> for_file("kgx/ketamine-kg_edges.tsv").served_type
 'text/tab-separated-values'
@@ -72,11 +74,13 @@ class Format:
         return dict(prefixes) if self.takes_prefixes else None
 
 
-def _rdf(rdf: ox.RdfFormat, name: str, label: str, iri: str, *aliases: str) -> Format:
+def _rdf(
+    rdf: ox.RdfFormat, name: str, label: str, iri: str, *aliases: str, media: tuple[str, ...] = ()
+) -> Format:
     kind = Kind.DATASET if rdf.supports_datasets else Kind.GRAPH
     return Format(
         name, label, rdf.media_type, rdf.file_extension, kind, W3C_FORMATS + iri, rdf=rdf,
-        aliases=aliases,
+        aliases=aliases, media_aliases=media,
     )  # fmt: skip
 
 
@@ -90,7 +94,11 @@ def _results(results: ox.QueryResultsFormat, name: str, iri: str, *media: str) -
 TURTLE = _rdf(ox.RdfFormat.TURTLE, "turtle", "Turtle", "Turtle", "ttl")
 N_TRIPLES = _rdf(ox.RdfFormat.N_TRIPLES, "ntriples", "N-Triples", "N-Triples", "nt")
 N_QUADS = _rdf(ox.RdfFormat.N_QUADS, "nquads", "N-Quads", "N-Quads", "nq")
-JSON_LD = _rdf(ox.RdfFormat.JSON_LD, "jsonld", "JSON-LD", "JSON-LD", "json-ld")
+#: A thing's IRI asked for as plain JSON gets its JSON-LD (served as application/ld+json, a
+#: +json type; docs/serving.md says why). SPARQL answers keep their own negotiation (results.py).
+JSON_LD = _rdf(
+    ox.RdfFormat.JSON_LD, "jsonld", "JSON-LD", "JSON-LD", "json-ld", media=("application/json",)
+)
 RDF_XML = _rdf(ox.RdfFormat.RDF_XML, "rdfxml", "RDF/XML", "RDF_XML", "xml-rdf")
 
 SPARQL_JSON = _results(

@@ -28,7 +28,11 @@ from ketamine_kg.config import BASE
 
 #: Served document formats: extension -> media type, in the server's order of preference.
 DOCUMENT_TYPES = {f.extension: f.media_type for f in formats.NEGOTIATED_FORMATS}
-EXTENSION_OF = {media: ext for ext, media in DOCUMENT_TYPES.items()}
+#: Other media types that ask for a document format (extension -> media types): plain JSON
+#: gets the JSON-LD, served with its own media type all the same.
+DOCUMENT_ALIASES = {
+    f.extension: f.media_aliases for f in formats.NEGOTIATED_FORMATS if f.media_aliases
+}
 #: The 406 text (server and generated rules).
 NOT_ACCEPTABLE = "Not Acceptable: this resource is available as " + ", ".join(
     DOCUMENT_TYPES.values()
@@ -75,10 +79,26 @@ class Route:
     negotiated: bool = False
 
 
+def accepted(ext: str) -> tuple[str, ...]:
+    """The media types that ask for the document format `ext`: its own, then its aliases.
+
+    >>> accepted("jsonld")
+    ('application/ld+json', 'application/json')
+    """
+    return (DOCUMENT_TYPES[ext], *DOCUMENT_ALIASES.get(ext, ()))
+
+
 def negotiate(accept: str | None) -> str | None:
-    """The document extension the Accept header prefers, or None (406)."""
-    media = conneg.negotiate(accept, list(DOCUMENT_TYPES.values()))
-    return EXTENSION_OF[media] if media else None
+    """The document extension the Accept header prefers, or None (406).
+
+    A format's q is the highest of its media types' (`accepted`); ties go to the server's order.
+
+    >>> negotiate("application/json")
+    'jsonld'
+    """
+    offered = {media: ext for ext in DOCUMENT_TYPES for media in accepted(ext)}
+    media = conneg.negotiate(accept, list(offered))
+    return offered[media] if media else None
 
 
 @lru_cache

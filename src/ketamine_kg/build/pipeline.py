@@ -18,7 +18,7 @@ from ketamine_kg.build.sssom import merged_sssom, unverified_matches
 from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
-from ketamine_kg.exports.condition_views import condition_views
+from ketamine_kg.exports.condition_views import condition_frame, condition_views
 from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
 from ketamine_kg.exports.product_views import product_views
@@ -187,6 +187,7 @@ def release_files(
         files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
     for slug, view in product_views(compacted).items():
         files[f"views/product/{slug}.jsonld"] = jsonld.dumps(view)
+    files[names.CONDITION_FRAME] = jsonld.dumps(condition_frame(compacted))
     for path in project.schema_files():
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
@@ -205,6 +206,7 @@ def release_files(
             shapes=dataset.all_shapes,
             metadata=metadata,
             release=release,
+            context=context,
             examples=project.example_files(),
             triples=len(published),
             creator=creator_name,

@@ -11,7 +11,7 @@ release graph (a test checks both), so it is the result of framing the graph by 
 
 from __future__ import annotations
 
-from ketamine_kg.exports.framing import Spec, nested, referrers
+from ketamine_kg.exports.framing import Spec, frame, nested, referrers, view_frame
 
 CLAIM_SPEC: Spec = {
     "drug": None,
@@ -41,23 +41,29 @@ CLAIM_SPEC: Spec = {
     "hasDoseRegimen": {"route": None, "treatmentPhase": None, "hasEvidence": None},
 }
 CONTRAINDICATION_SPEC: Spec = {"concernsProduct": None, "concernsDrug": None, "hasEvidence": None}
+#: The view's list keys: reverse terms, always arrays (`@set`), so framing writes them so too.
 VIEW_CONTEXT_EXTRA = {
-    "claims": {"@reverse": "kko:condition", "@type": "@id"},
-    "contraindications": {"@reverse": "kko:contraindicatedIn", "@type": "@id"},
+    "claims": {"@reverse": "kko:condition", "@type": "@id", "@container": "@set"},
+    "contraindications": {
+        "@reverse": "kko:contraindicatedIn",
+        "@type": "@id",
+        "@container": "@set",
+    },
 }
+CLAIM = "kko:TherapeuticUseClaim"
+CONTRAINDICATION = "kko:Contraindication"
+CONDITION = "kko:MedicalCondition"
 
 
 def condition_views(compacted: dict) -> dict[str, dict]:
     """Condition slug -> its view document (context + one nested node object)."""
     nodes = {n["id"]: n for n in compacted["@graph"]}
-    claims_of = referrers(compacted["@graph"], "kko:TherapeuticUseClaim", "condition")
-    contraindications_of = referrers(
-        compacted["@graph"], "kko:Contraindication", "contraindicatedIn"
-    )
+    claims_of = referrers(compacted["@graph"], CLAIM, "condition")
+    contraindications_of = referrers(compacted["@graph"], CONTRAINDICATION, "contraindicatedIn")
     context = {**compacted["@context"], **VIEW_CONTEXT_EXTRA}
     views = {}
     for node_id, node in sorted(nodes.items()):
-        if node.get("type") != "kko:MedicalCondition":
+        if node.get("type") != CONDITION:
             continue
         view = dict(node)
         view["claims"] = [
@@ -71,3 +77,25 @@ def condition_views(compacted: dict) -> dict[str, dict]:
             ]
         views[node_id.rsplit("/", 1)[-1]] = {"@context": context, **view}
     return views
+
+
+def condition_frame(compacted: dict) -> dict:
+    """The JSON-LD frame of the views: framing the dump with it (plus an "id") gives a view.
+
+    A framed view lacks the list keys with no items, which the view writes as [].
+    """
+    graph = compacted["@graph"]
+    nodes = {n["id"]: n for n in graph}
+    claims = [n for n in graph if n.get("type") == CLAIM and "condition" in n]
+    contraindications = [
+        n for n in graph if n.get("type") == CONTRAINDICATION and "contraindicatedIn" in n
+    ]
+    reverse = {
+        "claims": frame(CLAIM_SPEC, claims, nodes, "condition"),
+        "contraindications": frame(
+            CONTRAINDICATION_SPEC, contraindications, nodes, "contraindicatedIn"
+        ),
+    }
+    conditions = [n for n in graph if n.get("type") == CONDITION]
+    context = {**compacted["@context"], **VIEW_CONTEXT_EXTRA}
+    return view_frame(context, CONDITION, {}, conditions, nodes, reverse)

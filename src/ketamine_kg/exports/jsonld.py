@@ -1,4 +1,10 @@
-"""The published JSON-LD context, and compaction of the graph with it."""
+"""The published JSON-LD context, and compaction of a graph with it.
+
+Every JSON-LD the project writes is compacted with the one published context (`compact`): the
+dump (`ketamine-kg.jsonld`) and the endpoint's CONSTRUCT and DESCRIBE answers embed it; the
+documents of the website (a resource's description, the dataset, ontology and shapes documents)
+name it by its IRI, CONTEXT_IRI (`document`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from ketamine_kg import rdf
+from ketamine_kg.config import BASE
+from ketamine_kg.release.directory import CONTEXT
 from ketamine_kg.vocab import (
     DCTERMS,
     JSONLD_PREFIXES,
@@ -20,6 +28,9 @@ from ketamine_kg.vocab import (
     XSD,
     curie,
 )
+
+#: The IRI of the published context (the release file `context.jsonld`).
+CONTEXT_IRI = BASE + CONTEXT
 
 #: Plain-JSON names for the common non-kko predicates (kko predicates use their local name).
 ALIASES = {
@@ -90,28 +101,28 @@ def build_context(triples: Iterable[ox.Triple]) -> dict:
     return {"@context": context}
 
 
-def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
-    """Compact a blank-node-free graph with `context`: one node object per subject, sorted.
+def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = None) -> dict:
+    """Compact a graph with `context`, flat: one node object per subject, sorted.
 
-    The graph is flat (no blank nodes), so compaction is a direct mapping from each triple to a
-    key and value; values of multi-valued keys are sorted, so the output is deterministic.
+    Each triple maps directly to a key and value (a blank node is a node object of its own,
+    `"id": "_:label"`); values of multi-valued keys are sorted, so the output is deterministic.
+    The node of the IRI `first`, if given, comes first.
     """
     ctx = context["@context"]
     terms = {d["@id"]: (name, d) for name, d in ctx.items() if isinstance(d, dict)}
     nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
-        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
-            raise ValueError(f"blank nodes are not published: {t}")
-        node = nodes[rdf.text(t.subject)]
-        if t.predicate.value == RDF.type:
-            node["type"].append(curie(rdf.text(t.object), JSONLD_PREFIXES))
+        node = nodes[_node_id(t.subject)]
+        if t.predicate.value == RDF.type and isinstance(t.object, ox.NamedNode):
+            node["type"].append(curie(t.object.value, JSONLD_PREFIXES))
             continue
         name, definition = terms.get(t.predicate.value, (None, {}))
         key = name or curie(t.predicate.value, JSONLD_PREFIXES)
-        node[key].append(_compact_value(t.object, definition, ctx))
+        node[key].append(_compact_value(t.object, definition))
+    head = curie(first, JSONLD_PREFIXES) if first else None
     graph = []
-    for subject in sorted(nodes):
-        obj: dict[str, object] = {"id": curie(subject, JSONLD_PREFIXES)}
+    for subject in sorted(nodes, key=lambda s: (s != head, s)):
+        obj: dict[str, object] = {"id": subject}
         for key, values in sorted(nodes[subject].items()):
             ordered = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
             obj[key] = ordered[0] if len(ordered) == 1 else ordered
@@ -119,13 +130,23 @@ def compact(triples: Iterable[ox.Triple], context: dict) -> dict:
     return {"@context": ctx, "@graph": graph}
 
 
-def _compact_value(term: rdf.Term, definition: dict, ctx: dict) -> object:
-    if not isinstance(term, ox.NamedNode | ox.Literal):
-        raise ValueError(f"not published: {term}")
+def document(triples: Iterable[ox.Triple], context: dict, first: str | None = None) -> dict:
+    """`compact` with `context` (the published one), naming it by its IRI, not embedding it."""
+    return {"@context": CONTEXT_IRI, "@graph": compact(triples, context, first)["@graph"]}
+
+
+def _node_id(term: rdf.Term) -> str:
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
     if isinstance(term, ox.NamedNode):
-        if definition.get("@type") == "@id":
-            return curie(term.value, JSONLD_PREFIXES)
-        return {"id": curie(term.value, JSONLD_PREFIXES)}
+        return curie(term.value, JSONLD_PREFIXES)
+    raise ValueError(f"not expressible in JSON-LD: {term}")
+
+
+def _compact_value(term: rdf.Term, definition: dict) -> object:
+    if not isinstance(term, ox.Literal):
+        node_id = _node_id(term)
+        return node_id if definition.get("@type") == "@id" else {"id": node_id}
     if term.language:
         if definition.get("@language") == term.language:
             return term.value
@@ -135,7 +156,8 @@ def _compact_value(term: rdf.Term, definition: dict, ctx: dict) -> object:
         return term.value
     if definition.get("@type") == datatype:
         return term.value
-    return {"@value": term.value, "@type": curie(datatype, JSONLD_PREFIXES)}
+    # `type`, the context's alias of @type, as JSON-LD compaction writes it in value objects too
+    return {"@value": term.value, "type": curie(datatype, JSONLD_PREFIXES)}
 
 
 def dumps(document: dict) -> bytes:

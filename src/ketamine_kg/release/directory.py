@@ -6,6 +6,7 @@ linked-data routes and the redirect generator read it only through `ReleaseDir`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ SHAPES = f"{DUMP_STEM}-shapes.ttl"
 SSSOM = f"{DUMP_STEM}.sssom.tsv"
 METADATA = f"{DUMP_STEM}-metadata.ttl"
 CONTEXT = "context.jsonld"
+#: The JSON-LD frame of the condition views: framing the JSON-LD dump with it gives the views.
+CONDITION_FRAME = "frames/condition-view.jsonld"
 VALIDATION_REPORT = "validation-report.ttl"
 CHECKSUMS = "SHA256SUMS"
 #: The release's description as the landing document's N-Triples (the server reads it).
@@ -91,6 +94,10 @@ class ReleaseDir:
     def metadata(self) -> list[ox.Triple]:
         """The release's description of itself (VoID, DCAT, PROV)."""
         return list(ox.parse(path=str(self.require(INDEX_NT)), format=ox.RdfFormat.N_TRIPLES))
+
+    def context(self) -> dict:
+        """The published JSON-LD context (what `context.jsonld` holds)."""
+        return json.loads(self.require(CONTEXT).read_text(encoding="utf-8"))
 
     def example_queries(self) -> dict[str, str]:
         """The shipped example queries: name (file stem) -> text, by name."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from ketamine_kg import formats, rdf
+from ketamine_kg.exports import jsonld
 from ketamine_kg.formats import Format
 from ketamine_kg.vocab import PREFIXES
 
@@ -99,11 +100,22 @@ def serialize_boolean(result: ox.QueryBoolean, fmt: Format) -> bytes:
     return rdf.results_bytes(result, fmt.results)
 
 
-def serialize_triples(result: Iterable[ox.Triple], graph_format: Format, limit: int) -> bytes:
+def serialize_triples(
+    result: Iterable[ox.Triple], graph_format: Format, limit: int, context: dict
+) -> bytes:
     """At most `limit` triples (else TooManyRows) in `graph_format`, with the shared prefixes
-    where the format uses them.
+    where the format uses them; JSON-LD is compacted with the published `context`.
     """
-    triples = capped(result, limit)
+    return graph_bytes(capped(result, limit), graph_format, context)
+
+
+def graph_bytes(triples: list[ox.Triple], graph_format: Format, context: dict) -> bytes:
+    """`triples` in `graph_format`: JSON-LD compacted with the release's published `context`,
+    embedded (the answer reads offline and cannot meet another release's context at the
+    context's IRI); the other formats with the shared prefixes where they use them.
+    """
+    if graph_format is formats.JSON_LD:
+        return jsonld.dumps(jsonld.compact(triples, context))
     return rdf.to_bytes(
         triples, format=graph_format.rdf, prefixes=graph_format.writer_prefixes(PREFIXES)
     )

@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ketamine_kg import conneg, rdf
+from ketamine_kg import conneg
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
@@ -38,7 +38,7 @@ from ketamine_kg.serve.compression import Compression
 from ketamine_kg.serve.notfound import PAGE, NotFoundPages
 from ketamine_kg.serve.protocol import ProtocolError, parse_query_request
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
-from ketamine_kg.vocab import PREFIXES, VOID, sparql_prologue
+from ketamine_kg.vocab import VOID, sparql_prologue
 
 STATIC = Path(__file__).parent / "static" / "ui"
 #: The query UI may talk only to this origin (the same policy is in index.html).
@@ -111,6 +111,7 @@ class Endpoint:
         self.graphs = sorted(g.value for g in self.store.named_graphs())
         self.graph_set = frozenset(self.graphs)
         self.metadata = release.metadata()
+        self.context = release.context()
         self.version = release_version(self.metadata)
         self.example_list = [
             {"name": name, "title": example_title(text), "query": sparql_prologue() + text}
@@ -215,9 +216,8 @@ class Endpoint:
         media = conneg.negotiate(request.headers.get("accept"), GRAPH_OFFER)
         if media is None:
             return _error(406, "Not Acceptable: available as " + ", ".join(GRAPH_OFFER))
-        fmt = results.GRAPH_TYPES[media]
         return Response(
-            rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(PREFIXES)),
+            results.graph_bytes(triples, results.GRAPH_TYPES[media], self.context),
             media_type=media,
             headers={"Vary": "Accept", "Cache-Control": caching.CURRENT},
         )

@@ -86,9 +86,9 @@ def _unacceptable(job: Job, kind: str, offer: list[str]) -> Answer:
     return _text(406, "Not Acceptable: this query's results are available as " + ", ".join(offer))
 
 
-def execute(store: ox.Store, job: Job) -> Answer:
+def execute(store: ox.Store, job: Job, context: dict) -> Answer:
     """Run one job on a store (the guard first, where the job asks); errors become
-    protocol-shaped answers.
+    protocol-shaped answers. `context`: the published JSON-LD context, for graph answers.
     """
     if job.check_graphs is not None:
         try:
@@ -107,7 +107,8 @@ def execute(store: ox.Store, job: Job) -> Answer:
             if job.graph_media is None:
                 return _unacceptable(job, "CONSTRUCT or DESCRIBE", list(results.GRAPH_TYPES))
             media = job.graph_media
-            body = results.serialize_triples(result, results.GRAPH_TYPES[media], job.max_rows)
+            graph_format = results.GRAPH_TYPES[media]
+            body = results.serialize_triples(result, graph_format, job.max_rows, context)
         else:
             if job.select_media is None:
                 offer = list(dict.fromkeys(results.SELECT_TYPES))
@@ -136,14 +137,15 @@ def execute(store: ox.Store, job: Job) -> Answer:
 def _worker_main(release_dir: str, conn: Connection, memory_bytes: int) -> None:
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    store = ReleaseDir(Path(release_dir)).store()
+    release = ReleaseDir(Path(release_dir))
+    store, context = release.store(), release.context()
     conn.send(("ready", sandbox.deny_network()))
     while True:
         try:
             job = conn.recv()
         except EOFError:
             return
-        conn.send(execute(store, job))
+        conn.send(execute(store, job, context))
 
 
 class _Worker:

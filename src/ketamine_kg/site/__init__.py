@@ -1,10 +1,10 @@
 """The documentation website, written into the release beside the dumps.
 
 Every IRI we mint gets an HTML page and (for things and documents) its RDF in four formats, at
-the release-relative path the routing table (routes.py) gives it; plus the landing page, the
-vocabulary, shape and example-query pages, the model diagram and the evidence map. Links are
-relative, so the site reads the same from disk, from `ketamine-kg serve` and from any static
-host.
+the release-relative path the routing table (routes.py) gives it (the JSON-LD compacted with the
+published context, named by its IRI); plus the landing page, the vocabulary, shape and
+example-query pages, the model diagram and the evidence map. Links are relative, so the site
+reads the same from disk, from `ketamine-kg serve` and from any static host.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import pyoxigraph as ox
 
 from ketamine_kg import rdf
 from ketamine_kg.config import BASE
+from ketamine_kg.exports import jsonld
 from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
-from ketamine_kg.formats import RDF_DOCUMENT_FORMATS
+from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS
 from ketamine_kg.iri_space import document_stem, page_path
 from ketamine_kg.release.directory import EVIDENCE_MAP_SVG, MODEL_SVG, STYLESHEET
 from ketamine_kg.site.describe import resource_triples
@@ -45,13 +46,22 @@ SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE
 
 
 def rdf_documents(
-    stem: str, triples: list[ox.Triple], prefixes: dict[str, str] = PREFIXES
+    stem: str,
+    triples: list[ox.Triple],
+    context: dict,
+    prefixes: dict[str, str] = PREFIXES,
+    about: str | None = None,
 ) -> dict[str, bytes]:
-    """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them."""
+    """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them.
+
+    The JSON-LD is compacted with the published `context`, the node of `about` first.
+    """
     documents = {}
     for fmt in RDF_DOCUMENT_FORMATS:
-        documents[f"{stem}.{fmt.extension}"] = rdf.to_bytes(
-            triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(prefixes)
+        documents[f"{stem}.{fmt.extension}"] = (
+            jsonld.dumps(jsonld.document(triples, context, about))
+            if fmt is JSON_LD
+            else rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(prefixes))
         )
     return documents
 
@@ -85,11 +95,13 @@ def website(
     shapes: list[ox.Triple],
     metadata: list[ox.Triple],
     release: Release,
+    context: dict,
     examples: list[Path],
     triples: int,
     creator: str,
 ) -> dict[str, bytes]:
-    """Every file of the website, by release-relative path (`creator`: the publisher's name).
+    """Every file of the website, by release-relative path (`creator`: the publisher's name;
+    `context`: the published JSON-LD context).
 
     The landing page takes the files' sizes, checksums and media types from `metadata`.
     """
@@ -105,11 +117,11 @@ def website(
             raise ValueError(f"<{iri}> has no page in the IRI space")
         site[path] = html.encode()
         if iri == ONTOLOGY_IRI:
-            site.update(rdf_documents(stem, sorted_triples(ontology)))
+            site.update(rdf_documents(stem, sorted_triples(ontology), context, about=iri))
         elif "#" not in iri:
-            site.update(rdf_documents(stem, description))
-    site.update(rdf_documents("shapes", sorted_triples(shapes)))
-    site.update(rdf_documents("index", sorted_triples(metadata), METADATA_PREFIXES))
+            site.update(rdf_documents(stem, description, context, about=iri))
+    site.update(rdf_documents("shapes", sorted_triples(shapes), context))
+    site.update(rdf_documents("index", sorted_triples(metadata), context, METADATA_PREFIXES, BASE))
     pages = {
         **shape_pages(shapes),
         **query_pages(store, examples),

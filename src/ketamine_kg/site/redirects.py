@@ -13,7 +13,9 @@ Content negotiation is an ordered list of regular expressions over the Accept he
 cannot compare numbers, so q-values are compared by their first decimal digit only: the rules
 go through the tiers q >= 1, 0.9 <= q < 1, ..., 0.1 <= q < 0.2, 0 < q < 0.1, and within a tier
 try the formats in the server's order of preference. Everything else matches routes.negotiate:
-a format's q is that of the most specific range naming it (type, type/*, */*), q=0 excludes,
+a media type's q is that of the most specific range naming it (type, type/*, */*), a format's
+the highest of its media types' (`routes.accepted`: JSON-LD is also asked for as
+application/json), q=0 excludes,
 parameters other than q are ignored, a missing or blank header counts as */*. See
 docs/hosting.md for the limits.
 """
@@ -70,16 +72,20 @@ def accept_rules() -> list[tuple[str, str]]:
     """
     rules = []
     for tier, q in enumerate(Q_TIERS):
-        for ext, media in routes.DOCUMENT_TYPES.items():
-            family = media.split("/")[0] + "/*"
-            implicit = tier == 0
-            regex = (
-                f"^(?:(?={_element(media, q, implicit)})"
-                f"|(?!{_named(media)})(?={_element(family, q, implicit)})"
-                f"|(?!{_named(media)})(?!{_named(family)})(?={_element('*/*', q, implicit)}))"
-            )
-            rules.append((regex, ext))
+        for ext in routes.DOCUMENT_TYPES:
+            tiers = "|".join(_in_tier(media, q, tier == 0) for media in routes.accepted(ext))
+            rules.append((f"^(?:{tiers})", ext))
     return rules
+
+
+def _in_tier(media: str, q: str, implicit: bool) -> str:
+    """Alternatives (anchored by the caller): the q of `media` matches `q`."""
+    family = media.split("/")[0] + "/*"
+    return (
+        f"(?={_element(media, q, implicit)})"
+        f"|(?!{_named(media)})(?={_element(family, q, implicit)})"
+        f"|(?!{_named(media)})(?!{_named(family)})(?={_element('*/*', q, implicit)})"
+    )
 
 
 def _documents(version: str) -> dict[str, str]:

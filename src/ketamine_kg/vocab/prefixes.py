@@ -63,19 +63,26 @@ COMMON_PREFIXES: dict[str, str] = {
 #: Prefix -> namespace for Turtle dumps and SPARQL, in the order they are written.
 PREFIXES: dict[str, str] = {**COMMON_PREFIXES, **KIND_PREFIXES}
 
-#: Vocabularies of the release's own metadata (VoID, DCAT, PAV, SPDX), for its documents.
-METADATA_PREFIXES: dict[str, str] = {
-    **PREFIXES,
+#: Vocabularies of the release's own metadata (VoID, DCAT, PAV, SPDX, FOAF).
+METADATA_VOCABULARIES: dict[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "void": "http://rdfs.org/ns/void#",
     "pav": "http://purl.org/pav/",
     "spdx": "http://spdx.org/rdf/terms#",
     "foaf": "http://xmlns.com/foaf/0.1/",
 }
+#: Prefixes of the release's metadata documents.
+METADATA_PREFIXES: dict[str, str] = {**PREFIXES, **METADATA_VOCABULARIES}
 
 #: JSON-LD uses two short prefixes instead of the per-kind ones, whose names would clash with
-#: property terms such as "drug" or "condition".
-JSONLD_PREFIXES: dict[str, str] = {**COMMON_PREFIXES, "kk": ID, "kkv": VOCAB}
+#: property terms such as "drug" or "condition"; the metadata's vocabularies are there for the
+#: dataset document (`index.jsonld`), which is compacted with the same context.
+JSONLD_PREFIXES: dict[str, str] = {
+    **COMMON_PREFIXES,
+    **METADATA_VOCABULARIES,
+    "kk": ID,
+    "kkv": VOCAB,
+}
 
 
 def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
