@@ -23,6 +23,7 @@ from ketamine_kg.exports.metadata import MEDIA_TYPES, distribution_names
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.release.directory import ReleaseDir, is_dump
 from ketamine_kg.serve.server import CORS as SERVER_CORS
+from ketamine_kg.site.apache_host import DUMP_FILE
 from ketamine_kg.site.crawl import SITEMAP_NS, page_iri
 from ketamine_kg.site.hosting_headers import CACHE, CORS, Published, is_attachment, link_header
 
@@ -121,6 +122,12 @@ def test_not_found_page_links_from_the_iri_base_path(release_dir: Path) -> None:
 
 def test_static_cors_is_the_servers() -> None:
     assert CORS == SERVER_CORS
+
+
+def test_the_apache_dump_pattern_is_is_dump(release_dir: Path) -> None:
+    """The static .htaccess picks the dumps to gzip by a regex: the same files as is_dump."""
+    for name in listed(release_dir):
+        assert bool(re.fullmatch(DUMP_FILE, name)) == is_dump(name), name
 
 
 # --- real servers ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The HTTP headers a static host sends with the release, as one table for the nginx and
-Apache rules (redirects.py, static_rules.py) and for the tests that check their answers.
+Apache rules (nginx_headers.py, apache_host.py) and for the tests that check their answers.
 
 - CORS: the server's set (serve/server.py `CORS`) on every answer but an HTML page, so a page
   on another site can fetch the context, a dump or a resource's RDF, and follow the redirects
