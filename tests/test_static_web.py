@@ -228,6 +228,20 @@ def test_a_missing_file_is_the_html_404_page(
 
 
 @pytest.mark.server
+def test_a_missing_thing_is_the_html_404_page_for_a_browser(
+    nginx_url: str, release_dir: Path
+) -> None:
+    """nginx: the 404 page when HTML is negotiated, the text answer for RDF; both vary by Accept."""
+    url = nginx_url + PREFIX + "id/drug/no-such-drug"
+    r, body = fetch(url, Accept="text/html")
+    assert r.status_code == 404 and body == (release_dir / "404.html").read_bytes()
+    assert r.headers["vary"] == "Accept"
+    r, body = fetch(url, Accept="text/turtle")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
+    assert b"no resource" in body and r.headers["vary"] == "Accept"
+
+
+@pytest.mark.server
 def test_nginx_serves_robots_at_the_host_root_and_the_sitemap(
     nginx_url: str, release_dir: Path
 ) -> None:

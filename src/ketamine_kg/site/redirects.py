@@ -198,7 +198,16 @@ def nginx(
         f'    "~^\\s*$" {routes.negotiate(None)};',
     ]
     lines += [f'    "~*{regex}" {ext};' for regex, ext in accept_rules()]
-    lines += ["}", "", *nginx_header_maps(release)]
+    lines += [
+        "}",
+        "# Requests for a thing (negotiated: their answers vary by Accept, the 404 page too).",
+        "map $request_uri $kkg_thing_request {",
+        '    default "";',
+        f'    "~^{re.escape(PREFIX)}{routes.THING_PATH}(?:\\?.*)?$" Accept;',
+        "}",
+        "",
+        *nginx_header_maps(release),
+    ]
     by_media: dict[str, list[str]] = {}
     for suffix, media in routes.FILE_TYPES.items():
         by_media.setdefault(media, []).append(suffix.removeprefix("."))
@@ -225,6 +234,7 @@ def nginx(
         f"    error_page 404 /{NOT_FOUND};",
         f"    location = /{NOT_FOUND} {{",
         "        internal;",
+        "        set $kkg_vary $kkg_thing_request;  # a missing thing's 404 varies by Accept",
         "    }",
         f"    location = /{ROBOTS} {{",
         "    }",
@@ -266,7 +276,15 @@ def nginx(
     lines += [
         f'    location ~ "^{re.escape(PREFIX)}(?<kkg_thing>{routes.THING_PATH})$" {{',
         *negotiate,
+        "        # A thing without a page: the 404 page for a browser, a line of text otherwise.",
+        '        set $kkg_missing "";',
         "        if (!-f $document_root/$kkg_thing.html) {",
+        "            set $kkg_missing $kkg_ext;",
+        "        }",
+        "        if ($kkg_missing = html) {",
+        "            return 404;",
+        "        }",
+        '        if ($kkg_missing != "") {',
         f'            return 404 "Not Found: no resource <{BASE}$kkg_thing>.\\n";',
         "        }",
         f"        return 303 {PREFIX}$kkg_thing.$kkg_ext;",
