@@ -22,10 +22,18 @@ from ketamine_kg.config import BASE
 from ketamine_kg.exports.metadata import MEDIA_TYPES, distribution_names
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.release.directory import ReleaseDir, is_dump
-from ketamine_kg.serve.server import CORS as SERVER_CORS
+from ketamine_kg.serve.caching import CURRENT, VERSIONED
+from ketamine_kg.serve.server import CORS
 from ketamine_kg.site.apache_host import DUMP_FILE
 from ketamine_kg.site.crawl import SITEMAP_NS, page_iri
-from ketamine_kg.site.hosting_headers import CACHE, CORS, Published, is_attachment, link_header
+from ketamine_kg.site.hosting_headers import (
+    DOWNLOAD_FILE,
+    Published,
+    attachment,
+    is_attachment,
+    link_header,
+    thing_links,
+)
 
 version, nginx_url, apache = web_servers.version, web_servers.nginx_url, web_servers.apache
 GZIP_IRI = MEDIA_TYPES + "application/gzip"
@@ -120,8 +128,17 @@ def test_not_found_page_links_from_the_iri_base_path(release_dir: Path) -> None:
     assert '<meta name="robots" content="noindex" />' in html and "<h1>Not found</h1>" in html
 
 
-def test_static_cors_is_the_servers() -> None:
-    assert CORS == SERVER_CORS
+def test_the_rules_classify_files_as_the_server_does(release_dir: Path) -> None:
+    """The downloads regex picks the release's DCAT distributions; a thing's link template,
+    filled in, is signposting.py's header for each of its documents."""
+    published = Published.of(ReleaseDir(release_dir).metadata())
+    files = listed(release_dir)
+    found = {n for n in files if re.fullmatch(DOWNLOAD_FILE, n)}
+    assert found == published.facts.distributions
+    for ext in ("html", "ttl", "jsonld", "nt", "rdf"):
+        for thing in ("id/drug/ketamine", "vocab/use-status/approved"):
+            want = link_header(f"{thing}.{ext}", published)
+            assert want and thing_links(ext, "$t", published).replace("$t", thing) == want
 
 
 def test_the_apache_dump_pattern_is_is_dump(release_dir: Path) -> None:
@@ -170,33 +187,41 @@ def test_files_carry_the_headers_of_the_table(
     assert r.headers.get("access-control-allow-origin") == (None if page else "*")
     if not page:
         assert all(r.headers.get(k) == v for k, v in CORS.items())
-    assert r.headers.get("content-disposition") == ("attachment" if is_attachment(name) else None)
+    want = attachment(name) if is_attachment(name) else None
+    assert r.headers.get("content-disposition") == want
     assert is_attachment(name) == (name.startswith(("ketamine-kg", "kgx/")))
-    assert r.headers.get("cache-control") == CACHE
+    assert r.headers.get("cache-control") == CURRENT
     assert r.headers.get("link") == link_header(name, published)
     assert r.headers["content-type"].split(";")[0] == formats.for_file(name).media_type
 
 
 @pytest.mark.server
+def test_files_under_a_version_iri_are_cached_for_a_week(nginx_url: str, version: str) -> None:
+    """As the server: a week under release/<version>/, an hour at the current path."""
+    r, _ = fetch(f"{nginx_url}{PREFIX}release/{version}/{DUMP}")
+    assert r.status_code == 200 and r.headers["cache-control"] == VERSIONED
+    assert r.headers["content-disposition"] == f'attachment; filename="{DUMP}"'
+
+
+@pytest.mark.server
 def test_link_headers_of_a_thing_the_landing_page_and_a_dump(
-    nginx_url: str, published: Published
+    nginx_url: str, live_server: str, published: Published
 ) -> None:
-    """The agreed FAIR Signposting link set, as a client parses it."""
+    """FAIR Signposting as a client reads it, and as the server sends it."""
     thing = BASE + "id/drug/ketamine"
     links = httpx.get(nginx_url + PREFIX + THING_PAGE).links
     assert links["cite-as"]["url"] == thing and links["collection"]["url"] == BASE
     assert links["type"]["url"] == "https://schema.org/AboutPage"
-    assert (
-        links["license"]["url"]
-        == published.license
-        == "https://creativecommons.org/licenses/by/4.0/"
-    )
+    assert links["license"]["url"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert links["describedby"]["url"].startswith(thing + ".")
     landing = httpx.get(nginx_url + PREFIX, headers={"Accept": "text/html"})
-    assert landing.headers["link"] == link_header("index.html", published)
     items = re.findall(r'<([^>]+)>; rel="item"; type="([^"]+)"', landing.headers["link"])
-    assert (BASE + DUMP, "text/turtle") in items and len(items) == len(published.dumps) >= 4
-    dump = httpx.get(nginx_url + PREFIX + DUMP).links
-    assert dump["collection"]["url"] == BASE and dump["license"]["url"] == published.license
+    assert (f"{BASE}release/{published.version}/{DUMP}", "text/turtle") in items
+    assert 'rel="cite-as"' in landing.headers["link"] and len(items) >= 4
+    assert httpx.get(nginx_url + PREFIX + DUMP).links["collection"]["url"] == BASE
+    for path in (THING_PAGE, THING_DOCUMENT, DUMP, "index.html", "ontology.ttl"):
+        ours = httpx.get(nginx_url + PREFIX + path).headers.get("link")
+        assert ours == httpx.get(live_server + PREFIX + path).headers.get("link"), path
 
 
 @pytest.mark.server
@@ -263,7 +288,7 @@ def test_redirects_carry_cors_and_cache_control(nginx_url: str, apache: tuple[st
         r, _ = fetch(url, Accept="text/turtle", Origin="https://example.org")
         assert r.status_code == status, url
         assert r.headers["access-control-allow-origin"] == "*", url
-        assert r.headers["cache-control"] == CACHE, url
+        assert r.headers["cache-control"] == CURRENT, url
 
 
 @pytest.mark.server

@@ -170,7 +170,7 @@ def cmd_redirects(args: argparse.Namespace) -> int:
     except ReleaseMissing as exc:
         if not args.version:
             raise ReleaseMissing(f"{exc}; or give --version") from None
-        published = Published(args.version)  # no release: the licence and dumps the build writes
+        published = Published(args.version)  # no release: no licence, dumps or downloads
     if args.version:
         published = dataclasses.replace(published, version=args.version)
     if args.kind == "nginx":

@@ -19,16 +19,15 @@ import re
 from ketamine_kg import formats
 from ketamine_kg import iri_space as routes
 from ketamine_kg.release.directory import DUMP_STEM, GZIP_SUFFIX, NOT_FOUND
+from ketamine_kg.serve.caching import CURRENT
+from ketamine_kg.serve.server import CORS
 from ketamine_kg.site.hosting_headers import (
-    ATTACHMENT,
-    CACHE,
-    CORS,
     DOWNLOAD_FILE,
     INLINE_DOWNLOADS,
     PREFLIGHT_MAX_AGE,
     Published,
+    document_links,
     download_links,
-    landing_links,
     thing_file,
     thing_links,
 )
@@ -59,10 +58,40 @@ def apache_headers() -> list[str]:
         ),
         f"Header always set Access-Control-Max-Age {PREFLIGHT_MAX_AGE} "
         "\"expr=%{REQUEST_METHOD} == 'OPTIONS'\"",
-        f'Header always set Cache-Control {_value(CACHE)} "expr=%{{REQUEST_STATUS}} -lt 400"',
+        f'Header always set Cache-Control {_value(CURRENT)} "expr=%{{REQUEST_STATUS}} -lt 400"',
         "RewriteCond %{REQUEST_METHOD} =OPTIONS",
         "RewriteRule ^ - [R=204,L]",
     ]
+
+
+def _links(release: Published) -> list[str]:
+    """The Link header rules: documents in place, a thing's page and documents, downloads;
+    each sets a flag (the thing's path) that its Header line tests.
+    """
+    lines = []
+    for n, (header, names) in enumerate(document_links(release).items()):
+        alternatives = "|".join(map(re.escape, names))
+        lines += [
+            f"RewriteRule ^(?:{alternatives})$ - [E=KKG_LINK{n}:1]",
+            f"Header set Link {_value(header)} env=KKG_LINK{n}",
+        ]
+    for flag, extensions in (
+        ("KKG_PAGE", ("html",)),
+        ("KKG_DOC", tuple(e for e in routes.DOCUMENT_TYPES if e != "html")),
+    ):
+        value = thing_links(extensions[0], f"%{{{flag}}}e", release)
+        if value:
+            lines += [
+                f"RewriteRule ^{thing_file('', extensions)}$ - [E={flag}:$1]",
+                f"Header set Link {_value(value)} env={flag}",
+            ]
+    downloads = download_links(release)
+    if downloads:
+        lines += [
+            f"RewriteRule ^{DOWNLOAD_FILE}$ - [E=KKG_DOWNLOAD:1]",
+            f"Header set Link {_value(downloads)} env=KKG_DOWNLOAD",
+        ]
+    return lines
 
 
 def static_htaccess(release: Published, path: str = routes.PREFIX) -> str:
@@ -116,16 +145,13 @@ def static_htaccess(release: Published, path: str = routes.PREFIX) -> str:
         f"RewriteRule ^{DUMP_FILE}(?:{re.escape(GZIP_SUFFIX)})?$ - [E=KKG_DUMP:1]",
         "Header append Vary Accept-Encoding env=KKG_DUMP",
         "",
-        "# FAIR Signposting: a thing's page or document, the landing page, a download.",
-        f"RewriteRule ^{thing_file()}$ - [E=KKG_THING:$1]",
-        f"Header set Link {_value(thing_links('%{KKG_THING}e', release))} env=KKG_THING",
-        "RewriteRule ^index\\.html$ - [E=KKG_LANDING:1]",
-        f"Header set Link {_value(landing_links(release))} env=KKG_LANDING",
-        f"RewriteRule ^{DOWNLOAD_FILE}$ - [E=KKG_DOWNLOAD:1]",
-        f"Header set Link {_value(download_links(release))} env=KKG_DOWNLOAD",
+        "# FAIR Signposting (signposting.py, the server's links).",
+        *_links(release),
         "# Downloads open as files (not the JSON-LD context, which documents load).",
-        f"RewriteRule ^(?!(?:{inline})$){DOWNLOAD_FILE}$ - [E=KKG_ATTACHMENT:1]",
-        f"Header set Content-Disposition {ATTACHMENT} env=KKG_ATTACHMENT",
+        f"RewriteRule ^(?!(?:{inline})$)(?={DOWNLOAD_FILE}$)(?:.*/)?([^/]+)$ - "
+        "[E=KKG_ATTACHMENT:$1]",
+        "Header set Content-Disposition "
+        '"attachment; filename=\\"%{KKG_ATTACHMENT}e\\"" env=KKG_ATTACHMENT',
         "",
     ]
     return "\n".join(lines)

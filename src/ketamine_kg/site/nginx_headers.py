@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import re
 
+from ketamine_kg import iri_space as routes
+from ketamine_kg.iri_space import PREFIX
+from ketamine_kg.serve.caching import CURRENT, VERSIONED
+from ketamine_kg.serve.server import CORS
 from ketamine_kg.site.hosting_headers import (
-    ATTACHMENT,
-    CACHE,
-    CORS,
     DOWNLOAD_FILE,
     INLINE_DOWNLOADS,
     PREFLIGHT_MAX_AGE,
     Published,
+    document_links,
     download_links,
-    landing_links,
     thing_file,
     thing_links,
 )
@@ -37,9 +38,30 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _variable(header: str) -> str:
+    return "$kkg_" + header.lower().replace("-", "_")
+
+
+def _links(release: Published) -> list[str]:
+    """The Link map's entries: documents in place, a thing's page and documents, downloads."""
+    lines = [
+        f'    "{_SERVED}(?:{"|".join(map(re.escape, names))})$" {_quoted(header)};'
+        for header, names in document_links(release).items()
+    ]
+    for extensions in (("html",), tuple(e for e in routes.DOCUMENT_TYPES if e != "html")):
+        value = thing_links(extensions[0], "$kkg_t", release)
+        if value:
+            lines.append(f'    "{_SERVED}{thing_file("?<kkg_t>", extensions)}$" {_quoted(value)};')
+    downloads = download_links(release)
+    if downloads:
+        lines.append(f'    "{_SERVED}{DOWNLOAD_FILE}$" {_quoted(downloads)};')
+    return lines
+
+
 def nginx_header_maps(release: Published) -> list[str]:
     """The `map` blocks (http context) that compute the header variables."""
-    cors_rest = [name for name in CORS if name != _ORIGIN]
+    versioned = re.escape(PREFIX.lstrip("/") + routes.RELEASE_PATH.format(version=release.version))
+    inline = "|".join(map(re.escape, INLINE_DOWNLOADS))
     lines = [
         "# CORS as the server sends it: on everything but an HTML page.",
         'map "$status:$sent_http_content_type" $kkg_cors {',
@@ -47,31 +69,32 @@ def nginx_header_maps(release: Published) -> list[str]:
         '    "~*^200:text/html" "";',
         "}",
     ]
-    for name in cors_rest:
-        variable = "$kkg_" + name.lower().replace("-", "_")
-        lines += [f"map $kkg_cors {variable} {{", '    "" "";', f'    default "{CORS[name]}";', "}"]
+    for name in CORS:
+        if name != _ORIGIN:
+            lines += [f"map $kkg_cors {_variable(name)} {{", '    "" "";']
+            lines += [f'    default "{CORS[name]}";', "}"]
     lines += [
         "map $request_method $kkg_preflight {",
         '    default "";',
         f"    OPTIONS {PREFLIGHT_MAX_AGE};",
         "}",
-        "# Cache-Control on files and redirects (not on errors).",
-        "map $status $kkg_cache {",
+        "# Cache-Control as the server's: a week under a version IRI, an hour for the current",
+        "# release's files and redirects; none on errors.",
+        'map "$status:$request_uri" $kkg_cache {',
         '    default "";',
-        f'    "~^[23]" "{CACHE}";',
+        f'    "{_SERVED}{versioned}/." "{VERSIONED}";',
+        f'    "~^[23]" "{CURRENT}";',
         "}",
-        "# FAIR Signposting: a thing's page or document, the landing page, a download.",
+        "# FAIR Signposting (signposting.py, the server's links).",
         'map "$status:$uri" $kkg_link {',
         '    default "";',
-        f'    "{_SERVED}index\\.html$" {_quoted(landing_links(release))};',
-        f'    "{_SERVED}{thing_file("?<kkg_t>")}$" {_quoted(thing_links("$kkg_t", release))};',
-        f'    "{_SERVED}{DOWNLOAD_FILE}$" {_quoted(download_links(release))};',
+        *_links(release),
         "}",
         "# Downloads open as files (not the JSON-LD context, which documents load).",
         'map "$status:$uri" $kkg_disposition {',
         '    default "";',
-        *(f'    "{_SERVED}{re.escape(name)}$" "";' for name in INLINE_DOWNLOADS),
-        f'    "{_SERVED}{DOWNLOAD_FILE}$" "{ATTACHMENT}";',
+        f'    "{_SERVED}(?!(?:{inline})$)(?={DOWNLOAD_FILE}$)(?:.*/)?(?<kkg_name>[^/]+)$" '
+        "'attachment; filename=\"$kkg_name\"';",
         "}",
     ]
     return lines
@@ -79,11 +102,7 @@ def nginx_header_maps(release: Published) -> list[str]:
 
 def nginx_headers() -> list[str]:
     """The server block's header lines (and the pre-flight answer)."""
-    cors = [
-        f"    add_header {name} $kkg_{name.lower().replace('-', '_')} always;"
-        for name in CORS
-        if name != _ORIGIN
-    ]
+    cors = [f"    add_header {name} {_variable(name)} always;" for name in CORS if name != _ORIGIN]
     return [
         '    set $kkg_vary "";',
         '    set $kkg_location "";',
