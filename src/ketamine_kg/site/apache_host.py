@@ -45,7 +45,8 @@ def _value(text: str) -> str:
 
 def apache_headers() -> list[str]:
     """CORS (not on an HTML page; an OPTIONS pre-flight answers 204, cached for a day) and
-    Cache-Control (files and redirects), as mod_rewrite and mod_headers lines after
+    Cache-Control on files and redirects (the server's hour for the current release: these
+    rules name files by their current paths only), as mod_rewrite and mod_headers lines after
     `RewriteEngine on`; the w3id rules use them too.
     """
     not_page = "expr=%{REQUEST_STATUS} != 200 || %{CONTENT_TYPE} !~ m#^text/html#"
