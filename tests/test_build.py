@@ -16,6 +16,7 @@ from conftest import ROOT, copy_project
 from ketamine_kg.build.pipeline import BuildResult, build
 from ketamine_kg.errors import GateError, SourceError
 from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, distribution_names
+from ketamine_kg.release.directory import is_dump
 
 
 def _views(kind: str, cls: str, source: str) -> set[str]:
@@ -53,6 +54,8 @@ EXPECTED_FILES = (
     | _views("product", "DrugProduct", "drugs.ttl")
     | _views("condition", "MedicalCondition", "conditions.ttl")
 )
+#: Each dump also ships gzipped (test_static_web.py checks the copies).
+EXPECTED_FILES |= {f"{name}.gz" for name in EXPECTED_FILES if is_dump(name)}
 
 
 def _tree(directory: Path) -> dict[str, bytes]:

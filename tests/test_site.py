@@ -18,7 +18,7 @@ from conftest import claim_count
 
 from ketamine_kg.config import BASE, graph_iri
 from ketamine_kg.exports.metadata import Release, describe_release, distribution_names
-from ketamine_kg.iri_space import page_path, route
+from ketamine_kg.iri_space import PREFIX, page_path, route
 from ketamine_kg.query import run_query
 from ketamine_kg.site import vocabulary_index
 from ketamine_kg.site.landing import landing_page
@@ -117,7 +117,10 @@ def test_every_internal_link_and_anchor_resolves(release_dir: Path) -> None:
             parts = urlsplit(target)
             if parts.scheme or parts.netloc:
                 continue
-            file = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            # A root-relative link (the 404 page's) starts at the IRI base's path.
+            folder = release_dir if parts.path.startswith(PREFIX) else page.parent
+            path = unquote(parts.path).removeprefix(PREFIX)
+            file = (folder / path).resolve() if parts.path else page
             if not file.is_file() or release_dir.resolve() not in file.parents:
                 broken.append(f"{page.relative_to(release_dir)}: {target}")
             elif parts.fragment and parts.fragment not in anchors.get(file, {parts.fragment}):

@@ -119,6 +119,10 @@ CSS = Format("css", "CSS", "text/css", "css", Kind.DOCUMENT, text=True)
 SPARQL_QUERY = Format(
     "sparql-query", "SPARQL query", "application/sparql-query", "rq", Kind.DOCUMENT, text=True
 )
+#: A precompressed copy of a dump (RFC 6713); DCAT gives its content's type beside it.
+GZIP = Format("gzip", "gzip", "application/gzip", "gz", Kind.DOCUMENT)
+#: The sitemap (sitemaps.org protocol).
+XML = Format("xml-file", "XML", "application/xml", "xml", Kind.DOCUMENT, text=True)
 
 #: The RDF formats a single resource's description is published in, in the site's order.
 RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
@@ -131,7 +135,7 @@ GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 #: A release file's format by extension (the first record per extension wins).
 FILE_FORMATS: tuple[Format, ...] = (
     TURTLE, N_TRIPLES, N_QUADS, JSON_LD, RDF_XML, OWL, TSV, JSON_SCHEMA, TEXT, MARKDOWN, HTML,
-    SVG, CSS, SPARQL_QUERY,
+    SVG, CSS, SPARQL_QUERY, GZIP, XML,
 )  # fmt: skip
 #: Release files without an extension, by name.
 SPECIAL_FILES: dict[str, Format] = {"SHA256SUMS": TEXT}

@@ -26,6 +26,7 @@ from ketamine_kg.exports.wikidata import quickstatements
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
+from ketamine_kg.release.compress import compressed_dumps
 from ketamine_kg.release.writer import write_release
 from ketamine_kg.site import website
 from ketamine_kg.vocab import (
@@ -194,6 +195,7 @@ def release_files(
         files[f"mappings/{path.name}"] = path.read_bytes()
     for path in project.example_files():  # beside their pages; serve and publish read them here
         files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
+    files |= compressed_dumps(files)
     creator, creator_name = _creator(dataset)
     inputs = source_files(project.root, project.build_inputs())
     metadata = describe_release(release, store, len(published), files, inputs, creator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -156,20 +157,27 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_redirects(args: argparse.Namespace) -> int:
-    """Print the w3id .htaccess or an nginx server block for the release."""
+    """Print the w3id .htaccess, an nginx server block or the static host's .htaccess."""
     from ketamine_kg.release.directory import INDEX_NT, ReleaseMissing
-    from ketamine_kg.site.redirects import htaccess, nginx, release_version
+    from ketamine_kg.site.apache_host import static_htaccess
+    from ketamine_kg.site.hosting_headers import Published
+    from ketamine_kg.site.redirects import htaccess, nginx
 
-    version = args.version
-    if not version:
-        try:
-            release = release_of(args, given_as=f"redirects {args.kind} DIR")
-            release.require(INDEX_NT)
-            version = release_version(release)
-        except ReleaseMissing as exc:
+    try:
+        release = release_of(args, given_as=f"redirects {args.kind} DIR")
+        release.require(INDEX_NT)
+        published = Published.of(release.metadata())
+    except ReleaseMissing as exc:
+        if not args.version:
             raise ReleaseMissing(f"{exc}; or give --version") from None
+        published = Published(args.version)  # no release: no licence, dumps or downloads
+    if args.version:
+        published = dataclasses.replace(published, version=args.version)
     if args.kind == "nginx":
-        sys.stdout.write(nginx(version, root=args.root, listen=args.listen, sparql=args.sparql))
+        out = nginx(published.version, args.root, args.listen, args.sparql, published)
+    elif args.kind == "static-htaccess":
+        out = static_htaccess(published, args.path)
     else:
-        sys.stdout.write(htaccess(args.target, version, sparql=args.sparql))
+        out = htaccess(args.target, published.version, sparql=args.sparql)
+    sys.stdout.write(out)
     return EXIT_OK

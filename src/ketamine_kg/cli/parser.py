@@ -17,6 +17,7 @@ from ketamine_kg.cli.commands import (
     cmd_validate,
 )
 from ketamine_kg.cli.publishing import cmd_publish
+from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
 from ketamine_kg.release.locate import LOOKUP_HELP
 
@@ -200,10 +201,12 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "redirects",
-        help="print static-hosting rules: the w3id .htaccess or an nginx server block",
+        help="print static-hosting rules: the w3id .htaccess, an nginx server block or the "
+        "static host's .htaccess",
         description="Print rules generated from the server's routing table: 'htaccess' for "
         "the w3id.org repository (303 to the static host at --target), 'nginx' for a host "
-        "serving the release directory under /ketamine-kg/. See docs/hosting.md.",
+        "serving the release directory under /ketamine-kg/, 'static-htaccess' for the "
+        "release directory on an Apache host. See docs/hosting.md.",
     )
     kinds = r.add_subparsers(dest="kind", required=True)
     rh = kinds.add_parser(
@@ -227,16 +230,30 @@ def parser() -> argparse.ArgumentParser:
         help="the release directory on the host (default: %(default)s)",
     )
     rn.add_argument("--listen", default="80", help="listen address (default: 80)")
-    for kind in (rh, rn):
+    rs = kinds.add_parser(
+        "static-htaccess",
+        help="the .htaccess for the release directory on an Apache static host",
+        description="Print the .htaccess that serves the release directory's files on an "
+        "Apache host (the --target of the w3id rules): media types, CORS, caching, "
+        "downloads, FAIR Signposting links, gzipped dumps and the 404 page.",
+        epilog=LOOKUP_HELP,
+    )
+    rs.add_argument(
+        "--path",
+        default=PREFIX,
+        help="the URL path the release directory is served at (default: %(default)s)",
+    )
+    for kind in (rh, rn, rs):
         kind.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
         kind.add_argument("--version", help="release version (default: the release's pav:version)")
+        kind.set_defaults(func=cmd_redirects)
+    for kind in (rh, rn):
         kind.add_argument(
             "--sparql",
             metavar="URL",
             help="SPARQL endpoint the endpoint IRI …/sparql redirects to with 307 (htaccess "
             "default: <target>sparql, a `ketamine-kg serve` there; nginx default: 404)",
         )
-        kind.set_defaults(func=cmd_redirects)
 
     u = sub.add_parser(
         "publish",

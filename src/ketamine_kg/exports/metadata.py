@@ -27,10 +27,14 @@ from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH
 from ketamine_kg.release.directory import (
     CHECKSUMS,
     EVIDENCE_MAP_SVG,
+    GZIP_SUFFIX,
     METADATA,
     MODEL_SVG,
+    NOT_FOUND,
     QUERIES,
     RDF_DUMPS,
+    ROBOTS,
+    SITEMAP,
     STYLESHEET,
 )
 from ketamine_kg.vocab import (
@@ -79,6 +83,9 @@ WEBSITE_PREFIXES = (
     MODEL_SVG,
     EVIDENCE_MAP_SVG,
     STYLESHEET,
+    ROBOTS,
+    SITEMAP,
+    NOT_FOUND,
     "id/",
     "vocab/",
     "ontology/",
@@ -289,9 +296,15 @@ def distribution_names(files: dict[str, bytes]) -> list[str]:
 
 
 def _distributions(g: _Graph, release: Release, files: dict[str, bytes], triples: int) -> None:
+    """One dcat:Distribution per file; a dump's gzip copy has its content's media type and
+    dcat:compressFormat application/gzip (DCAT 3, "compression format").
+    """
     for name in distribution_names(files):
         d = release.file_iri(name)
-        media = formats.of_release_file(name).media_type
+        packed = name.endswith(GZIP_SUFFIX)
+        media = formats.of_release_file(name.removesuffix(GZIP_SUFFIX)).media_type
+        if packed:
+            g.add(d, DCAT.compressFormat, MEDIA_TYPES + formats.GZIP.media_type)
         g.add(release.iri, DCAT.distribution, d)
         g.add(d, RDF.type, DCAT.Distribution)
         g.add(d, DCTERMS.title, _lit(name))

@@ -7,6 +7,7 @@ linked-data routes and the redirect generator read it only through `ReleaseDir`.
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,29 @@ MODEL_SVG = "model.svg"
 EVIDENCE_MAP_SVG = "evidence-map.svg"
 #: Folder of the example queries (`<name>.rq`, beside their pages `<name>.html`).
 QUERIES = "queries"
+#: The site's crawler files (sitemaps.org protocol) and its page for a missing resource.
+ROBOTS = "robots.txt"
+SITEMAP = "sitemap.xml"
+NOT_FOUND = "404.html"
+#: The suffix of a dump's precompressed copy (gzip).
+GZIP_SUFFIX = ".gz"
+
+
+def is_dump(name: str) -> bool:
+    """Whether a release file is a dump: a whole graph or part of it, named after DUMP_STEM
+    (the RDF dumps, ontology, shapes, direct edges, SSSOM, KGX), not the metadata. Each has a
+    gzip copy `<name>.gz` and is served as a download.
+
+    >>> [is_dump(n) for n in ("ketamine-kg.nq", "kgx/ketamine-kg_edges.tsv", "context.jsonld")]
+    [True, True, False]
+    >>> is_dump(METADATA), is_dump("ketamine-kg.nq.gz")
+    (False, False)
+    """
+    return (
+        posixpath.basename(name).startswith(DUMP_STEM)
+        and name != METADATA
+        and not name.endswith(GZIP_SUFFIX)
+    )
 
 
 def example_title(text: str) -> str:

@@ -3,8 +3,9 @@
 Every IRI we mint gets an HTML page and (for things and documents) its RDF in four formats, at
 the release-relative path the routing table (routes.py) gives it (the JSON-LD compacted with the
 published context, named by its IRI); plus the landing page, the vocabulary, shape and
-example-query pages, the model diagram and the evidence map. Links are relative, so the site
-reads the same from disk, from `ketamine-kg serve` and from any static host.
+example-query pages, the model diagram, the evidence map, and for crawlers and lost visitors
+`robots.txt`, `sitemap.xml` and `404.html` (crawl.py). Links are relative, so the site reads the
+same from disk, from `ketamine-kg serve` and from any static host.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS
 from ketamine_kg.iri_space import document_stem, page_path
-from ketamine_kg.release.directory import EVIDENCE_MAP_SVG, MODEL_SVG, STYLESHEET
+from ketamine_kg.release.directory import (
+    EVIDENCE_MAP_SVG,
+    MODEL_SVG,
+    NOT_FOUND,
+    ROBOTS,
+    SITEMAP,
+    STYLESHEET,
+)
+from ketamine_kg.site.crawl import not_found_page, robots_txt, sitemap_xml
 from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.diagram import model_svg, usage
 from ketamine_kg.site.evidence_map import evidence_map_svg
@@ -127,9 +136,12 @@ def website(
         **query_pages(store, examples),
         "vocab/index.html": vocabulary_index(store),
         "index.html": landing_page(store, release, metadata, triples, creator),
+        NOT_FOUND: not_found_page(),
     }
     site.update({path: html.encode() for path, html in pages.items()})
     site[MODEL_SVG] = model_svg(ontology, usage(store)).encode()
     site[EVIDENCE_MAP_SVG] = evidence_map_svg(store).encode()
     site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
+    site[SITEMAP] = sitemap_xml(site, release.issued)
+    site[ROBOTS] = robots_txt()
     return site

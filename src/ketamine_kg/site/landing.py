@@ -79,9 +79,16 @@ class Download:
     """A distribution of the release, as the release's DCAT metadata describes it."""
 
     name: str
-    media_type: str
+    media_type: str  # of the content
     size: int
     sha256: str
+    compression: str | None = None  # the media type of a compressed file (gzip), if it is one
+
+    @property
+    def label(self) -> str:
+        """The type of its content, and its compression if it has one."""
+        packed = self.compression.rsplit("/", 1)[-1] if self.compression else ""
+        return f"{self.media_type} ({packed})" if packed else self.media_type
 
 
 def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
@@ -208,6 +215,10 @@ def distributions(metadata: list[ox.Triple], release: Release) -> list[Download]
         (value,) = out[subject][predicate]
         return value.value
 
+    def compression(distribution: ox.NamedNode) -> str | None:
+        found = out[distribution][DCAT.compressFormat]
+        return one(distribution, DCAT.compressFormat).removeprefix(MEDIA_TYPES) if found else None
+
     def sha256(distribution: ox.NamedNode) -> str:
         (value,) = [
             one(checksum, SPDX.checksumValue)
@@ -222,6 +233,7 @@ def distributions(metadata: list[ox.Triple], release: Release) -> list[Download]
             media_type=one(d, DCAT.mediaType).removeprefix(MEDIA_TYPES),
             size=int(one(d, DCAT.byteSize)),
             sha256=sha256(d),
+            compression=compression(d),
         )
         for d in out[ox.NamedNode(release.iri)][DCAT.distribution]
     ]
@@ -232,7 +244,7 @@ def _downloads(release: Release, files: list[Download]) -> str:
     rows = [
         [
             f'<a href="{e(f.name)}">{e(f.name)}</a>',
-            e(f.media_type),
+            e(f.label),
             f"{f.size:,}",
             f"<code>{e(f.sha256)}</code>",
         ]
@@ -277,7 +289,7 @@ def schema_org(release: Release, files: list[Download], creator_name: str) -> di
             {
                 "@type": "DataDownload",
                 "name": f.name,
-                "encodingFormat": f.media_type,
+                "encodingFormat": f.compression or f.media_type,
                 "contentUrl": release.file_iri(f.name),
                 "contentSize": f"{f.size} B",
             }

@@ -22,14 +22,25 @@ SITE_SECTIONS = {
 }
 
 
-def site_header(here: str, kind: str) -> str:
+def link(target: str, here: str, root: str | None = None) -> str:
+    """A link from the page `here` to the release file `target`: relative, or `root` + target
+    for a page served at any path (the 404 page), where a relative link would not resolve.
+
+    >>> link("style.css", "id/drug/ketamine.html"), link("style.css", "404.html", "/kkg/")
+    ('../../style.css', '/kkg/style.css')
+    """
+    return root + target if root is not None else relative(target, here)
+
+
+def site_header(here: str, kind: str, root: str | None = None) -> str:
     """The navigation bar shared by every page of the site.
 
     >>> site_header("index.html", "dataset").count("<a ")
     5
     """
     links = " · ".join(
-        f'<a href="{e(relative(path, here))}">{e(name)}</a>' for path, name in SITE_SECTIONS.items()
+        f'<a href="{e(link(path, here, root))}">{e(name)}</a>'
+        for path, name in SITE_SECTIONS.items()
     )
     return f"<header><nav>{links}</nav><p>&#8250; {e(kind)}</p></header>"
 
@@ -54,12 +65,14 @@ def document(
     links: Iterable[str] = (),
     jsonld: object | None = None,
     footer: str = "",
+    root: str | None = None,
 ) -> str:
     """A whole page of the site at the site path `here`: head, navigation bar, the `main`
     parts (HTML, empty ones dropped) and the footer.
 
     `kind` is shown under the navigation bar; `links`: further `<link />` elements of the head;
-    `jsonld`: data for a JSON-LD script; `footer`: HTML that leads the footer.
+    `jsonld`: data for a JSON-LD script; `footer`: HTML that leads the footer; `root`: the
+    path the site is served under, for a page whose links must not be relative (`link`).
     """
     head = [
         '<meta charset="utf-8" />',
@@ -71,10 +84,10 @@ def document(
     if description:
         head.append(f'<meta name="description" content="{e(description)}" />')
     head += links
-    head.append(f'<link rel="stylesheet" href="{e(relative(STYLESHEET, here))}" />')
+    head.append(f'<link rel="stylesheet" href="{e(link(STYLESHEET, here, root))}" />')
     if jsonld is not None:
         head.append(f'<script type="application/ld+json">\n{script_json(jsonld)}\n</script>')
-    body = [site_header(here, kind), "<main>", *main, "</main>", site_footer(footer)]
+    body = [site_header(here, kind, root), "<main>", *main, "</main>", site_footer(footer)]
     return (
         '<!DOCTYPE html>\n<html lang="en" xmlns="http://www.w3.org/1999/xhtml">\n<head>\n'
         + "\n".join(head)

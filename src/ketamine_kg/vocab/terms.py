@@ -288,6 +288,7 @@ class DCAT(Terms):
     Dataset: str
     Distribution: str
     byteSize: str
+    compressFormat: str
     distribution: str
     downloadURL: str
     keyword: str
