@@ -147,6 +147,8 @@ def test_construct_as_plain_json_ld(release_dir: Path) -> None:
         claim["drug"] == "kk:drug/ketamine"
         and claim["useStatus"] == "kkv:use-status/investigational"
     )
+    published = json.loads((release_dir / "context.jsonld").read_text(encoding="utf-8"))
+    assert document["@context"] == published["@context"]  # the server's context, not its own
 
 
 def test_output_cut_short_by_the_reader_is_not_an_error() -> None:

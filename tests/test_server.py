@@ -128,6 +128,18 @@ def test_graph_answers_in_json_ld_are_compacted_with_the_published_context(
     )
 
 
+def test_graph_answer_asked_for_as_plain_json_is_json_ld(client) -> None:
+    """`Accept: application/json` on a CONSTRUCT gets the JSON-LD (as on a thing's IRI), typed
+    application/ld+json, the same bytes as asking for JSON-LD by name."""
+    get = lambda accept: client.get(  # noqa: E731
+        "/sparql", params={"query": GRAPH_QUERIES["describe"]}, headers={"Accept": accept}
+    )
+    plain, named = get("application/json"), get("application/ld+json")
+    assert plain.status_code == 200, plain.text
+    assert plain.headers["content-type"].startswith("application/ld+json")
+    assert plain.content == named.content
+
+
 def test_resource_document_names_the_context_served_at_its_iri(client, served_context) -> None:
     """A JSON-LD document names the context's IRI; the server serves that context, and with it
     the document is the graph of the N-Triples document."""

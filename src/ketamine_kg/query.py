@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg import formats, rdf
+from ketamine_kg import formats
 from ketamine_kg.build.intake import query_error, read_source
 from ketamine_kg.errors import KetamineKgError, SourceError
-from ketamine_kg.exports import jsonld
 from ketamine_kg.serve import results
 from ketamine_kg.serve.guard import INVALID, GuardError, check_query, needs_check
 from ketamine_kg.vocab import PREFIXES, curie
@@ -147,7 +146,7 @@ def _undeclared_prefix(path: Path, text: str, exc: SyntaxError) -> SourceError:
     )
 
 
-def answer(store: ox.Store, query: str, fmt: str) -> str:
+def answer(store: ox.Store, query: str, fmt: str, context: dict) -> str:
     """run_query and format_result in a daemon thread that the main thread waits for.
 
     The engine evaluates in native code that a Ctrl-C cannot interrupt; the main thread's wait
@@ -158,7 +157,7 @@ def answer(store: ox.Store, query: str, fmt: str) -> str:
 
     def work() -> None:
         try:
-            texts.append(format_result(run_query(store, query), fmt))
+            texts.append(format_result(run_query(store, query), fmt, context))
         except BaseException as exc:  # handed to the main thread, without this thread's frames
             errors.append(exc.with_traceback(None))  # (pyoxigraph answers may not change thread)
 
@@ -186,7 +185,7 @@ def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:
     return names, [[_cell(solution[n]) for n in names] for solution in result]
 
 
-def format_result(result: object, fmt: str) -> str:
+def format_result(result: object, fmt: str, context: dict) -> str:
     """Render a SELECT/ASK result as the table or in a SPARQL results format (json, xml, csv,
     tsv: the bytes /sparql answers with); a graph result as RDF (turtle for the default
     `table`). A format that cannot express the answer is a QueryError.
@@ -207,16 +206,8 @@ def format_result(result: object, fmt: str) -> str:
             return f"{str(bool(result)).lower()}\n"
         return results.serialize_boolean(result, _results_format(fmt)).decode()
     if isinstance(result, ox.QueryTriples):
-        triples = sorted(result, key=str)
-        if fmt == "jsonld" and not any(
-            isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
-            for t in triples
-        ):
-            return jsonld.dumps(jsonld.compact(triples, jsonld.build_context(triples))).decode()
         graph_format = formats.by_name(fmt if fmt in GRAPH_FORMAT_NAMES else "turtle")
-        return rdf.to_bytes(
-            triples, format=graph_format.rdf, prefixes=graph_format.writer_prefixes(PREFIXES)
-        ).decode()
+        return results.graph_bytes(sorted(result, key=str), graph_format, context).decode()
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError(f"not a query answer: {result!r}")
     if fmt != "table":

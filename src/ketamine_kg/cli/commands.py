@@ -101,7 +101,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     unsandboxed = deny_network()  # the query needs no network; the guard refuses SERVICE too
     if unsandboxed:
         print(f"warning: the query can reach the network: {unsandboxed}", file=sys.stderr)
-    sys.stdout.write(answer(store, text, args.format))
+    sys.stdout.write(answer(store, text, args.format, release.context()))
     return EXIT_OK
 
 

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 SELECT_TYPES = {
     media: f for f in formats.RESULT_FORMATS for media in (f.media_type, *f.media_aliases)
 }
-#: Media type -> format, for CONSTRUCT and DESCRIBE.
-GRAPH_TYPES = {f.media_type: f for f in formats.GRAPH_FORMATS}
+#: Media type -> format, for CONSTRUCT and DESCRIBE: each format's own type first, then its
+#: aliases (plain `application/json` asks for the JSON-LD, answered as application/ld+json).
+GRAPH_TYPES = {f.media_type: f for f in formats.GRAPH_FORMATS} | {
+    media: f for f in formats.GRAPH_FORMATS for media in f.media_aliases
+}
 #: `format=` values accepted as shorthands for media types.
 FORMAT_NAMES = {
     name: f.media_type

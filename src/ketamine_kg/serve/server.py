@@ -216,9 +216,10 @@ class Endpoint:
         media = conneg.negotiate(request.headers.get("accept"), GRAPH_OFFER)
         if media is None:
             return _error(406, "Not Acceptable: available as " + ", ".join(GRAPH_OFFER))
+        graph_format = results.GRAPH_TYPES[media]
         return Response(
-            results.graph_bytes(triples, results.GRAPH_TYPES[media], self.context),
-            media_type=media,
+            results.graph_bytes(triples, graph_format, self.context),
+            media_type=graph_format.media_type,
             headers={"Vary": "Accept", "Cache-Control": caching.CURRENT},
         )
 

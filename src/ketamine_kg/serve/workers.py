@@ -106,8 +106,8 @@ def execute(store: ox.Store, job: Job, context: dict) -> Answer:
         if isinstance(result, ox.QueryTriples):
             if job.graph_media is None:
                 return _unacceptable(job, "CONSTRUCT or DESCRIBE", list(results.GRAPH_TYPES))
-            media = job.graph_media
-            graph_format = results.GRAPH_TYPES[media]
+            graph_format = results.GRAPH_TYPES[job.graph_media]
+            media = graph_format.media_type
             body = results.serialize_triples(result, graph_format, job.max_rows, context)
         else:
             if job.select_media is None:
