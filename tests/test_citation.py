@@ -8,6 +8,7 @@ import tomllib
 import yaml
 from conftest import ROOT
 
+from ketamine_kg.version import __version__
 from ketamine_kg.vocab import PREFIXES
 
 REQUIRED = {"cff-version", "message", "title", "authors", "version", "date-released", "license"}
@@ -24,7 +25,7 @@ def test_citation_file_names_the_current_release(sources) -> None:
         " dcterms:license ?l }",
         prefixes=PREFIXES,
     )
-    assert str(citation["version"]) == package["version"] == header["v"].value
+    assert str(citation["version"]) == package["version"] == header["v"].value == __version__
     assert citation["date-released"] == datetime.date.fromisoformat(header["d"].value)
     assert header["l"].value == "https://creativecommons.org/licenses/by/4.0/"
     assert citation["license"] == "CC-BY-4.0"  # the SPDX id of the data licence

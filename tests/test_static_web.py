@@ -20,10 +20,9 @@ import web_servers
 from ketamine_kg import formats
 from ketamine_kg.config import BASE
 from ketamine_kg.exports.metadata import MEDIA_TYPES, distribution_names
+from ketamine_kg.hosting import CORS, CURRENT, VERSIONED
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.release.directory import ReleaseDir, is_dump
-from ketamine_kg.serve.caching import CURRENT, VERSIONED
-from ketamine_kg.serve.server import CORS
 from ketamine_kg.site.apache_host import DUMP_FILE
 from ketamine_kg.site.crawl import SITEMAP_NS, page_iri
 from ketamine_kg.site.hosting_headers import (

@@ -21,7 +21,7 @@ import sys
 import types
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0"
+from ketamine_kg.version import __version__
 
 __all__ = [
     "Claim",

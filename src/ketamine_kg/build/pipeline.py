@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from ketamine_kg import __version__, formats, rdf
+from ketamine_kg import formats, rdf
 from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
@@ -29,6 +29,7 @@ from ketamine_kg.release import directory as names
 from ketamine_kg.release.compress import compressed_dumps
 from ketamine_kg.release.writer import write_release
 from ketamine_kg.site import website
+from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
     DCTERMS,
     KKO,

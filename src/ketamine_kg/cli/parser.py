@@ -7,7 +7,6 @@ import math
 import os
 from collections.abc import Callable
 
-from ketamine_kg import __version__
 from ketamine_kg.cli.commands import (
     cmd_build,
     cmd_diff,
@@ -20,6 +19,7 @@ from ketamine_kg.cli.publishing import cmd_publish
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
 from ketamine_kg.release.locate import LOOKUP_HELP
+from ketamine_kg.version import __version__
 
 #: The default of every option or argument naming a release directory.
 RELEASE_DEFAULT = "release directory (default: the release lookup below)"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg import __version__, formats, rdf
+from ketamine_kg import formats, rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.identifiers import SCHEMES, scheme_of_iri
 from ketamine_kg.iri_space import ENDPOINT_PATH, RELEASE_PATH
@@ -37,6 +37,7 @@ from ketamine_kg.release.directory import (
     SITEMAP,
     STYLESHEET,
 )
+from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
     DCAT,
     DCTERMS,

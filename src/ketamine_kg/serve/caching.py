@@ -4,12 +4,7 @@ A release is immutable, so its validators are fixed by its content: a file's ETa
 SHA-256 (from SHA256SUMS), a query answer's a hash of the query and the release, and
 Last-Modified is the release's date (dcterms:issued, midnight UTC) for everything in it. The
 same release gives the same validators on every host and after every copy (file times are
-not used). Lifetimes (`Cache-Control`):
-
-- VERSIONED, one week: files under a version IRI (`/ketamine-kg/release/<version>/…`);
-- STATIC, one day: the query UI's own files (`/ui/…`), which change only with the software;
-- CURRENT, one hour: everything that names the current release: documents and files under
-  their unversioned names, `/downloads/…`, redirects, query answers, VoID.
+not used). The lifetimes (`Cache-Control`) are ketamine_kg.hosting's.
 """
 
 from __future__ import annotations
@@ -28,9 +23,6 @@ from ketamine_kg import rdf
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.vocab import DCTERMS
 
-VERSIONED = "public, max-age=604800"
-STATIC = "public, max-age=86400"
-CURRENT = "public, max-age=3600"
 #: What a 304 repeats of the 200 it stands for (RFC 9110, 15.4.5).
 KEPT = ("cache-control", "content-location", "etag", "expires", "vary", "last-modified")
 

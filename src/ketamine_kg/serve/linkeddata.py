@@ -4,8 +4,8 @@ The release directory is also the website (see iri_space.py): thing IRIs (…/id
 answer 303 See Other to the document chosen by the Accept header; documents (the dataset, the
 ontology, the shapes) are negotiated in place with Content-Location; every other path is a file
 of the release. Only files listed in SHA256SUMS are ever served. Each file carries its FAIR
-Signposting links (signposting.py), its validators and lifetime (caching.py) and, if it is one
-of the release's downloads, `Content-Disposition: attachment`.
+Signposting links (signposting.py), its validators (caching.py) and lifetime (hosting.py) and,
+if it is one of the release's downloads, `Content-Disposition: attachment`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from starlette.responses import (
     Response,
 )
 
+from ketamine_kg import hosting, signposting
 from ketamine_kg import iri_space as routes
-from ketamine_kg import signposting
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
 from ketamine_kg.serve import caching
 
@@ -48,7 +48,7 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
         not_found = f"Not Found: no resource <{routes.BASE}{path}>.\n"
         return PlainTextResponse(not_found, 404, headers=vary)
     if route.status == 303 and route.location is not None:
-        headers = {**vary, "Cache-Control": caching.CURRENT}
+        headers = {**vary, "Cache-Control": hosting.CURRENT}
         return RedirectResponse(PREFIX + route.location, status_code=303, headers=headers)
     if route.file is None:  # a 200 route always names its file
         raise ValueError(f"route for {path!r} names no file")
@@ -56,7 +56,7 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
     if route.negotiated:
         headers["Content-Location"] = PREFIX + route.file
     versioned = path.startswith(routes.RELEASE_PATH.format(version=version) + "/")
-    lifetime = caching.VERSIONED if versioned else caching.CURRENT
+    lifetime = hosting.VERSIONED if versioned else hosting.CURRENT
     return downloads.response(request, route.file, route.media, lifetime, headers)
 
 
@@ -79,7 +79,7 @@ class Downloads:
         request: Request,
         name: str,
         media: str | None = None,
-        lifetime: str = caching.CURRENT,
+        lifetime: str = hosting.CURRENT,
         headers: dict[str, str] | None = None,
     ) -> Response:
         """The file `name` (404 unless listed) with its media type, validators (304),
@@ -122,5 +122,5 @@ class Downloads:
         return HTMLResponse(
             f"{head}<title>ketamine-kg downloads</title></head><body><h1>Release files</h1>"
             f"<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>{rows}</table></body></html>",
-            headers={"Cache-Control": caching.CURRENT},
+            headers={"Cache-Control": hosting.CURRENT},
         )

@@ -6,7 +6,8 @@ before execution; results are cached per release, which is immutable. Every resp
 through `Limits`: URL cap, security headers (CSP, nosniff) and the CORS policy (data is open to
 any origin, pages are not), then gzip (compression.py), then the 404 pages (notfound.py);
 `access_log` adds accesslog.py outside them all. httpd.py runs the app with the limits of the
-connection itself. Validators and lifetimes: caching.py; Signposting links: signposting.py.
+connection itself. Validators: caching.py; lifetimes and CORS: ketamine_kg.hosting; Signposting
+links: signposting.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ketamine_kg import conneg
+from ketamine_kg import conneg, hosting
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
@@ -67,14 +68,6 @@ SECURITY = {
 }
 SELECT_OFFER = list(dict.fromkeys(results.SELECT_TYPES))
 GRAPH_OFFER = list(results.GRAPH_TYPES)
-#: On every response that is not an HTML page: data is public, read-only and needs no
-#: credentials, so any origin may read it (never with cookies: no Allow-Credentials).
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Accept, Content-Type",
-    "Access-Control-Expose-Headers": "Content-Location, ETag, Link, Retry-After",
-}
 
 
 @dataclass(frozen=True)
@@ -179,7 +172,7 @@ class Endpoint:
         etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
         modified = self.downloads.last_modified
         headers = {"ETag": etag, "Last-Modified": modified, "Vary": "Accept"}
-        headers["Cache-Control"] = caching.CURRENT
+        headers["Cache-Control"] = hosting.CURRENT
         if caching.fresh(request, etag, modified):
             return caching.not_modified(headers)
         cached = self.cache.get(key)
@@ -220,7 +213,7 @@ class Endpoint:
         return Response(
             results.graph_bytes(triples, graph_format, self.context),
             media_type=graph_format.media_type,
-            headers={"Vary": "Accept", "Cache-Control": caching.CURRENT},
+            headers={"Vary": "Accept", "Cache-Control": hosting.CURRENT},
         )
 
     async def void(self, request: Request) -> Response:
@@ -257,7 +250,7 @@ class Endpoint:
 
     async def examples(self, request: Request) -> Response:
         """The release's example queries as JSON for the query UI."""
-        return JSONResponse(self.example_list, headers={"Cache-Control": caching.CURRENT})
+        return JSONResponse(self.example_list, headers={"Cache-Control": hosting.CURRENT})
 
     async def resource(self, request: Request) -> Response:
         """A dereferenced IRI under /ketamine-kg/."""
@@ -274,7 +267,7 @@ class Endpoint:
         if not page.is_file():
             return _error(404, "The query UI is not installed.")
         policy = UI_POLICY + "; frame-ancestors 'none'"  # not allowed in the page's <meta>
-        headers = {"Content-Security-Policy": policy, "Cache-Control": caching.CURRENT}
+        headers = {"Content-Security-Policy": policy, "Cache-Control": hosting.CURRENT}
         return FileResponse(page, media_type="text/html", headers=headers)
 
 
@@ -284,7 +277,7 @@ class UiFiles(StaticFiles):
     def file_response(self, *args: Any, **kwargs: Any) -> Response:
         """StaticFiles' response (304 on its own validators) with Cache-Control."""
         response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = caching.STATIC
+        response.headers["Cache-Control"] = hosting.STATIC
         return response
 
 
@@ -301,8 +294,8 @@ def _secured(raw: list[tuple[bytes, bytes]], close: bool) -> list[tuple[bytes, b
     media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     policy, cors = {
         b"text/html": (PAGE_POLICY, {}),
-        b"image/svg+xml": (IMAGE_POLICY, CORS),
-    }.get(media, (DATA_POLICY, CORS))
+        b"image/svg+xml": (IMAGE_POLICY, hosting.CORS),
+    }.get(media, (DATA_POLICY, hosting.CORS))
     extra = {**SECURITY, "Content-Security-Policy": policy, **cors}
     if close:
         extra["Connection"] = "close"

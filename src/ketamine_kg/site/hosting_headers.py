@@ -1,7 +1,7 @@
 """The HTTP headers a static host sends with the release, as the server sends them: one table
 for the nginx and Apache rules (nginx_headers.py, apache_host.py) and for their tests.
 
-- CORS: the server's set (serve/server.py `CORS`) on every answer but an HTML page, so a page
+- CORS: the server's set (`ketamine_kg.hosting.CORS`) on every answer but an HTML page, so a page
   on another site can fetch the context, a dump or a resource's RDF, and follow the redirects
   to them; an OPTIONS pre-flight answers 204, cached for a day.
 - Cache-Control: the server's lifetimes (serve/caching.py): a week for a file under a version
