@@ -148,6 +148,7 @@ def test_downloads_are_attachments_and_pages_are_not(client, release) -> None:
         "/ketamine-kg/id/drug/ketamine.html",
         "/ketamine-kg/id/drug/ketamine.ttl",
         "/ketamine-kg/index.html",
+        "/ketamine-kg/context.jsonld",  # a distribution, loaded by JSON-LD processors
         "/downloads/index.html",
         "/downloads/",
     ]:

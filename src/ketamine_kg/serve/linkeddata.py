@@ -101,9 +101,9 @@ class Downloads:
         links = signposting.header(signposting.links(name, self.signposts))
         if links:
             headers["Link"] = links
-        download = name in self.signposts.distributions or (
-            request.url.path.startswith("/downloads/") and not media.startswith("text/html")
-        )
+        download = (
+            name in self.signposts.distributions and name not in hosting.INLINE_DOWNLOADS
+        ) or (request.url.path.startswith("/downloads/") and not media.startswith("text/html"))
         return FileResponse(
             self.release_dir / name,
             media_type=media,

@@ -18,11 +18,10 @@ import re
 
 from ketamine_kg import formats
 from ketamine_kg import iri_space as routes
-from ketamine_kg.hosting import CORS, CURRENT
+from ketamine_kg.hosting import CORS, CURRENT, INLINE_DOWNLOADS
 from ketamine_kg.release.directory import DUMP_STEM, GZIP_SUFFIX, NOT_FOUND
 from ketamine_kg.site.hosting_headers import (
     DOWNLOAD_FILE,
-    INLINE_DOWNLOADS,
     PREFLIGHT_MAX_AGE,
     Published,
     document_links,

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ketamine_kg import formats, signposting
+from ketamine_kg import formats, hosting, signposting
 from ketamine_kg import iri_space as routes
 from ketamine_kg.exports.metadata import NOT_DISTRIBUTIONS, WEBSITE_PREFIXES, release_version
-from ketamine_kg.release.directory import CONTEXT
 
 #: How long a pre-flight answer may be reused (the server's).
 PREFLIGHT_MAX_AGE = "86400"
@@ -39,8 +38,6 @@ DOWNLOAD_FILE = (
     + "|".join(re.escape(n) for n in NOT_DISTRIBUTIONS)
     + ")$).+"
 )
-#: Downloads that are not opened as attachments (JSON-LD processors load the context).
-INLINE_DOWNLOADS = (CONTEXT,)
 #: The RDF document formats of a thing (`describes` its page).
 RDF_EXTENSIONS = tuple(f.extension for f in formats.RDF_DOCUMENT_FORMATS)
 _NO_FACTS = signposting.ReleaseFacts(None, (), frozenset())
@@ -115,7 +112,7 @@ def is_attachment(name: str) -> bool:
     >>> [is_attachment(n) for n in ("ketamine-kg.ttl.gz", "context.jsonld", "index.html")]
     [True, False, False]
     """
-    return bool(re.fullmatch(DOWNLOAD_FILE, name)) and name not in INLINE_DOWNLOADS
+    return bool(re.fullmatch(DOWNLOAD_FILE, name)) and name not in hosting.INLINE_DOWNLOADS
 
 
 def attachment(name: str) -> str:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 
 from ketamine_kg import iri_space as routes
-from ketamine_kg.hosting import CORS, CURRENT, VERSIONED
+from ketamine_kg.hosting import CORS, CURRENT, INLINE_DOWNLOADS, VERSIONED
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.site.hosting_headers import (
     DOWNLOAD_FILE,
-    INLINE_DOWNLOADS,
     PREFLIGHT_MAX_AGE,
     Published,
     document_links,
