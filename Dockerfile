@@ -15,7 +15,7 @@ WORKDIR /app
 USER ketamine
 
 # What `pip install -e .` and the build read (.dockerignore keeps out/, .venv, caches out).
-COPY --chown=ketamine:ketamine pyproject.toml README.md build.py ./
+COPY --chown=ketamine:ketamine pyproject.toml README.md LICENSE build.py ./
 COPY --chown=ketamine:ketamine src/ src/
 COPY --chown=ketamine:ketamine ontology/ ontology/
 COPY --chown=ketamine:ketamine data/ data/

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -109,6 +110,8 @@ def test_every_copied_path_exists_and_every_build_input_is_copied() -> None:
     assert not missing, f"COPY of paths not in the repository: {missing}"
     needed = {p.relative_to(ROOT).parts[0] for p in Project.at(ROOT).build_inputs()}
     needed |= {"pyproject.toml", "README.md", "build.py", "src"}  # pip install -e . and the CLI
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    needed |= set(project["license-files"])  # the licences travel with the image
     assert needed <= set(copied), f"the build reads {sorted(needed - set(copied))}, not copied"
 
 
