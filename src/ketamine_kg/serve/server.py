@@ -50,7 +50,8 @@ UI_POLICY = (
 )
 #: Every other HTML page (the release's website, the downloads listing): its stylesheet and
 #: images, no script, no frames. The hash admits the landing page's one inline style attribute
-#: (the model diagram's `max-width:100%;height:auto`, docsite/landing.py) and nothing else.
+#: (the model diagram's `max-width:100%;height:auto`, site/landing.py; the evidence map is drawn
+#: with attributes only) and nothing else.
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self' 'unsafe-hashes' "
     "'sha256-OFZH/KmE1spbRSh4CjNax9vyG1iEwWYtQyOeXApqoN4='; img-src 'self'; "
