@@ -12,12 +12,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from ketamine_kg.config import BASE
 from ketamine_kg.iri_space import page_path
 from ketamine_kg.release.directory import EVIDENCE_MAP_SVG, ReleaseDir
 from ketamine_kg.site.evidence_map import NOT_ASSESSED, evidence_map_svg
 from ketamine_kg.vocab import KKO, RDF, SKOS
 
 SVG = "{http://www.w3.org/2000/svg}"
+BENEFIT = BASE + "vocab/effect-direction/benefit"
 
 
 def _one(store: ox.Store, subject: ox.NamedNode, predicate: str) -> ox.NamedNode | None:
@@ -35,8 +37,9 @@ def _english(store: ox.Store, concept: ox.NamedNode) -> str:
     return label
 
 
-def expected(sources: ox.Store) -> dict[str, tuple[str, str, int]]:
-    """Claim page -> (status label, certainty label or "not assessed", evidence items)."""
+def expected(sources: ox.Store) -> dict[str, tuple[str, str, int, bool]]:
+    """Claim page -> (status label, certainty label or "not assessed", evidence items, whether
+    any of them did not show a plain benefit)."""
     claims = {
         q.subject
         for q in sources.quads_for_pattern(
@@ -51,16 +54,19 @@ def expected(sources: ox.Store) -> dict[str, tuple[str, str, int]]:
             q.object for q in sources.quads_for_pattern(claim, ox.NamedNode(KKO.hasEvidence), None)
         }
         assert status is not None
+        directions = {_one(sources, item, KKO.effectDirection) for item in evidence} - {None}
         found[page_path(claim.value)] = (
             _english(sources, status),
             _english(sources, certainty) if certainty else NOT_ASSESSED,
             len(evidence),
+            any(d.value != BENEFIT for d in directions),
         )
     return found
 
 
-def drawn(svg: str) -> list[tuple[str, str, str, int]]:
-    """(link, status group, certainty column, number) of every row, in document order."""
+def drawn(svg: str) -> list[tuple[str, str, str, int, bool]]:
+    """(link, status group, certainty column, number, asterisk) of every row, in document
+    order."""
     root = ET.fromstring(svg)
     columns = {
         float(t.get("x")): "".join(t.itertext()).strip()
@@ -73,9 +79,9 @@ def drawn(svg: str) -> list[tuple[str, str, str, int]]:
             status = re.sub(r" \(\d+\)$", "", element.text)
         elif element.tag == f"{SVG}a":
             (items,) = [t for t in element.iter(f"{SVG}text") if t.get("class") == "items"]
-            rows.append(
-                (element.get("href"), status, columns[float(items.get("x"))], int(items.text))
-            )
+            number, mark = re.fullmatch(r"(\d+)(\*?)", items.text).groups()
+            column = columns[float(items.get("x"))]
+            rows.append((element.get("href"), status, column, int(number), mark == "*"))
     return rows
 
 
@@ -95,7 +101,7 @@ def test_every_use_appears_once_with_its_status_certainty_and_count(svg: str, so
 def test_status_groups_state_their_size_and_follow_the_status_order(svg: str) -> None:
     root = ET.fromstring(svg)
     headings = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "status"]
-    groups = Counter(status for _, status, _, _ in drawn(svg))
+    groups = Counter(status for _, status, *_ in drawn(svg))
     assert headings == [f"{status} ({n})" for status, n in groups.items()]
     assert [h.rsplit(" (", 1)[0] for h in headings][:2] == ["approved", "off-label (established)"]
 
@@ -129,9 +135,10 @@ def test_the_landing_page_shows_the_map_with_a_caption_and_a_table(
     assert svg in section  # inline, so its rows are links; the same bytes as the file
     assert "<figcaption>" in section and f'href="{EVIDENCE_MAP_SVG}"' in section
     table = section.split("<table>", 1)[1]
-    for link, status, certainty, items in drawn(svg):
+    for link, status, certainty, items, mark in drawn(svg):
         row = table.split(f'<a href="{link}">', 1)[1].split("</tr>", 1)[0]
-        assert f">{status}</span>" in row and f"<td>{certainty}</td><td>{items}</td>" in row
+        assert f">{status}</span>" in row and f"<td>{certainty}</td><td>{items}" in row
+        assert ("not show a plain benefit</td>" in row) == mark, row
 
 
 def _store(turtle: str) -> ox.Store:
@@ -164,7 +171,28 @@ def test_hostile_labels_are_escaped_and_no_grade_is_invented() -> None:
     )
     ET.fromstring(svg)  # well-formed
     assert "<script" not in svg
-    assert drawn(svg) == [("id/claim/c.html", "approved", NOT_ASSESSED, 0)]
+    assert drawn(svg) == [("id/claim/c.html", "approved", NOT_ASSESSED, 0, False)]
+
+
+def test_a_count_says_when_some_evidence_did_not_show_a_benefit() -> None:
+    """Two items, one a negative trial: "2*", and the row's title says which share."""
+    claim = (
+        "claim:c a kko:TherapeuticUseClaim ; kko:drug drug:x ; kko:condition condition:y ;"
+        " kko:useStatus status:approved ; kko:hasEvidence <https://w3id.org/ketamine-kg/id/evidence/a>,"
+        " <https://w3id.org/ketamine-kg/id/evidence/b> ."
+        " <https://w3id.org/ketamine-kg/id/evidence/a> kko:effectDirection"
+        " <https://w3id.org/ketamine-kg/vocab/effect-direction/benefit> ."
+    )
+    negative = (
+        " <https://w3id.org/ketamine-kg/id/evidence/b> kko:effectDirection"
+        " <https://w3id.org/ketamine-kg/vocab/effect-direction/no-benefit> ."
+    )
+    svg = evidence_map_svg(_store(claim + negative))
+    assert drawn(svg) == [("id/claim/c.html", "approved", NOT_ASSESSED, 2, True)]
+    (title,) = [a.find(f"{SVG}title").text for a in ET.fromstring(svg).iter(f"{SVG}a")]
+    assert title.endswith("2 evidence items, 1 of which does not show a plain benefit")
+    plain = evidence_map_svg(_store(claim))
+    assert drawn(plain) == [("id/claim/c.html", "approved", NOT_ASSESSED, 2, False)]
 
 
 def test_a_claim_with_two_certainties_is_refused() -> None:

@@ -6,8 +6,10 @@ phase), grouped by use status from the strongest to the weakest; one column per 
 certainty of the body of evidence, and a last column for claims whose certainty was not
 assessed (approved, investigational and procedure claims: the data grades no body of evidence
 for them, and the map does not invent one). The number in a row's cell is the number of
-evidence items the claim cites (`kko:hasEvidence`). Status and certainty are written as text
-(group headings, column headings, each row's title); colour only repeats them.
+evidence items the claim cites (`kko:hasEvidence`), marked with an asterisk when any of them did
+not show a plain benefit (its effect direction is no benefit, mixed or inconclusive), so a
+count never reads as that much support. Status and certainty are written as text (group
+headings, column headings, each row's title); colour only repeats them.
 
 Drawn with presentation attributes only (no <style> element, no style attribute), so the same
 SVG is valid standalone and inline in the landing page under its Content-Security-Policy.
@@ -34,11 +36,15 @@ HERE = EVIDENCE_MAP_SVG
 #: GRADE's levels from the highest to the lowest (Balshem et al. 2011): the column order.
 CERTAINTY_ORDER = [BASE + "vocab/certainty/" + c for c in ("high", "moderate", "low", "very-low")]
 NOT_ASSESSED = "not assessed"
+#: After a count: some of the evidence items did not show a plain benefit.
+MARK = "*"
 
-#: One row per claim, with the number of its evidence items; concepts by their English
-#: preferred label, drugs and targets by their rdfs:label.
+#: One row per claim, with the number of its evidence items and of those that did not show a
+#: plain benefit; concepts by their English preferred label, drugs and targets by their
+#: rdfs:label.
 USES = """SELECT ?claim ?drugLabel ?productLabel ?targetLabel ?where ?status ?statusLabel
   ?certainty ?certaintyLabel (COUNT(DISTINCT ?evidence) AS ?items)
+  (COUNT(DISTINCT ?against) AS ?notBenefit)
 WHERE {
   ?claim a kko:TherapeuticUseClaim ; kko:drug/rdfs:label ?drugLabel ; kko:useStatus ?status .
   ?status skos:prefLabel ?statusLabel FILTER(langMatches(lang(?statusLabel), "en"))
@@ -60,6 +66,10 @@ WHERE {
   }
   BIND(COALESCE(?jurisdiction, ?phase, "") AS ?where)
   OPTIONAL { ?claim kko:hasEvidence ?evidence }
+  OPTIONAL {
+    ?claim kko:hasEvidence ?against .
+    ?against kko:effectDirection ?direction FILTER(?direction != effect:benefit)
+  }
 }
 GROUP BY ?claim ?drugLabel ?productLabel ?targetLabel ?where ?status ?statusLabel ?certainty
   ?certaintyLabel"""
@@ -93,6 +103,7 @@ class Use:
     certainty: str | None  # the certainty concept, None when not assessed
     certainty_label: str  # its English label, or NOT_ASSESSED
     items: int  # evidence items the claim cites
+    not_benefit: int  # of those, the ones whose effect direction is not "benefit shown"
 
     @property
     def title(self) -> str:
@@ -100,8 +111,21 @@ class Use:
         noun = "evidence item" if self.items == 1 else "evidence items"
         return (
             f"{self.label}: {self.status_label}; certainty of evidence {self.certainty_label}; "
-            f"{self.items} {noun}"
+            f"{self.items} {noun}{self.caveat}"
         )
+
+    @property
+    def caveat(self) -> str:
+        """How many of the items did not show a plain benefit, as a clause ("" if none)."""
+        if not self.not_benefit:
+            return ""
+        verb = "does" if self.not_benefit == 1 else "do"
+        return f", {self.not_benefit} of which {verb} not show a plain benefit"
+
+    @property
+    def count(self) -> str:
+        """The cell's text: the number of items, with an asterisk if any did not show a benefit."""
+        return f"{self.items}{MARK if self.not_benefit else ''}"
 
 
 def _rank(status: str) -> int:
@@ -128,6 +152,7 @@ def uses(store: ox.Store) -> list[Use]:
             certainty=value["certainty"] or None,
             certainty_label=value["certaintyLabel"] if value["certainty"] else NOT_ASSESSED,
             items=int(value["items"]),
+            not_benefit=int(value["notBenefit"]),
         )
         if use.claim in found and found[use.claim] != use:
             raise ValueError(
@@ -178,7 +203,7 @@ def size(rows: list[Use], columns: int) -> tuple[int, int]:
     label = max([len(line) for ls in lines for line in ls] + [WRAP]) * CHAR + 2 * PAD
     groups = len({u.status for u in rows})
     body = sum(ROW + LINE * (len(ls) - 1) for ls in lines)
-    return round(label + columns * COLUMN + PAD), TOP + groups * HEAD + body + 74
+    return round(label + columns * COLUMN + PAD), TOP + groups * HEAD + body + 92
 
 
 def evidence_map_svg(store: ox.Store) -> str:
@@ -269,7 +294,7 @@ def evidence_map_svg(store: ox.Store) -> str:
             _text(
                 centre[column],
                 y + 17.5,
-                str(use.items),
+                use.count,
                 text_anchor="middle",
                 font_weight="700",
                 fill=CELL_TEXT[column],
@@ -289,12 +314,18 @@ def evidence_map_svg(store: ox.Store) -> str:
         _text(
             PAD,
             y + 44,
+            f"{MARK} Some of the use's evidence items did not show a plain benefit (no benefit, "
+            "mixed or inconclusive): open the row for their findings.",
+        ),
+        _text(
+            PAD,
+            y + 62,
             "Not assessed: no certainty of the body of evidence is recorded for "
             "the use (the data grades off-label uses for conditions); it is not a grade.",
         ),
         _text(
             PAD,
-            y + 62,
+            y + 80,
             "Status is per drug form, condition or procedure and jurisdiction; "
             "open a row for its evidence, approvals and sources.",
         ),

@@ -159,7 +159,7 @@ def _evidence_map(store: ox.Store) -> str:
             f'<span class="status status-{e(u.status.rsplit("/", 1)[-1])}">'
             f"{e(u.status_label)}</span>",
             e(u.certainty_label),
-            str(u.items),
+            f"{u.items}{e(u.caveat)}",
         ]
         for u in evidence_map.uses(store)
     ]
@@ -169,7 +169,8 @@ def _evidence_map(store: ox.Store) -> str:
         + "<figcaption>Every use the graph records, one row each, grouped by use status. The "
         "column is the certainty of the body of evidence on the GRADE scale where it was "
         "assessed, and <em>not assessed</em> where it was not (a blank is not a grade); the "
-        "number is how many evidence items the use cites. Each row links to the use's page. "
+        "number is how many evidence items the use cites, with an asterisk when some of them "
+        "did not show a plain benefit. Each row links to the use's page. "
         f'The map on its own: <a href="{evidence_map.HERE}">{evidence_map.HERE}</a>.'
         "</figcaption></figure>"
         "<details><summary>The evidence map as a table</summary>"
