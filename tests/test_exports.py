@@ -101,6 +101,41 @@ def test_kgx_edges_use_biolink_predicates_and_enums(edges, biolink) -> None:
         )
 
 
+def _ancestors(name: str, table: dict) -> set[str]:
+    """A Biolink element and every element above it, through is_a and mixins."""
+    seen, todo = set(), [name]
+    while todo:
+        element = todo.pop()
+        if element in seen:
+            continue
+        seen.add(element)
+        definition = table.get(element) or {}
+        todo += [definition["is_a"]] if definition.get("is_a") else []
+        todo += definition.get("mixins") or []
+    return seen
+
+
+def test_kgx_edge_categories_admit_their_predicates(edges, biolink) -> None:
+    """Each edge's association class admits its predicate: where the class (or a class above it)
+    constrains `predicate` to a subproperty of some slot, the predicate descends from that slot."""
+    classes, slots = biolink["classes"], biolink["slots"]
+    checked = set()
+    for edge in edges:
+        category, predicate = _element(edge["category"]), _element(edge["predicate"])
+        constraints = [
+            usage["predicate"]["subproperty_of"]
+            for c in _ancestors(category, classes)
+            if (usage := (classes.get(c) or {}).get("slot_usage") or {}).get("predicate")
+            and "subproperty_of" in usage["predicate"]
+        ]
+        assert all(c in _ancestors(predicate, slots) for c in constraints), (
+            edge["id"],
+            constraints,
+        )
+        checked.add((category, predicate))
+    assert len({p for _, p in checked}) >= 5  # treats, applied, trials, contraindication, event
+
+
 def test_kgx_vocab_enum_values_are_biolink_values(project, biolink) -> None:
     """The kko:biolinkEnumValue annotations in ontology/vocab/ name real Biolink values."""
     allowed = set(biolink["enums"]["ClinicalApprovalStatusEnum"]["permissible_values"]) | set(

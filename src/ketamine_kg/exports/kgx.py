@@ -67,7 +67,16 @@ ID_PREFIXES = {
 }
 #: Our CURIE prefixes -> Biolink's spelling where it differs.
 BIOLINK_PREFIX = {"wikidata": "WIKIDATA"}
+#: A claim's edge (treats, applied_to_treat, in_clinical_trials_for, …): the association whose
+#: predicate is a `treats or applied or studied to treat`.
 EDGE_CATEGORY = "biolink:ChemicalOrDrugOrTreatmentToDiseaseOrPhenotypicFeatureAssociation"
+#: A safety statement's edge, by predicate: the Biolink association whose predicate constraint
+#: admits it (an adverse event's own class; `contraindicated_in` is a `related to at instance
+#: level`, which only the unconstrained chemical-entity-to-disease association admits).
+SAFETY_CATEGORIES = {
+    "biolink:has_adverse_event": "biolink:ChemicalOrDrugOrTreatmentAdverseEventAssociation",
+    "biolink:contraindicated_in": "biolink:ChemicalEntityToDiseaseOrPhenotypicFeatureAssociation",
+}
 PREDICATES = {
     "approved": "biolink:treats",
     "off-label-established": "biolink:treats",
@@ -260,7 +269,7 @@ def _add_safety_edges(
             "subject": nodes[subject]["id"],
             "predicate": s["predicate"].value,
             "object": nodes[s["object"].value]["id"],
-            "category": EDGE_CATEGORY,
+            "category": SAFETY_CATEGORIES[s["predicate"].value],
             "knowledge_level": "knowledge_assertion",
             "agent_type": "manual_agent",
             "primary_knowledge_source": INFORES,
