@@ -9,13 +9,15 @@ Lifetimes (`Cache-Control`):
   their unversioned names, `/downloads/…`, redirects, query answers, VoID.
 """
 
+from ketamine_kg.release.directory import CONTEXT
+
 VERSIONED = "public, max-age=604800"
 STATIC = "public, max-age=86400"
 CURRENT = "public, max-age=3600"
 
 #: Release files that are downloads (DCAT distributions) but are not sent as attachments:
 #: JSON-LD processors load the context, and a browser may show it.
-INLINE_DOWNLOADS = ("context.jsonld",)
+INLINE_DOWNLOADS = (CONTEXT,)
 
 #: On every response that is not an HTML page: data is public, read-only and needs no
 #: credentials, so any origin may read it (never with cookies: no Allow-Credentials).

@@ -16,8 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ketamine_kg import conneg
 from ketamine_kg.serve.caching import add_vary
 
-#: The release file served as the HTML 404 page, when the release has it.
-PAGE = "404.html"
 OFFER = ["text/plain", "text/html"]
 BUILT_IN = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Not found · ketamine-kg</title>

@@ -32,11 +32,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ketamine_kg import conneg, hosting
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
-from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir, example_title
+from ketamine_kg.release.directory import CHECKSUMS, NOT_FOUND, ReleaseDir, example_title
 from ketamine_kg.serve import caching, guard, linkeddata, results, servicedesc
 from ketamine_kg.serve.accesslog import AccessLog
 from ketamine_kg.serve.compression import Compression
-from ketamine_kg.serve.notfound import PAGE, NotFoundPages
+from ketamine_kg.serve.notfound import NotFoundPages
 from ketamine_kg.serve.protocol import ProtocolError, parse_query_request
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied, WorkerPool
 from ketamine_kg.vocab import VOID, sparql_prologue
@@ -381,7 +381,8 @@ def create_app(
         routes.append(Mount("/ui", UiFiles(directory=STATIC), name="ui"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.endpoint = endpoint
-    page = endpoint.release_dir / PAGE if PAGE in endpoint.downloads.checksums else None
+    listed = NOT_FOUND in endpoint.downloads.checksums  # the release's HTML 404 page
+    page = endpoint.release_dir / NOT_FOUND if listed else None
     pages = NotFoundPages(app, page.read_bytes() if page else None)
     limited = Limits(Compression(pages), settings.max_url)
     return AccessLog(limited, access_log) if access_log else limited
