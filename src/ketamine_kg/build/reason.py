@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ketamine_kg import rdf
+from ketamine_kg.build.owl_summary import summarise
 from ketamine_kg.errors import KetamineKgError
 from ketamine_kg.vocab import OWL, RDF, RDFS, XSD
 
@@ -83,16 +84,12 @@ OWL2_DATATYPES = frozenset(
 
 
 def reasoner_input(triples: list[ox.Triple]) -> bytes:
-    """N-Triples for HermiT: literals outside the OWL 2 datatype map (xsd:date, xsd:gYear,
+    """N-Triples for HermiT: the class-level triples and a type-level summary of the data
+    (owl_summary.py). Literals outside the OWL 2 datatype map (xsd:date, xsd:gYear,
     xsd:duration) are left out; they carry no logical content that could make the graph
     inconsistent, and SHACL checks them instead.
     """
-    kept = [
-        t
-        for t in triples
-        if not isinstance(t.object, ox.Literal) or t.object.datatype.value in OWL2_DATATYPES
-    ]
-    return rdf.to_bytes(kept, format=ox.RdfFormat.N_TRIPLES)
+    return summarise(rdf.to_bytes(triples, format=ox.RdfFormat.N_TRIPLES), OWL2_DATATYPES)
 
 
 def check_consistency(ntriples: bytes, cache_dir: Path | None = None) -> ReasonerResult:

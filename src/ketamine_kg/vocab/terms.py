@@ -41,6 +41,7 @@ class RDF(Terms):
 
     NS = COMMON_PREFIXES["rdf"]
     PlainLiteral: str
+    Property: str
     XMLLiteral: str
     first: str
     langString: str
@@ -52,6 +53,7 @@ class RDFS(Terms):
     """RDF Schema."""
 
     NS = COMMON_PREFIXES["rdfs"]
+    Class: str
     Literal: str
     comment: str
     domain: str
@@ -65,13 +67,40 @@ class OWL(Terms):
     """OWL 2."""
 
     NS = COMMON_PREFIXES["owl"]
+    AllDifferent: str
+    AllDisjointClasses: str
+    AllDisjointProperties: str
+    AnnotationProperty: str
+    AsymmetricProperty: str
     Class: str
+    DatatypeProperty: str
+    FunctionalProperty: str
+    InverseFunctionalProperty: str
+    IrreflexiveProperty: str
+    NegativePropertyAssertion: str
+    ObjectProperty: str
     Ontology: str
+    ReflexiveProperty: str
+    Restriction: str
+    SymmetricProperty: str
+    TransitiveProperty: str
+    cardinality: str
+    differentFrom: str
+    hasKey: str
+    hasSelf: str
+    hasValue: str
+    maxCardinality: str
+    maxQualifiedCardinality: str
+    oneOf: str
     priorVersion: str
+    propertyDisjointWith: str
+    qualifiedCardinality: str
     rational: str
     real: str
-    versionInfo: str
+    sameAs: str
+    sourceIndividual: str
     versionIRI: str
+    versionInfo: str
 
 
 class XSD(Terms):
