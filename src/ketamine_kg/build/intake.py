@@ -35,6 +35,7 @@ PUBLISHED_ROLES = ("ontology", "vocab", "data", "mappings")
 EXTERNAL_SUBJECT_BASES = tuple(
     sorted({s.iri_base for s in SCHEMES.values()} | {"http://purl.obolibrary.org/obo/"})
 )
+SUBJECT_BASES = (BASE, *EXTERNAL_SUBJECT_BASES)
 #: A slug of an IRI we mint (`…/id/<kind>/<slug>`, `…/vocab/<scheme>/<slug>`).
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 #: The local name of an ontology term (`kko:Drug`, `kko:labelSource`).
@@ -283,6 +284,7 @@ def check_source(source: Source) -> None:
     in our namespace or a known scheme, literal size and lexical forms (nesting: nesting.py).
     """
     published = source.role in PUBLISHED_ROLES
+    checked: set[str] = set()  # IRIs repeat (every predicate, most objects): check each once
     for t in source.triples:
         if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
             raise _triple_term(source)
@@ -298,11 +300,10 @@ def check_source(source: Source) -> None:
                 raise SourceError(source.path, line, column, message)
             raise problem(source, message, t.subject, t.predicate)
         for term in (t.subject, t.predicate, t.object):
-            if isinstance(term, ox.NamedNode):
+            if isinstance(term, ox.NamedNode) and term.value not in checked:
                 _check_iri(source, term)
-        if isinstance(t.subject, ox.NamedNode) and not t.subject.value.startswith(
-            (BASE, *EXTERNAL_SUBJECT_BASES)
-        ):
+                checked.add(term.value)
+        if isinstance(t.subject, ox.NamedNode) and not t.subject.value.startswith(SUBJECT_BASES):
             raise problem(
                 source,
                 f"the subject <{t.subject.value}> is neither in {BASE} nor an identifier of a "

@@ -97,10 +97,9 @@ def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
 def to_store(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> ox.Store:
     """An in-memory store with one named graph per role."""
     store = ox.Store()
-    quads = [
+    store.bulk_extend(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
         for role, triples in graphs.items()
         for t in triples
-    ]
-    store.bulk_extend(quads)
+    )
     return store

@@ -175,7 +175,7 @@ def read_sssom(path: Path) -> list[Mapping]:
             raise fail("mapping_justification", "mapping_justification must be manual curation")
         sources = [s for s in record["see_also"].split("|") if s]
         if not sources or not all(
-            s.startswith(SOURCE_SCHEMES) and not any(c.isspace() for c in s) for s in sources
+            s.startswith(SOURCE_SCHEMES) and s.split() == [s] for s in sources
         ):
             raise fail(
                 "see_also",
