@@ -38,6 +38,8 @@ LABELS = {
 }
 #: Coprime with every power of ten, so that copies of one identifier never meet.
 STRIDE = 7919
+#: Copies of one data file per synthetic file (a source may have at most 8 MiB).
+COPIES_PER_FILE = 50
 STAGE = re.compile(r"^\s*(\w+)\s+.*\((\d+\.\d+)s\)$")
 
 
@@ -107,11 +109,17 @@ def make_project(destination: Path, copies: int, mappings: bool = True) -> int:
     total = 0
     for path in sorted((ROOT / "data").glob("*.ttl")):
         triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
-        copied = [_copy_triple(t, k) for k in range(copies) for t in triples]
-        total += len(copied)
-        (destination / "data" / path.name).write_bytes(
-            ox.serialize(copied, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)) or b""
-        )
+        for first in range(0, copies, COPIES_PER_FILE):  # sources have a size limit
+            copied = [
+                _copy_triple(t, k)
+                for k in range(first, min(first + COPIES_PER_FILE, copies))
+                for t in triples
+            ]
+            total += len(copied)
+            name = path.name if not first else f"{path.stem}-{first}.ttl"
+            (destination / "data" / name).write_bytes(
+                ox.serialize(copied, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)) or b""
+            )
     (destination / "mappings").mkdir()
     for path in [] if not mappings else sorted((ROOT / "mappings").glob("*.sssom.tsv")):
         text = path.read_text(encoding="utf-8")
