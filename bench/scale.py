@@ -77,13 +77,15 @@ def _shift_digits(local: str, copy: int) -> str:
     return "".join([*out, local[end:]])
 
 
-def _sssom(text: str, copies: int) -> str:
+def _sssom(text: str, copies: range) -> str:
     lines = text.splitlines(keepends=True)
     header = [line for line in lines if line.startswith("#")]
     body = [line for line in lines if not line.startswith("#")]
     columns = body[0].rstrip("\n").split("\t")
     rows = []
-    for copy in range(copies):
+    if copies.start:  # a further file of the set: its own set IRI
+        header = [re.sub(r"^(# mapping_set_id: \S+)", rf"\1-{copies.start}", h) for h in header]
+    for copy in copies:
         for line in body[1:]:
             cells = line.rstrip("\n").split("\t")
             row = dict(zip(columns, cells, strict=True))
@@ -124,7 +126,13 @@ def make_project(destination: Path, copies: int, mappings: bool = True) -> int:
     for path in [] if not mappings else sorted((ROOT / "mappings").glob("*.sssom.tsv")):
         text = path.read_text(encoding="utf-8")
         vocab = path.name.startswith("vocab")  # the vocabularies are not copied
-        (destination / "mappings" / path.name).write_text(text if vocab else _sssom(text, copies))
+        if vocab:
+            (destination / "mappings" / path.name).write_text(text)
+            continue
+        for first in range(0, copies, COPIES_PER_FILE):
+            name = path.name.replace(".sssom", f"-{first}.sssom") if first else path.name
+            chunk = range(first, min(first + COPIES_PER_FILE, copies))
+            (destination / "mappings" / name).write_text(_sssom(text, chunk))
     return total
 
 
