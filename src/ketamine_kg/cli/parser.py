@@ -265,8 +265,25 @@ def parser() -> argparse.ArgumentParser:
         epilog=LOOKUP_HELP,
     )
     u.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
-    u.add_argument("--endpoint", required=True, help="Graph Store Protocol URL (writes)")
-    u.add_argument("--sparql", required=True, help="SPARQL query endpoint URL (reads)")
+    u.add_argument(
+        "--endpoint",
+        action="append",
+        metavar="URL",
+        help="Graph Store Protocol URL (writes); repeat it, with --sparql, once per replica: "
+        "all replicas are loaded and verified before any switches",
+    )
+    u.add_argument(
+        "--sparql",
+        action="append",
+        metavar="URL",
+        help="SPARQL query endpoint URL (reads); one per --endpoint, in the same order",
+    )
+    u.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="the replicas, one a line: NAME ENDPOINT SPARQL [PASSWORD_FILE] (instead of "
+        "--endpoint/--sparql; docs/running-at-scale.md)",
+    )
     u.add_argument("--password-file", help="read the store password from this file")
     u.add_argument(
         "--version-base",
