@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -391,3 +393,57 @@ def test_a_bad_targets_file_names_its_line(tmp_path, release_dir, text, message)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert "s3cret-pw" not in done.stderr
+
+
+# -- the load balancer of docs/running-at-scale.md ------------------------------------------
+
+
+def _documented_nginx(first: str, second: str, port: int) -> str:
+    text = (ROOT / "docs/running-at-scale.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```nginx\n(.*?)```", text, re.S) if "upstream" in b]
+    for documented, actual in (("10.0.0.1:8890", first), ("10.0.0.2:8890", second)):
+        assert documented in block
+        block = block.replace(documented, actual)
+    assert "listen 80;" in block
+    return block.replace("listen 80;", f"listen 127.0.0.1:{port};")
+
+
+def test_documented_nginx_balances_the_replicas(pair, doomed, layout, release_dir, tmp_path):
+    from web_servers import NGINX, Daemon, _require
+
+    _require(NGINX)
+    a, b = pair[0], doomed
+    port = free_port()
+    site = _documented_nginx(f"127.0.0.1:{a.http_port}", f"127.0.0.1:{b.http_port}", port)
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(f"{k}_temp_path {tmp_path}/{k};" for k in ("client_body", "proxy", "fastcgi"))
+    (tmp_path / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        + f"http {{ log_format up '$upstream_addr'; access_log {tmp_path}/access.log up; "
+        + f"{temp} uwsgi_temp_path {tmp_path}/uwsgi; "
+        + f"scgi_temp_path {tmp_path}/scgi; include {tmp_path}/site.conf; }}\n"
+    )
+    command = [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")]
+    command += ["-e", str(tmp_path / "error.log")]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0 and "syntax is ok" in checked.stderr, checked.stderr
+    version = ReleaseGraphs.read(release_dir).version
+    assert run(layout, release_dir, *pairs(a, b), password=a.password).returncode == 0
+    server = Daemon([*command, "-g", "daemon off; master_process off;"], port, tmp_path / "e")
+    try:
+        balanced = StoreClient(f"http://127.0.0.1:{port}/gsp", f"http://127.0.0.1:{port}/sparql")
+        assert {current_version(balanced, layout) for _ in range(10)} == {version}
+        upstreams = set((tmp_path / "access.log").read_text().split())
+        assert upstreams == {f"127.0.0.1:{s.http_port}" for s in (a, b)}, "both answered"
+        put = urllib.request.Request(
+            f"http://127.0.0.1:{port}/sparql-graph-crud?graph-uri=urn:x", b"", method="PUT"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(put, timeout=30)
+        assert refused.value.code == 404
+        refused.value.close()
+        vt.stop(b.directory)
+        assert {current_version(balanced, layout) for _ in range(10)} == {version}
+    finally:
+        server.stop()
