@@ -260,7 +260,9 @@ def parser() -> argparse.ArgumentParser:
         help="publish a release into a remote triple store (SPARQL 1.1 Graph Store Protocol)",
         description="Load the release as a new version (one graph per role), verify counts, "
         "content and the example queries' answers, then switch 'current' to it. Publishing a "
-        "release that is already current changes nothing. Credentials: KETAMINE_KG_STORE_USER "
+        "release that is already current changes nothing. Several replicas (--endpoint/--sparql "
+        "repeated, or --targets): every one is loaded and verified before any switches, and a "
+        "failed switch rolls the switched ones back. Credentials: KETAMINE_KG_STORE_USER "
         "and KETAMINE_KG_STORE_PASSWORD (or --password-file); never printed.",
         epilog=LOOKUP_HELP,
     )
