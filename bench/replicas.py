@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from ketamine_kg.store import publish  # noqa: E402
 from ketamine_kg.store.gsp import StoreClient  # noqa: E402
 from ketamine_kg.store.publish import ROLES, Layout, ReleaseGraphs  # noqa: E402
 from ketamine_kg.store.replicas import Replica, publish_replicas  # noqa: E402
@@ -120,8 +121,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("releases", nargs="*", type=Path, default=[ROOT / "out"])
     parser.add_argument("--copies", type=int, default=0)
+    parser.add_argument(
+        "--chunk", type=int, default=publish.CHUNK_TRIPLES, help="triples per GSP request"
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=10_000,
+        help="the servers' ResultSetMaxRows; Virtuoso cuts a GSP GET there, so the read-back "
+        "of a larger graph fails verification (default: scripts/virtuoso.py's 10000)",
+    )
     args = parser.parse_args()
+    publish.CHUNK_TRIPLES = args.chunk
     vt = _script()
+    assert "ResultSetMaxRows = 10000" in vt.INI
+    vt.INI = vt.INI.replace("ResultSetMaxRows = 10000", f"ResultSetMaxRows = {args.max_rows}")
     if not vt.installed():
         print("virtuoso-t not found: apt-get install virtuoso-opensource", file=sys.stderr)
         return 1
@@ -143,6 +157,11 @@ def main() -> int:
         for n, release in enumerate(releases):
             base = f"https://example.org/bench/{n}/"
             layout = Layout(version_base=base + "release/", registry=base + "releases")
+            print(
+                f"chunk {publish.CHUNK_TRIPLES} triples per GSP request, "
+                f"ResultSetMaxRows {args.max_rows}",
+                flush=True,
+            )
             print(report(measure(release, replicas, layout)), flush=True)
     finally:
         for directory in directories:
