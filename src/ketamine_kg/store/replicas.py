@@ -35,6 +35,7 @@ from ketamine_kg.store.publish import (
     ReleaseGraphs,
     current_version,
     prepare,
+    remote_counts,
     switch_to,
 )
 from ketamine_kg.store.verify import PublishError, parse_ntriples
@@ -62,6 +63,12 @@ def _withdraw(client: StoreClient, layout: Layout, version: str) -> None:
     """
     release = ox.NamedNode(layout.release_iri(version))
     triples = parse_ntriples(client.get_graph(layout.registry), f"<{layout.registry}>")
+    stored = remote_counts(client, [layout.registry])[layout.registry]
+    if len(triples) != stored:  # a store may cut a GET (Virtuoso: at ResultSetMaxRows)
+        raise PublishError(
+            f"<{layout.registry}> read back {len(triples)} of its {stored} triples: not "
+            "rewritten, as that would lose the others"
+        )
     kept = [
         t
         for t in triples
