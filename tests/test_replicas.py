@@ -198,6 +198,21 @@ def test_publish_to_two_replicas_switches_both(pair, layout, release_dir, second
     assert a.password not in done.stdout + done.stderr + again.stdout + again.stderr
 
 
+def test_dry_run_reads_every_replica_and_writes_nothing(pair, layout, release_dir):
+    a, b = pair
+    done = run(layout, release_dir, "--dry-run", *pairs(a, b), password=a.password)
+    assert done.returncode == 0, done.stderr
+    version = ReleaseGraphs.read(release_dir).version
+    assert f"dry run: would publish {version} to 2 replicas" in done.stdout
+    for server in pair:
+        assert f"{name_of(server)}: current none" in done.stdout
+        assert f"   state  [{name_of(server)}] current: none" in done.stderr
+        assert current_version(reader(server), layout) is None
+        assert registered_checksum(reader(server), layout, version) is None
+        graphs = layout.graphs(version).values()
+        assert set(remote_counts(reader(server), graphs).values()) == {0}
+
+
 def test_a_replica_that_fails_keeps_every_replica_on_its_version(
     pair, layout, release_dir, second_release, tmp_path
 ):
