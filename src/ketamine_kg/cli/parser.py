@@ -260,13 +260,32 @@ def parser() -> argparse.ArgumentParser:
         help="publish a release into a remote triple store (SPARQL 1.1 Graph Store Protocol)",
         description="Load the release as a new version (one graph per role), verify counts, "
         "content and the example queries' answers, then switch 'current' to it. Publishing a "
-        "release that is already current changes nothing. Credentials: KETAMINE_KG_STORE_USER "
+        "release that is already current changes nothing. Several replicas (--endpoint/--sparql "
+        "repeated, or --targets): every one is loaded and verified before any switches, and a "
+        "failed switch rolls the switched ones back. Credentials: KETAMINE_KG_STORE_USER "
         "and KETAMINE_KG_STORE_PASSWORD (or --password-file); never printed.",
         epilog=LOOKUP_HELP,
     )
     u.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
-    u.add_argument("--endpoint", required=True, help="Graph Store Protocol URL (writes)")
-    u.add_argument("--sparql", required=True, help="SPARQL query endpoint URL (reads)")
+    u.add_argument(
+        "--endpoint",
+        action="append",
+        metavar="URL",
+        help="Graph Store Protocol URL (writes); repeat it, with --sparql, once per replica: "
+        "all replicas are loaded and verified before any switches",
+    )
+    u.add_argument(
+        "--sparql",
+        action="append",
+        metavar="URL",
+        help="SPARQL query endpoint URL (reads); one per --endpoint, in the same order",
+    )
+    u.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="the replicas, one a line: NAME ENDPOINT SPARQL [PASSWORD_FILE] (instead of "
+        "--endpoint/--sparql; docs/running-at-scale.md)",
+    )
     u.add_argument("--password-file", help="read the store password from this file")
     u.add_argument(
         "--version-base",

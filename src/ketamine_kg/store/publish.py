@@ -218,33 +218,25 @@ def _switch_pointer(layout: Layout, version: str, switch: int) -> bytes:
     )
 
 
-def publish(
-    release_dir: Path,
+def prepare(
+    release: ReleaseGraphs,
+    shipped: ReleaseDir,
     client: StoreClient,
     layout: Layout = Layout(),
     dry_run: bool = False,
     progress: Progress | None = None,
-    pause_before_switch: float = 0.0,
     altered: frozenset[str] = frozenset(),
     loader: Loader | None = None,
+    embedded: ox.Store | None = None,
 ) -> Outcome:
-    """Load the release as a new version (unless already there), verify it, switch current.
-
-    Raises PublishError when the store disagrees with the release (counts, content, answers)
-    and gsp.StoreError when it cannot be reached or refuses the credentials. Publishing a
-    release that is already current writes nothing; `dry_run` only reads the store's state
-    (the Outcome's `counts` are then those found). `altered`: datatypes whose literals the
-    store is known to rewrite (see Equivalence); differences in them are reported, not fatal.
-    `loader` writes the version's graphs (default: `gsp_loader(client)`; Virtuoso's bulk
-    loader: bulkload.BulkLoader); reading, verification and the switch always use `client`.
+    """Everything `publish` does before the switch: read the store's state, load the version
+    (unless already there), verify it and register it. `shipped`: the release's directory
+    (its example queries, and its embedded store unless `embedded` is given, built once for
+    several stores). Raises as `publish` does.
     """
     eq = Equivalence(altered=altered)
-    done = timed(progress, "read")
-    release = ReleaseGraphs.read(release_dir)
     graphs = layout.graphs(release.version)
     total = sum(release.counts.values())
-    done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
-
     done = timed(progress, "state")
     previous = current_version(client, layout)
     checksum = registered_checksum(client, layout, release.version)
@@ -302,10 +294,13 @@ def publish(
                 )
             )
         outcome.altered += content_differences(stored, released)
-    shipped = ReleaseDir(release_dir)
     try:
         outcome.comparisons = compare_examples(
-            client, shipped.store(), shipped.example_queries(), graphs, eq
+            client,
+            embedded if embedded is not None else shipped.store(),
+            shipped.example_queries(),
+            graphs,
+            eq,
         )
     except QueryError as exc:
         raise PublishError(f"example query failed on the embedded store: {exc}") from exc
@@ -320,17 +315,56 @@ def publish(
         + (f" ({len(outcome.altered)} accepted alterations)" if outcome.altered else "")
         + f"; {len(outcome.comparisons)} example queries give the same answers"
     )
+    return outcome
+
+
+def switch_to(client: StoreClient, layout: Layout, version: str) -> int:
+    """Make `version` current (one more switch); its number. PublishError if a read-back does
+    not find it current (another publish may be running).
+    """
+    switch = max((n for n, _ in _switches(client, layout)), default=0) + 1
+    client.post_graph(layout.registry, _switch_pointer(layout, version, switch))
+    if current_version(client, layout) != version:
+        raise PublishError("the switch did not take: another publish may be running")
+    return switch
+
+
+def publish(
+    release_dir: Path,
+    client: StoreClient,
+    layout: Layout = Layout(),
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    pause_before_switch: float = 0.0,
+    altered: frozenset[str] = frozenset(),
+    loader: Loader | None = None,
+) -> Outcome:
+    """Load the release as a new version (unless already there), verify it, switch current.
+
+    Raises PublishError when the store disagrees with the release (counts, content, answers)
+    and gsp.StoreError when it cannot be reached or refuses the credentials. Publishing a
+    release that is already current writes nothing; `dry_run` only reads the store's state
+    (the Outcome's `counts` are then those found). `altered`: datatypes whose literals the
+    store is known to rewrite (see Equivalence); differences in them are reported, not fatal.
+    `loader` writes the version's graphs (default: `gsp_loader(client)`; Virtuoso's bulk
+    loader: bulkload.BulkLoader); reading, verification and the switch always use `client`.
+    """
+    done = timed(progress, "read")
+    release = ReleaseGraphs.read(release_dir)
+    total = sum(release.counts.values())
+    done(f"release {release.version}: {total} triples in {len(ROLES)} graphs")
+    shipped = ReleaseDir(release_dir)
+    outcome = prepare(release, shipped, client, layout, dry_run, progress, altered, loader)
+    if dry_run:
+        return outcome
 
     done = timed(progress, "switch")
-    if previous == release.version:
+    if outcome.previous == release.version:
         done(f"current already serves {release.version}: nothing to switch")
         return outcome
     if pause_before_switch:
         time.sleep(pause_before_switch)
-    switch = max((n for n, _ in _switches(client, layout)), default=0) + 1
-    client.post_graph(layout.registry, _switch_pointer(layout, release.version, switch))
-    if current_version(client, layout) != release.version:
-        raise PublishError("the switch did not take: another publish may be running")
+    switch = switch_to(client, layout, release.version)
     outcome.switched = True
-    done(f"current: {previous or 'none'} -> {release.version} (switch #{switch})")
+    done(f"current: {outcome.previous or 'none'} -> {release.version} (switch #{switch})")
     return outcome
