@@ -59,14 +59,12 @@ def _copy_triple(t: ox.Triple, copy: int) -> ox.Triple:
 def _shift_digits(local: str, copy: int) -> str:
     """The same form with the number its digits make, read together, moved by `copy` strides
     of a prime (modulo its width): distinct per copy for fewer copies than the width allows
-    (ICD's F42 allows 100), and apart from the copies of neighbouring identifiers.
+    (ICD's F42 allows 100); `_fresh` steps past those another identifier's copy took.
     """
     runs = list(re.finditer(r"\d+", local))
     if not copy or not runs:
         return local
     digits = "".join(m.group() for m in runs)
-    if copy >= 9 * 10 ** (len(digits) - 1):
-        raise SystemExit(f"too many copies for the identifier {local!r}")
     low = 0 if digits.startswith("0") else 10 ** (len(digits) - 1)  # no new leading zero
     span = 10 ** len(digits) - low
     shifted = str(low + (int(digits) - low + copy * STRIDE) % span).zfill(len(digits))
@@ -77,7 +75,22 @@ def _shift_digits(local: str, copy: int) -> str:
     return "".join([*out, local[end:]])
 
 
-def _sssom(text: str, copies: range) -> str:
+def _fresh(object_id: str, copy: int, taken: dict[tuple[str, int] | str, str]) -> str:
+    """A new identifier of the same scheme and form for `copy` (the same one for every row of
+    that copy that maps to `object_id`), taken by no other identifier or copy.
+    """
+    if (object_id, copy) in taken:
+        return taken[(object_id, copy)]
+    prefix, _, local = object_id.partition(":")
+    for attempt in range(1000):
+        fresh = f"{prefix}:{_shift_digits(local, copy + attempt * 104_729)}"
+        if fresh not in taken:
+            taken[fresh] = taken[(object_id, copy)] = fresh
+            return fresh
+    raise SystemExit(f"too many copies for the identifier {object_id!r}")
+
+
+def _sssom(text: str, copies: range, taken: dict[tuple[str, int] | str, str]) -> str:
     lines = text.splitlines(keepends=True)
     header = [line for line in lines if line.startswith("#")]
     body = [line for line in lines if not line.startswith("#")]
@@ -90,11 +103,10 @@ def _sssom(text: str, copies: range) -> str:
             cells = line.rstrip("\n").split("\t")
             row = dict(zip(columns, cells, strict=True))
             if copy:
-                prefix, _, local = row["object_id"].partition(":")
-                if sum(c.isdigit() for c in local) < 4:
+                if sum(c.isdigit() for c in row["object_id"].partition(":")[2]) < 4:
                     continue  # a short code (ICD's F42) has too few values to copy apart
                 row["subject_id"] += f"-k{copy}"
-                row["object_id"] = f"{prefix}:{_shift_digits(local, copy)}"
+                row["object_id"] = _fresh(row["object_id"], copy, taken)
                 if "subject_label" in row:
                     row["subject_label"] += f" (copy {copy})"
             rows.append("\t".join(row[c] for c in columns) + "\n")
@@ -123,7 +135,13 @@ def make_project(destination: Path, copies: int, mappings: bool = True) -> int:
                 ox.serialize(copied, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)) or b""
             )
     (destination / "mappings").mkdir()
-    for path in [] if not mappings else sorted((ROOT / "mappings").glob("*.sssom.tsv")):
+    sets = [] if not mappings else sorted((ROOT / "mappings").glob("*.sssom.tsv"))
+    taken: dict[tuple[str, int] | str, str] = {}  # no copy takes a mapped identifier
+    for path in sets:
+        rows = [r for r in path.read_text(encoding="utf-8").splitlines() if not r.startswith("#")]
+        column = rows[0].split("\t").index("object_id")
+        taken |= {row.split("\t")[column]: "" for row in rows[1:]}
+    for path in sets:
         text = path.read_text(encoding="utf-8")
         vocab = path.name.startswith("vocab")  # the vocabularies are not copied
         if vocab:
@@ -132,7 +150,7 @@ def make_project(destination: Path, copies: int, mappings: bool = True) -> int:
         for first in range(0, copies, COPIES_PER_FILE):
             name = path.name.replace(".sssom", f"-{first}.sssom") if first else path.name
             chunk = range(first, min(first + COPIES_PER_FILE, copies))
-            (destination / "mappings" / name).write_text(_sssom(text, chunk))
+            (destination / "mappings" / name).write_text(_sssom(text, chunk, taken))
     return total
 
 
