@@ -95,7 +95,7 @@ class _Validator:
         solutions = rdf.select(self.store, query, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         for row in solutions:
-            yield [row[n] for n in names]  # type: ignore[misc]
+            yield [row[n] for n in names]
 
     def _pairs(self, shape: Shape, focus: str, where: str, optional: bool = False) -> str:
         """SELECT DISTINCT ?this ?value, the value nodes of `shape` filtered by `where`."""
@@ -130,10 +130,10 @@ class _Validator:
         test = self._value_test(shape, parameter, value)
         if test is not None:
             for this, val in self._rows(self._pairs(shape, focus, f"FILTER({test})")):
-                if _confirmed(shape, parameter, value, val):
+                if val is not None and _confirmed(shape, parameter, value, val):
                     yield Result(shape, component, this, val)  # type: ignore[arg-type]
         elif parameter == SH.property:
-            yield from self.evaluate(self.shapes.shape(value), focus)  # type: ignore[arg-type]
+            yield from self.evaluate(self.shapes.shape(value), focus)
         elif parameter in (SH.minCount, SH.maxCount):
             yield from self._count(shape, focus, parameter, int(value))  # type: ignore[call-overload]
         elif parameter == SH.hasValue:
@@ -226,7 +226,7 @@ class _Validator:
         """sh:node, sh:or, sh:xone: each nested shape evaluated once over all value nodes."""
         values = _values_of(shape, focus)
         shape_list = [value] if parameter == SH.node else self.shapes.members_terms(value)
-        members = [self.shapes.shape(m) for m in shape_list]  # type: ignore[arg-type]
+        members = [self.shapes.shape(m) for m in shape_list]
         nested = [list(self.evaluate(m, values)) for m in members]
         if parameter == SH.node:  # pySHACL reports the nested results too (sh:detail)
             yield from nested[0]
@@ -241,16 +241,16 @@ class _Validator:
                 yield Result(shape, _component(parameter), this, val)  # type: ignore[arg-type]
 
     def _qualified(self, shape: Shape, focus: str, value: rdflib.term.Node) -> Iterator[Result]:
-        failing = self.failing(self.shapes.shape(value), _values_of(shape, focus))  # type: ignore[arg-type]
+        failing = self.failing(self.shapes.shape(value), _values_of(shape, focus))
         least = shape.params.get(SH.qualifiedMinCount, [None])[0]
         most = shape.params.get(SH.qualifiedMaxCount, [None])[0]
         conforming: Counter[Term] = Counter()
         for this, val in self._rows(self._pairs(shape, focus, "", optional=True)):
             conforming[this] += val is not None and val not in failing  # type: ignore[index]
         for this, count in conforming.items():
-            if most is not None and count > int(most):  # type: ignore[call-overload]
+            if most is not None and count > int(most):
                 yield Result(shape, SH.QualifiedMaxCountConstraintComponent, this)
-            if least is not None and count < int(least):  # type: ignore[call-overload]
+            if least is not None and count < int(least):
                 yield Result(shape, SH.QualifiedMinCountConstraintComponent, this)
 
     def _sparql(self, shape: Shape, focus: str, constraint) -> Iterator[Result]:  # noqa: ANN001

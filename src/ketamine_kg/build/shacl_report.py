@@ -63,7 +63,8 @@ class Result:
 
     def terms(self) -> list[Term]:
         """The data terms the result shows."""
-        return [self.focus, *filter(None, (self.value, self.path)), *(self.bindings or {}).values()]
+        optional = [t for t in (self.value, self.path) if t is not None]
+        return [self.focus, *optional, *(self.bindings or {}).values()]
 
     def rewritten(self, written: dict[Term, Term]) -> Result:
         """The result with each literal as written in the source."""
@@ -100,7 +101,7 @@ def as_written(terms: Iterable[Term], source: Iterable[ox.Triple]) -> dict[Term,
     for quad in scratch:
         canonical = quad.object
         if canonical in wanted and canonical not in written:
-            written[canonical] = candidates[int(quad.subject.value[6:])]  # type: ignore[union-attr]
+            written[canonical] = candidates[int(quad.subject.value[6:])]
     return written
 
 
@@ -154,8 +155,8 @@ def pattern_holds(term: Term, pattern: str, flags: str) -> bool:
     node = to_rdflib(term)
     text = str(node)
     plain = isinstance(node, rdflib.Literal) and node.datatype in (None, RDF.langString, XSD.string)
-    if plain and node.value is not None:  # type: ignore[union-attr]
-        text = str(node.value)  # type: ignore[union-attr]
+    if plain and isinstance(node, rdflib.Literal) and node.value is not None:
+        text = str(node.value)
     options = (re.I if "i" in flags.lower() else 0) | (re.M if "m" in flags.lower() else 0)
     return re.compile(pattern, options).search(text) is not None
 

@@ -79,27 +79,29 @@ class Shapes:
     def __init__(self, graph: rdflib.Graph) -> None:
         self.graph = graph
         self._shapes: dict[Node, Shape] = {}
-        roots = {s for p in TARGETS for s in graph.subjects(p, None)}
-        roots |= {s for s in graph.subjects(RDF.type, SH.NodeShape) if _is_class(graph, s)}
-        self.targeted = [self.shape(s) for s in sorted(roots, key=str)]  # type: ignore[arg-type]
+        roots: set[Node] = {s for p in TARGETS for s in graph.subjects(p, None)}  # type: ignore[misc]
+        shapes: set[Node] = set(graph.subjects(RDF.type, SH.NodeShape))  # type: ignore[arg-type]
+        roots |= {s for s in shapes if _is_class(graph, s)}
+        self.targeted = [self.shape(s) for s in sorted(roots, key=str)]
 
-    def shape(self, node: Node) -> Shape:
+    def shape(self, node: rdflib.term.Node) -> Shape:
         """The shape at `node` (read on first use, with the shapes it refers to)."""
         if node in self._shapes:
-            return self._shapes[node]
+            return self._shapes[node]  # type: ignore[index]
+        assert isinstance(node, rdflib.URIRef | rdflib.BNode | rdflib.Literal)
         g = self.graph
         params: dict[rdflib.URIRef, list[Node]] = {}
         for p, o in g.predicate_objects(node):
             if str(p).startswith(str(SH)) and p not in ACCEPTED:
-                raise ShapeCompileError(node, f"sh:{p[len(str(SH)) :]}")
-            params.setdefault(p, []).append(o)  # type: ignore[index,arg-type]
+                raise ShapeCompileError(node, f"sh:{str(p)[len(str(SH)) :]}")
+            params.setdefault(p, []).append(o)  # type: ignore[arg-type]
         if params.get(SH.qualifiedValueShapesDisjoint):
             raise ShapeCompileError(node, "sh:qualifiedValueShapesDisjoint")
-        path = g.value(node, SH.path)
+        path: Node | None = g.value(node, SH.path)  # type: ignore[assignment]
         deactivated = g.value(node, SH.deactivated)
         shape = Shape(
             node,
-            path,  # type: ignore[arg-type]
+            path,
             sparql_path(g, node, path) if path is not None else None,
             params,
             tuple(m for m in params.get(SH.message, []) if isinstance(m, rdflib.Literal)),
@@ -115,14 +117,14 @@ class Shapes:
         for parameter in (SH["or"], SH.xone):
             for members in params.get(parameter, []):
                 for member in Collection(g, members):
-                    self.shape(member)  # type: ignore[arg-type]
+                    self.shape(member)
         return shape
 
-    def members(self, node: Node) -> list[Shape]:
+    def members(self, node: rdflib.term.Node) -> list[Shape]:
         """The shapes of an RDF list (sh:or, sh:xone)."""
-        return [self.shape(m) for m in Collection(self.graph, node)]  # type: ignore[arg-type]
+        return [self.shape(m) for m in Collection(self.graph, node)]
 
-    def members_terms(self, node: Node) -> list[Node]:
+    def members_terms(self, node: rdflib.term.Node) -> list[Node]:
         """The terms of an RDF list (sh:in, sh:languageIn)."""
         return list(Collection(self.graph, node))  # type: ignore[arg-type]
 
@@ -130,7 +132,9 @@ class Shapes:
         g = self.graph
         for p in g.predicates(node, None):
             if str(p).startswith(str(SH)) and p not in SPARQL_ACCEPTED:
-                raise ShapeCompileError(shape, f"sh:{p[len(str(SH)) :]} on a SPARQL constraint")
+                raise ShapeCompileError(
+                    shape, f"sh:{str(p)[len(str(SH)) :]} on a SPARQL constraint"
+                )
         select = g.value(node, SH.select)
         if select is None:
             raise ShapeCompileError(shape, "a SPARQL constraint without sh:select")
