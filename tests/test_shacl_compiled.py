@@ -139,6 +139,7 @@ def test_default_message_matches_pyshacl_text() -> None:
     [
         ("ex:S sh:targetNode ex:x ; sh:closed true .", "sh:closed"),
         ("ex:S sh:targetNode ex:x ; sh:not [ sh:class ex:A ] .", "sh:not"),
+        ("ex:S sh:targetNode ex:x ; sh:minCount 1 .", "sh:minCount without sh:path"),
         (
             'ex:S sh:targetNode ex:x ; sh:sparql [ sh:select "SELECT $this WHERE { MINUS { $this a ?t } }" ] .',
             "MINUS",

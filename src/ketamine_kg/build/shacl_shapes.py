@@ -30,6 +30,11 @@ ACCEPTED = {
     SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order, SH.group,
     SH.defaultValue,
 }  # fmt: skip
+#: Parameters of property shapes only.
+PATH_ONLY = {
+    SH.minCount, SH.maxCount, SH.uniqueLang, SH.lessThan, SH.lessThanOrEquals,
+    SH.qualifiedValueShape,
+}  # fmt: skip
 SPARQL_ACCEPTED = {SH.select, SH.prefixes, SH.message, SH.deactivated, SH.name, SH.description}
 #: Per SHACL-SPARQL 5.2.1.1, pre-bound $this is undefined with these; refused.
 SPARQL_REFUSED = re.compile(r"\b(MINUS|VALUES|SERVICE)\b|\$(currentShape|shapesGraph)\b", re.I)
@@ -97,6 +102,9 @@ class Shapes:
             params.setdefault(p, []).append(o)  # type: ignore[arg-type]
         if params.get(SH.qualifiedValueShapesDisjoint):
             raise ShapeCompileError(node, "sh:qualifiedValueShapesDisjoint")
+        if SH.path not in params and (params.keys() & PATH_ONLY):
+            name = str(min(PATH_ONLY & params.keys()))[len(str(SH)) :]
+            raise ShapeCompileError(node, f"sh:{name} without sh:path")
         path: Node | None = g.value(node, SH.path)  # type: ignore[assignment]
         deactivated = g.value(node, SH.deactivated)
         shape = Shape(
