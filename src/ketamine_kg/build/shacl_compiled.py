@@ -27,7 +27,7 @@ from ketamine_kg.build.shacl_report import (
     finding,
     pattern_holds,
 )
-from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes
+from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes, SparqlConstraint
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 INSTANCE = f"{RDF.type.n3()}/{RDFS.subClassOf.n3()}*"
@@ -253,7 +253,7 @@ class _Validator:
             if least is not None and count < int(least):
                 yield Result(shape, SH.QualifiedMinCountConstraintComponent, this)
 
-    def _sparql(self, shape: Shape, focus: str, constraint) -> Iterator[Result]:  # noqa: ANN001
+    def _sparql(self, shape: Shape, focus: str, constraint: SparqlConstraint) -> Iterator[Result]:
         """The constraint's SELECT with `$this` joined to the focus nodes, run once."""
         query = constraint.query.replace("$this", "?this")
         start = query.index("{", _where(query))
