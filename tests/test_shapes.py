@@ -42,7 +42,7 @@ def context(project: Project) -> tuple[dict[str, list[ox.Triple]], rdflib.Graph]
     return {"ontology": graphs["ontology"], "vocab": graphs["vocab"]}, shapes
 
 
-def fixture_data(path: Path, context, project: Project) -> rdflib.Graph:
+def fixture_graphs(path: Path, context, project: Project) -> dict[str, list[ox.Triple]]:
     """The fixture over `_base.ttl`, the vocabularies (and ontology), with the rules run."""
     sources, _ = context
     text = path.read_text(encoding="utf-8")
@@ -57,6 +57,12 @@ def fixture_data(path: Path, context, project: Project) -> rdflib.Graph:
         graphs["ontology"] = sources["ontology"]
     if "# derive: no" not in text:
         graphs["direct"] = run_rules(to_store(graphs), project.rule_files())
+    return graphs
+
+
+def fixture_data(path: Path, context, project: Project) -> rdflib.Graph:
+    """The fixture's graphs as one rdflib Graph (what pySHACL validates)."""
+    graphs = fixture_graphs(path, context, project)
     return rdflib.Graph().parse(
         data=to_ntriples(t for g in graphs.values() for t in g).decode(), format="nt"
     )

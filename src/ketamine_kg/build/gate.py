@@ -57,7 +57,8 @@ class Report:
         return "\n".join(lines)
 
 
-def _term(node: rdflib.term.Node | None) -> str:
+def term_text(node: rdflib.term.Node | None) -> str:
+    """A term as a finding shows it: an IRI as a CURIE, a literal's text, blank nodes alike."""
     if node is None:
         return ""
     if isinstance(node, rdflib.URIRef):
@@ -121,15 +122,15 @@ def validate_shapes(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
         message = results.value(result, SH.resultMessage)
         shape = results.value(result, SH.sourceShape)
         component = results.value(result, SH.sourceConstraintComponent)
-        rule = _term(shape) if isinstance(shape, rdflib.URIRef) else _term(component)
+        rule = term_text(shape) if isinstance(shape, rdflib.URIRef) else term_text(component)
         findings.append(
             Finding(
                 check="shacl",
-                rule=f"{rule} ({_term(component)})",
-                focus=_term(results.value(result, SH.focusNode)),
-                path=_term(results.value(result, SH.resultPath)),
-                message=str(message) if message else _term(component),
-                value=_term(results.value(result, SH.value)),
+                rule=f"{rule} ({term_text(component)})",
+                focus=term_text(results.value(result, SH.focusNode)),
+                path=term_text(results.value(result, SH.resultPath)),
+                message=str(message) if message else term_text(component),
+                value=term_text(results.value(result, SH.value)),
             )
         )
     return findings
