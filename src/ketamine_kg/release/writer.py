@@ -23,6 +23,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -111,24 +112,38 @@ def _recover(out_dir: Path) -> None:
 
 
 def _stage(files: Mapping[str, bytes], staging: Path) -> None:
+    """Write every file under `staging` (string paths, not pathlib: a large release has
+    hundreds of thousands of files, and each costs a few system calls already).
+    """
     os.chmod(staging, DIR_MODE)
-    made = {staging}
+    root = os.fspath(staging)
+    made = {""}
     for i, (name, data) in enumerate(files.items()):
         if i == len(files) // 2:
             _checkpoint("half-staged")
-        if Path(name).is_absolute() or ".." in Path(name).parts:
+        if os.path.isabs(name) or ".." in name.split("/"):
             raise ValueError(f"release file name outside the release: {name!r}")
-        target = staging / name
-        for directory in reversed(target.parents):
-            if directory not in made and directory.is_relative_to(staging):
-                directory.mkdir(exist_ok=True)
-                os.chmod(directory, DIR_MODE)
-                made.add(directory)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+        folder = posixpath.dirname(name)
+        if folder not in made:
+            _make_folders(root, folder, made)
+        fd = os.open(
+            f"{root}/{name}", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE
+        )
         with open(fd, "wb") as handle:
             os.fchmod(fd, FILE_MODE)
             handle.write(data)
     _checkpoint("staged")
+
+
+def _make_folders(root: str, folder: str, made: set[str]) -> None:
+    """`folder` and its missing parents under `root`, each with DIR_MODE; noted in `made`."""
+    path = ""
+    for step in folder.split("/"):
+        path = f"{path}/{step}" if path else step
+        if path not in made:
+            os.makedirs(f"{root}/{path}", exist_ok=True)
+            os.chmod(f"{root}/{path}", DIR_MODE)
+            made.add(path)
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
