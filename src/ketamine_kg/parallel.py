@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 WORKERS_ENV = "KETAMINE_KG_WORKERS"
@@ -47,15 +48,30 @@ def run_tasks(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
     """Each task's result, in the order of `tasks`: run here when `workers` is 1 (or where
     processes cannot be forked), else in `workers` forked processes.
     """
+    with started(tasks, workers) as results:
+        return results()
+
+
+@contextmanager
+def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Callable[[], list[T]]]:
+    """Start the tasks in `workers` forked processes, leaving this one free for other work;
+    the function it yields waits for their results, in the order of `tasks`.
+
+    With one worker (or where processes cannot be forked) that function runs the tasks here.
+    Leaving the block stops the workers (cancelling what has not started).
+    """
     if workers <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [task() for task in tasks]
+        yield lambda: [task() for task in tasks]
+        return
     global _TASKS
     _TASKS = tasks
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
-            return list(pool.map(_run, range(len(tasks))))  # type: ignore[arg-type]
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context)
+    try:  # the workers fork at the first submission, before the pool starts its threads
+        futures = [pool.submit(_run, i) for i in range(len(tasks))]
+        yield lambda: [future.result() for future in futures]  # type: ignore[misc]
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _TASKS = ()
 
 

@@ -24,7 +24,7 @@ from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS
 from ketamine_kg.iri_space import document_stem, page_path
-from ketamine_kg.parallel import run_tasks, workers_for
+from ketamine_kg.parallel import workers_for
 from ketamine_kg.release.directory import (
     EVIDENCE_MAP_SVG,
     MODEL_SVG,
@@ -131,6 +131,26 @@ def resource_files(
     return files
 
 
+def page_tasks(
+    store: ox.Store, ontology: list[ox.Triple], context: dict, examples: list[Path]
+) -> tuple[list[Callable[[], dict[str, bytes]]], int]:
+    """The costly part of the website as independent tasks, and how many processes they are
+    worth (parallel.py): the example queries' pages (which run the queries), then the minted
+    resources' files in chunks of CHUNK, in parallel from PARALLEL_FROM minted IRIs on.
+    `website` takes their results; the files are the same bytes either way.
+    """
+    names = Names(store)
+    iris = minted_iris(store)
+    tasks: list[Callable[[], dict[str, bytes]]] = [
+        lambda: {path: html.encode() for path, html in query_pages(store, examples).items()}
+    ]
+    tasks += [
+        partial(resource_files, store, iris[i : i + CHUNK], names, ontology, context)
+        for i in range(0, len(iris), CHUNK)
+    ]
+    return tasks, workers_for(len(iris), PARALLEL_FROM)
+
+
 def website(
     store: ox.Store,
     ontology: list[ox.Triple],
@@ -138,28 +158,18 @@ def website(
     metadata: list[ox.Triple],
     release: Release,
     context: dict,
-    examples: list[Path],
+    rendered: list[dict[str, bytes]],
     triples: int,
     creator: str,
 ) -> dict[str, bytes]:
     """Every file of the website, by release-relative path (`creator`: the publisher's name;
-    `context`: the published JSON-LD context).
+    `context`: the published JSON-LD context; `rendered`: the results of `page_tasks`).
 
-    The landing page takes the files' sizes, checksums and media types from `metadata`. The
-    resources' files and the example queries' pages (which run the queries) are rendered in
-    chunks, in parallel from PARALLEL_FROM minted IRIs on (parallel.py); the files are the same
-    bytes either way.
+    The landing page takes the files' sizes, checksums and media types from `metadata`.
     """
-    names = Names(store)
-    iris = minted_iris(store)
-    chunks = [iris[i : i + CHUNK] for i in range(0, len(iris), CHUNK)]
-    tasks: list[Callable[[], dict[str, bytes]]] = [
-        lambda: {path: html.encode() for path, html in query_pages(store, examples).items()}
-    ]
-    tasks += [partial(resource_files, store, chunk, names, ontology, context) for chunk in chunks]
-    queried, *rendered = run_tasks(tasks, workers_for(len(iris), PARALLEL_FROM))
+    queried, *minted = rendered
     site: dict[str, bytes] = {}
-    for files in rendered:
+    for files in minted:
         site.update(files)
     site.update(rdf_documents("shapes", sorted_triples(shapes), context))
     site.update(rdf_documents("index", sorted_triples(metadata), context, METADATA_PREFIXES, BASE))
