@@ -148,7 +148,7 @@ def release_media(name: str) -> str:
     return found.served_type if found else UNKNOWN_TYPE
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def document_stem(iri: str) -> str | None:
     """The release-relative stem of the document that describes a minted IRI.
 
@@ -167,7 +167,7 @@ def document_stem(iri: str) -> str | None:
     return path if _THING.fullmatch(path) else None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def page_path(iri: str) -> str | None:
     """The release-relative path of a minted IRI's HTML page (hash-IRI terms have their own).
 
@@ -198,11 +198,11 @@ def relative(target: str, here: str) -> str:
     >>> relative("index.html", "index.html")
     'index.html'
     """
-    folder = posixpath.dirname(here)
+    folder = here.rpartition("/")[0]  # posixpath.dirname, for a normal path
     steps = target.split("/")
     base = folder.split("/") if folder else []
-    if _ABNORMAL.intersection(steps) or _ABNORMAL.intersection(base):
-        return posixpath.relpath(target, folder or ".")
+    if _ABNORMAL.intersection(steps) or _ABNORMAL.intersection(base) or here.startswith("/"):
+        return posixpath.relpath(target, posixpath.dirname(here) or ".")
     shared = 0
     for a, b in zip(steps, base, strict=False):
         if a != b:

@@ -8,7 +8,6 @@ name it by its IRI, CONTEXT_IRI (`document`).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -134,17 +133,18 @@ def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = Non
 
 
 def _terms(ctx: dict) -> dict[str, tuple[str, dict]]:
-    """The context's term definitions by IRI: (term, definition); the last context's kept,
-    since a build compacts every document with the same one.
+    """The context's term definitions by IRI: (term, definition). The last context's are kept,
+    since a build compacts every document with the same one (a context is not changed once
+    made: `build_context` makes a new one).
     """
-    if _TERMS and _TERMS[0][0] is ctx and _TERMS[0][1] == ctx:
-        return _TERMS[0][2]
+    if _TERMS and _TERMS[0][0] is ctx:
+        return _TERMS[0][1]
     terms = {d["@id"]: (name, d) for name, d in ctx.items() if isinstance(d, dict)}
-    _TERMS[:] = [(ctx, copy.deepcopy(ctx), terms)]
+    _TERMS[:] = [(ctx, terms)]
     return terms
 
 
-_TERMS: list[tuple[dict, dict, dict[str, tuple[str, dict]]]] = []
+_TERMS: list[tuple[dict, dict[str, tuple[str, dict]]]] = []
 
 
 def document(triples: Iterable[ox.Triple], context: dict, first: str | None = None) -> dict:
