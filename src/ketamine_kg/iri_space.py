@@ -148,7 +148,7 @@ def release_media(name: str) -> str:
     return found.served_type if found else UNKNOWN_TYPE
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def document_stem(iri: str) -> str | None:
     """The release-relative stem of the document that describes a minted IRI.
 
@@ -167,7 +167,7 @@ def document_stem(iri: str) -> str | None:
     return path if _THING.fullmatch(path) else None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 16)
 def page_path(iri: str) -> str | None:
     """The release-relative path of a minted IRI's HTML page (hash-IRI terms have their own).
 
@@ -187,13 +187,29 @@ def page_path(iri: str) -> str | None:
     return f"{stem}.html"
 
 
-@lru_cache(maxsize=8192)
 def relative(target: str, here: str) -> str:
     """A link from the page `here` to the file `target` (both release-relative).
+
+    What `posixpath.relpath` answers, by string operations on normal paths (a site renders
+    hundreds of thousands of links; relpath makes both paths absolute first).
 
     >>> relative("vocab/use-status/approved.html", "id/claim/ketamine-ptsd.html")
     '../../vocab/use-status/approved.html'
     >>> relative("index.html", "index.html")
     'index.html'
     """
-    return posixpath.relpath(target, posixpath.dirname(here) or ".")
+    folder = here.rpartition("/")[0]  # posixpath.dirname, for a normal path
+    steps = target.split("/")
+    base = folder.split("/") if folder else []
+    if _ABNORMAL.intersection(steps) or _ABNORMAL.intersection(base) or here.startswith("/"):
+        return posixpath.relpath(target, posixpath.dirname(here) or ".")
+    shared = 0
+    for a, b in zip(steps, base, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return "/".join([".."] * (len(base) - shared) + steps[shared:]) or "."
+
+
+#: Path steps that `relative` leaves to `posixpath.relpath`.
+_ABNORMAL = frozenset(("", ".", ".."))

@@ -24,12 +24,13 @@ from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
 from ketamine_kg.exports.product_views import product_views
 from ketamine_kg.exports.wikidata import quickstatements
+from ketamine_kg.parallel import started
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
 from ketamine_kg.release.compress import compressed_dumps
 from ketamine_kg.release.writer import write_release
-from ketamine_kg.site import website
+from ketamine_kg.site import page_tasks, website
 from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
     DCTERMS,
@@ -157,13 +158,58 @@ def release_files(
 ) -> dict[str, bytes]:
     """Every file of the release, by name: pure, so the build is reproducible byte for byte.
 
-    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports).
+    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports). The website's
+    pages render in worker processes (site.page_tasks) while the exports are made here.
     """
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
+    tasks, workers = page_tasks(store, ontology, context, project.example_files())
+    with started(tasks, workers) as rendered:
+        release = release_of(dataset)
+        files = export_files(project, dataset, report, store, release, published, context)
+        creator, creator_name = _creator(dataset)
+        inputs = source_files(project.root, project.build_inputs())
+        metadata = describe_release(release, store, len(published), files, inputs, creator)
+        _check_metadata(metadata, dataset.metadata_shapes)
+        files[names.METADATA] = serialize.to_turtle(metadata, METADATA_PREFIXES)
+        files.update(
+            website(
+                store,
+                ontology=ontology,
+                shapes=dataset.all_shapes,
+                metadata=metadata,
+                release=release,
+                context=context,
+                rendered=rendered(),
+                triples=len(published),
+                creator=creator_name,
+            )
+        )
+    for name in files:  # every file is served and described with its format's media type
+        formats.of_release_file(name)
+    files[names.CHECKSUMS] = b"".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
+        for name, data in sorted(files.items())
+    )
+    return files
+
+
+def export_files(
+    project: Project,
+    dataset: Dataset,
+    report: Report,
+    store: ox.Store,
+    release: Release,
+    published: list[ox.Triple],
+    context: dict,
+) -> dict[str, bytes]:
+    """The release's files but the website and the metadata: the dumps (and their gzip
+    copies), the ontology, shapes, mappings, KGX, views, Wikidata statements, schemas and
+    example queries.
+    """
+    ontology = dataset.union(("ontology", "vocab"))
     compacted = jsonld.compact(published, context)
-    release = release_of(dataset)
     statements, review = quickstatements(store, release.issued, dataset.unverified)
     quads = dataset.quads()
     files = {
@@ -197,32 +243,7 @@ def release_files(
         files[f"mappings/{path.name}"] = path.read_bytes()
     for path in project.example_files():  # beside their pages; serve and publish read them here
         files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
-    files |= compressed_dumps(files)
-    creator, creator_name = _creator(dataset)
-    inputs = source_files(project.root, project.build_inputs())
-    metadata = describe_release(release, store, len(published), files, inputs, creator)
-    _check_metadata(metadata, dataset.metadata_shapes)
-    files[names.METADATA] = serialize.to_turtle(metadata, METADATA_PREFIXES)
-    files.update(
-        website(
-            store,
-            ontology=ontology,
-            shapes=dataset.all_shapes,
-            metadata=metadata,
-            release=release,
-            context=context,
-            examples=project.example_files(),
-            triples=len(published),
-            creator=creator_name,
-        )
-    )
-    for name in files:  # every file is served and described with its format's media type
-        formats.of_release_file(name)
-    files[names.CHECKSUMS] = b"".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
-        for name, data in sorted(files.items())
-    )
-    return files
+    return files | compressed_dumps(files)
 
 
 def release_of(dataset: Dataset) -> Release:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-from ketamine_kg import rdf
+from ketamine_kg import jsontext, rdf
 from ketamine_kg.config import BASE
 from ketamine_kg.release.directory import CONTEXT
 from ketamine_kg.vocab import (
@@ -109,7 +109,7 @@ def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = Non
     The node of the IRI `first`, if given, comes first.
     """
     ctx = context["@context"]
-    terms = {d["@id"]: (name, d) for name, d in ctx.items() if isinstance(d, dict)}
+    terms = _terms(ctx)
     nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
         node = nodes[_node_id(t.subject)]
@@ -124,10 +124,27 @@ def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = Non
     for subject in sorted(nodes, key=lambda s: (s != head, s)):
         obj: dict[str, object] = {"id": subject}
         for key, values in sorted(nodes[subject].items()):
-            ordered = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
-            obj[key] = ordered[0] if len(ordered) == 1 else ordered
+            if len(values) == 1:
+                obj[key] = values[0]
+            else:
+                obj[key] = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
         graph.append(obj)
     return {"@context": ctx, "@graph": graph}
+
+
+def _terms(ctx: dict) -> dict[str, tuple[str, dict]]:
+    """The context's term definitions by IRI: (term, definition). The last context's are kept,
+    since a build compacts every document with the same one (a context is not changed once
+    made: `build_context` makes a new one).
+    """
+    if _TERMS and _TERMS[0][0] is ctx:
+        return _TERMS[0][1]
+    terms = {d["@id"]: (name, d) for name, d in ctx.items() if isinstance(d, dict)}
+    _TERMS[:] = [(ctx, terms)]
+    return terms
+
+
+_TERMS: list[tuple[dict, dict[str, tuple[str, dict]]]] = []
 
 
 def document(triples: Iterable[ox.Triple], context: dict, first: str | None = None) -> dict:
@@ -162,4 +179,4 @@ def _compact_value(term: rdf.Term, definition: dict) -> object:
 
 def dumps(document: dict) -> bytes:
     """Stable JSON text: sorted keys, two-space indent, trailing newline."""
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (jsontext.dumps(document, indent=2, sort_keys=True) + "\n").encode()

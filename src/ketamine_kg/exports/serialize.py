@@ -15,11 +15,6 @@ from ketamine_kg.formats import Format, Kind
 from ketamine_kg.vocab import PREFIXES
 
 
-def _sort_key(term: rdf.Term) -> tuple[int, str]:
-    # IRIs first, then literals; lexical order within each, so the output is stable.
-    return (0 if isinstance(term, ox.NamedNode) else 1, str(term))
-
-
 def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """The triples with blank nodes relabelled by RDFC-1.0, so their labels are stable."""
     triples = list(triples)
@@ -34,10 +29,20 @@ def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """The distinct triples, blank nodes canonical, IRIs before literals, lexical order."""
-    triples = canonical_triples(triples)
-    return sorted(
-        set(triples),
-        key=lambda t: (_sort_key(t.subject), _sort_key(t.predicate), _sort_key(t.object)),
+    return sorted(set(canonical_triples(triples)), key=_triple_key)
+
+
+def _triple_key(t: ox.Triple) -> tuple[bool, str, str, bool, str]:
+    """Subject, predicate and object each IRIs first, then the rest; lexical order within each
+    (a predicate is always an IRI), so the output is stable.
+    """
+    s, o = t.subject, t.object
+    return (
+        not isinstance(s, ox.NamedNode),
+        str(s),
+        str(t.predicate),
+        not isinstance(o, ox.NamedNode),
+        str(o),
     )
 
 

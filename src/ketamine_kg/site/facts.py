@@ -211,6 +211,10 @@ _NAMES = (
 _NAMES_GRAPH = f"CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?p {{ {_NAMING} }} ?n ?p ?o }}"
 
 
+#: What names a resource, most preferred first.
+_NAME_PROPERTIES = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
+
+
 @dataclass
 class Facts:
     """The triples a page is made from, indexed by subject and by object."""
@@ -220,6 +224,10 @@ class Facts:
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     incoming: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: Answers of `label` and `iris` already given (a page asks for the same ones many times;
+    #: the facts do not change once made).
+    _labels: dict[str, str] = field(default_factory=dict, repr=False)
+    _iris: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def here(self) -> str:
@@ -248,11 +256,14 @@ class Facts:
         return self.out.get(subject, {}).get(predicate, [])
 
     def iris(self, subject: str, predicate: str) -> list[str]:
-        """The IRI objects of (subject, predicate), sorted."""
-        return sorted(
-            {v.value for v in self.values(subject, predicate) if isinstance(v, ox.NamedNode)},
-            key=lambda i: (self.label(i).lower(), i),
-        )
+        """The IRI objects of (subject, predicate), sorted (by label; do not change the list)."""
+        found = self._iris.get((subject, predicate))
+        if found is None:
+            found = self._iris[subject, predicate] = sorted(
+                {v.value for v in self.values(subject, predicate) if isinstance(v, ox.NamedNode)},
+                key=lambda i: (self.label(i).lower(), i),
+            )
+        return found
 
     def first_iri(self, subject: str, predicate: str) -> str | None:
         """The first IRI object of (subject, predicate), if any."""
@@ -266,10 +277,14 @@ class Facts:
 
     def label(self, iri: str) -> str:
         """A human-readable name: label, preferred label, title, a well-known name or a CURIE."""
-        for predicate in (RDFS.label, SKOS.prefLabel, DCTERMS.title):
-            if text := self.text(iri, predicate):
-                return text
-        return FALLBACK_LABELS.get(iri) or identifier_text(iri)
+        found = self._labels.get(iri)
+        if found is None:
+            found = self._labels[iri] = (
+                next((text for p in _NAME_PROPERTIES if (text := self.text(iri, p))), None)
+                or FALLBACK_LABELS.get(iri)
+                or identifier_text(iri)
+            )
+        return found
 
     def types(self, iri: str) -> list[str]:
         """The rdf:types of `iri`."""

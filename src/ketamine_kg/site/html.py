@@ -7,10 +7,10 @@ the same from disk and from any host; other IRIs are absolute.
 
 from __future__ import annotations
 
-import json
 from html import escape
 from urllib.parse import urlsplit
 
+from ketamine_kg import jsontext
 from ketamine_kg.identifiers import scheme_of_iri
 from ketamine_kg.iri_space import page_path, relative
 from ketamine_kg.vocab import (
@@ -104,5 +104,5 @@ def script_json(data: object) -> str:
     >>> json.loads(text)
     {'a': '</script><!--&'}
     """
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = jsontext.dumps(data, indent=1)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

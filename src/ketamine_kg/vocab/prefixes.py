@@ -93,12 +93,29 @@ def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
     >>> curie("https://example.org/x")
     'https://example.org/x'
     """
+    known, done = _CURIES.get(id(prefixes), (None, {}))
+    if known != prefixes:  # a mapping not seen before, or changed since: start afresh
+        known, done = dict(prefixes), {}
+        if len(_CURIES) >= _CURIE_MAPPINGS:
+            _CURIES.clear()
+        _CURIES[id(prefixes)] = (known, done)
+    if (found := done.get(iri)) is not None:
+        return found
     best = max(
-        (p for p, ns in prefixes.items() if iri.startswith(ns)),
-        key=lambda p: len(prefixes[p]),
+        (p for p, ns in known.items() if iri.startswith(ns)),
+        key=lambda p: len(known[p]),
         default=None,
     )
-    return f"{best}:{iri[len(prefixes[best]) :]}" if best else iri
+    found = f"{best}:{iri[len(known[best]) :]}" if best else iri
+    if len(done) < _CURIE_MEMO:
+        done[iri] = found
+    return found
+
+
+#: CURIEs already made, per prefix mapping (by identity, with a copy to notice a change):
+#: a release names the same few thousand IRIs many times over.
+_CURIES: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+_CURIE_MEMO, _CURIE_MAPPINGS = 1 << 18, 16
 
 
 def sparql_prologue() -> str:

@@ -1,0 +1,62 @@
+"""Parallel rendering: the release's files are the same bytes from one process and from many."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import pytest
+
+from ketamine_kg import parallel, site
+from ketamine_kg.build import pipeline
+from ketamine_kg.build.gate import Report
+from ketamine_kg.config import Project
+
+
+def _pid_and(value: int) -> tuple[int, int]:
+    return os.getpid(), value
+
+
+def test_tasks_run_in_worker_processes_and_return_in_order() -> None:
+    tasks = [partial(_pid_and, i) for i in range(20)]
+    results = parallel.run_tasks(tasks, workers=2)
+    assert [value for _, value in results] == list(range(20))
+    assert os.getpid() not in {pid for pid, _ in results}
+    assert parallel.run_tasks(tasks, workers=1) == [(os.getpid(), i) for i in range(20)]
+
+
+def test_a_failing_task_fails_the_run() -> None:
+    def fail() -> None:
+        raise ValueError("<https://w3id.org/ketamine-kg/id/x> has no page in the IRI space")
+
+    with pytest.raises(ValueError, match="has no page"):
+        parallel.run_tasks([lambda: 1, fail], workers=2)
+
+
+def test_the_environment_sets_the_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(parallel.WORKERS_ENV, "3")
+    assert parallel.workers_for(1, threshold=1000) == 3
+    monkeypatch.setenv(parallel.WORKERS_ENV, "two")
+    with pytest.raises(ValueError, match="KETAMINE_KG_WORKERS must be a whole number"):
+        parallel.workers_for(1, threshold=1000)
+    monkeypatch.delenv(parallel.WORKERS_ENV)
+    assert parallel.workers_for(999, threshold=1000) == 1
+    assert parallel.workers_for(1000, threshold=1000) == parallel.cores()
+
+
+def test_release_files_are_byte_identical_sequential_and_parallel(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole release of the real project, rendered in one process and in two, in chunks
+    of 7 resources (so that many tasks finish out of order)."""
+    dataset, store = pipeline.load_and_derive(project)
+    report = Report(shapes=1, qc_queries=1)
+    monkeypatch.setattr(site, "CHUNK", 7)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "1")
+    sequential = pipeline.release_files(project, dataset, report, store)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "2")
+    in_parallel = pipeline.release_files(project, dataset, report, store)
+    assert list(in_parallel) == list(sequential)  # the same files, in the same order
+    differing = [name for name, data in sequential.items() if in_parallel[name] != data]
+    assert not differing, f"{len(differing)} files differ, e.g. {differing[:5]}"
+    assert len(site.minted_iris(store)) > 50 * site.CHUNK  # many tasks ran
