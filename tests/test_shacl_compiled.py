@@ -15,7 +15,7 @@ import rdflib
 from ketamine_kg.build.gate import Finding, validate_shapes
 from ketamine_kg.build.load import to_store
 from ketamine_kg.build.pipeline import load_and_derive
-from ketamine_kg.build.shacl_compiled import validate_store
+from ketamine_kg.build.shacl_compiled import validate, validate_store
 from ketamine_kg.build.shacl_shapes import ShapeCompileError
 from ketamine_kg.config import Project
 from ketamine_kg.exports.serialize import to_ntriples
@@ -150,3 +150,19 @@ def test_unsupported_construct_is_refused(shape: str, construct: str) -> None:
     shapes = _nt_graph(_turtle(shape))
     with pytest.raises(ShapeCompileError, match=rf"shape <http://example.org/S>: {construct}"):
         validate_store(to_store({"data": _turtle("ex:x ex:p 1 .")}), shapes)
+
+
+def test_a_datatype_the_store_rewrites_is_checked_as_written() -> None:
+    """Oxigraph stores "5"^^xsd:int as xsd:integer; the gate then asks pySHACL, which sees
+    the literal as written, so both engines' verdicts stay one."""
+    shapes = rdflib.Graph().parse(
+        data=PREFIXES
+        + """ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ;
+            sh:property [ sh:path ex:p ; sh:datatype xsd:integer ] .""",
+        format="turtle",
+    )
+    triples = _turtle('ex:x ex:p "5"^^xsd:int .')
+    store = to_store({"data": triples})
+    assert validate_store(store, shapes, triples) == []  # what the store alone would say
+    found = validate(store, shapes, triples)
+    assert found and found == validate_shapes(_nt_graph(triples), shapes)

@@ -14,7 +14,7 @@ from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
 from ketamine_kg.build.reason import check_consistency, reasoner_input
-from ketamine_kg.build.shacl_compiled import validate_store
+from ketamine_kg.build.shacl_compiled import validate
 from ketamine_kg.build.sssom import merged_sssom, unverified_matches
 from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
@@ -135,7 +135,7 @@ def gate(
     done = timed(progress, "shacl")
     shapes_graph = _rdflib_graph(dataset.shapes)
     report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
-    report.findings += validate_store(store, shapes_graph, everything)  # pySHACL: the reference
+    report.findings += validate(store, shapes_graph, everything)  # pySHACL: the reference
     claims = _count_claims(everything)
     done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
 

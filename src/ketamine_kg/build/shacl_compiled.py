@@ -19,7 +19,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from ketamine_kg import rdf
-from ketamine_kg.build.gate import Finding
+from ketamine_kg.build.gate import Finding, validate_shapes
 from ketamine_kg.build.shacl_report import (
     Result,
     as_written,
@@ -62,6 +62,38 @@ def validate_store(
     results = [r for shape in model.targeted for r in validator.evaluate(shape, _targets(shape))]
     written = as_written({t for r in results for t in r.terms()}, source)
     return sorted({finding(r.rewritten(written), shapes) for r in results}, key=str)
+
+
+#: Datatypes the store does not keep: Oxigraph stores a literal of any of them as xsd:integer.
+REWRITTEN = frozenset(
+    str(XSD[name])
+    for name in (
+        "int",
+        "long",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+
+
+def validate(store: ox.Store, shapes: rdflib.Graph, source: list[ox.Triple]) -> list[Finding]:
+    """`validate_store`, unless some literal of `source` has a datatype the store rewrites
+    (its sh:datatype checks would see xsd:integer): then pySHACL on an rdflib copy.
+    """
+    if not any(
+        isinstance(t.object, ox.Literal) and t.object.datatype.value in REWRITTEN for t in source
+    ):
+        return validate_store(store, shapes, source)
+    data = rdflib.Graph().parse(data=rdf.to_bytes(source, ox.RdfFormat.N_TRIPLES), format="nt")
+    return validate_shapes(data, shapes)
 
 
 def _targets(shape: Shape) -> str:
