@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ctypes
 import resource
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,9 +187,16 @@ def limit_memory(megabytes: int) -> None:
 
 
 def serve(
-    app: ASGIApp, host: str, port: int, limits: HttpLimits, log_level: str = "warning"
+    app: ASGIApp,
+    host: str,
+    port: int,
+    limits: HttpLimits,
+    log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve `app` on host:port until interrupted, with `limits`."""
+    """Serve `app` on host:port (or on the listening socket `sock`) until interrupted, with
+    `limits`.
+    """
 
     class Protocol(BoundedProtocol):
         header_timeout = limits.header_timeout
@@ -205,4 +213,4 @@ def serve(
         access_log=False,  # the app's own (accesslog.py), when asked for
         log_level=log_level,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock] if sock else None)
