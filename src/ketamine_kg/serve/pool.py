@@ -243,8 +243,13 @@ class PoolOwner:
         self.processes[slot] = (process, line)
         loop = asyncio.get_running_loop()
         try:
-            ready = loop.create_future()
-            loop.add_reader(line.fileno(), lambda: ready.done() or ready.set_result(None))
+            ready: asyncio.Future[None] = loop.create_future()
+
+            def readable() -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            loop.add_reader(line.fileno(), readable)
             try:
                 await asyncio.wait_for(ready, 60)
             finally:

@@ -210,17 +210,19 @@ def worker_main(
             if key.fileobj is owner:  # the owner has gone (or closed the line): stop
                 return
             if key.fileobj is listener:
-                conn, _ = listener.accept()
-                conn.sendall(greeting)
-                selector.register(conn, selectors.EVENT_READ)
+                accepted, _ = listener.accept()
+                accepted.sendall(greeting)
+                selector.register(accepted, selectors.EVENT_READ)
                 continue
-            conn = key.fileobj
+            line = key.fileobj
+            if not isinstance(line, socket.socket):
+                continue
             try:
-                job = _job(conn)
+                job = _job(line)
                 if job is not None:
-                    conn.sendall(encode_answer(execute(store, job, context, graphs)))
+                    line.sendall(encode_answer(execute(store, job, context, graphs)))
             except OSError:
                 job = None
             if job is None:  # that front end closed its line
-                selector.unregister(conn)
-                conn.close()
+                selector.unregister(line)
+                line.close()
