@@ -154,13 +154,30 @@ class BoundedProtocol(HttpToolsProtocol):
 
 
 class _LingeringClose:
-    """The connection's transport as uvicorn sees it: `close()` may linger (BoundedProtocol)."""
+    """The connection's transport as uvicorn sees it: `close()` may linger (BoundedProtocol),
+    and the writes of one turn of the event loop go out as one (uvicorn writes a response's
+    head and its body separately: two sends, two wake-ups of the client, for one answer).
+    """
 
     def __init__(self, transport: asyncio.Transport, protocol: BoundedProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._protocol.loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
 
     def close(self) -> None:
+        self._flush()
         self._protocol._close()
 
     def is_closing(self) -> bool:
