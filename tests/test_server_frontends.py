@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def test_a_runaway_query_is_killed_and_every_front_end_stays(server: LiveServer)
         for n in range(6):  # answered while (and after) the worker is replaced
             query = f"{LOOKUP}\n# after {n}"
             assert client.get("/sparql", params={"query": query}, headers=JSON).status_code == 200
+    deadline = time.monotonic() + 60  # the replacement loads the release: seconds
+    while len(roles(server.process.pid)[1]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     now_fronts, now_workers = roles(server.process.pid)
     assert now_fronts == fronts
     assert len(now_workers) == 2 and now_workers != workers  # the killed one was replaced
