@@ -102,13 +102,23 @@ class _Tokens:
     this process's other requests), give it back.
     """
 
-    def __init__(self, read_fd: int, write_fd: int) -> None:
+    def __init__(self, read_fd: int, write_fd: int, shared: bool) -> None:
         self.read_fd, self.write_fd = read_fd, write_fd
+        self.shared = shared
         os.set_blocking(read_fd, False)
         self.waiters: collections.deque[asyncio.Future[bytes]] = collections.deque()
 
     def give(self, token: bytes) -> None:
-        """Return a token to the pipe (two bytes: one atomic write, never blocks)."""
+        """Return a token: straight to this process's longest waiter when no other process
+        uses the pool (no pipe round trip), else to the pipe (two bytes: one atomic write, never
+        blocks), where every front end's waiters have the same chance at it.
+        """
+        if not self.shared:
+            while self.waiters:
+                waiter = self.waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(token)
+                    return
         os.write(self.write_fd, token)
 
     def _read(self, count: int) -> bytes:
@@ -153,11 +163,16 @@ class PoolClient:
     """A front end's use of the pool: run a job on a free worker, within a deadline."""
 
     def __init__(
-        self, directory: str, read_fd: int, write_fd: int, queue_timeout: float = 5.0
+        self,
+        directory: str,
+        read_fd: int,
+        write_fd: int,
+        queue_timeout: float = 5.0,
+        shared: bool = True,
     ) -> None:
         self.directory = directory
         self.queue_timeout = queue_timeout
-        self.tokens = _Tokens(read_fd, write_fd)
+        self.tokens = _Tokens(read_fd, write_fd, shared)
         self.lines: dict[int, _Line] = {}
 
     async def _line(self, slot: int, generation: int) -> _Line | None:
@@ -310,7 +325,7 @@ class WorkerPool:
     ) -> None:
         self.owner = PoolOwner(release_dir, size, memory_mb)
         self.client = PoolClient(
-            self.owner.directory, self.owner.read_fd, self.owner.write_fd, queue_timeout
+            self.owner.directory, self.owner.read_fd, self.owner.write_fd, queue_timeout, False
         )
 
     @property
