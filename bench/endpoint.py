@@ -1,11 +1,13 @@
 """SPARQL endpoint throughput and latency: ours against Oxigraph server and rdflib-endpoint.
 
 Starts each endpoint on a free 127.0.0.1 port, on the same release, checks that all of them
-give the same rows for every query of the mix, then drives each (endpoint, clients, query) cell
-with `wrk` (GET, url-encoded query, Accept: application/sparql-results+json) for a fixed time,
-after a short warm-up. Every server is stopped when its cells are done, also on errors.
+give the same rows for every query of the mix, then drives each (clients, query) cell with `wrk`
+(GET, url-encoded query, Accept: application/sparql-results+json) for a fixed time on every
+endpoint in turn (interleaved, so a change in the machine's load falls on all alike), after a
+short warm-up. Every server is stopped at the end, also on errors.
 
-- ours: `ketamine-kg serve RELEASE --host 127.0.0.1 --port P`
+- ours: `ketamine-kg serve RELEASE --host 127.0.0.1 --port P` (plus `--ours "..."`; the
+  ketamine_kg imported is the one on PYTHONPATH, if set, which the report names)
 - oxigraph: `oxigraph load` of ketamine-kg.nq into a temp store, then
   `oxigraph serve-read-only --union-default-graph` (default graph = union of named graphs)
 - rdflib-endpoint: the merged Turtle dump in an rdflib Dataset (default_union=True) behind
@@ -21,6 +23,7 @@ Output: Markdown on stdout and in bench/results/endpoint-<date>[-unique][-pinned
 
 Usage: python bench/endpoint.py [--release out] [--duration 10] [--warmup 2]
        [--clients 1,8,32] [--endpoints ours,oxigraph,rdflib-endpoint] [--unique] [--pin]
+       [--queries lookup,claims] [--ours "--front-ends 2"] [--quiet-wait 300] [--suffix -x]
 Needs: pip install -r bench/requirements.txt; apt-get install -y wrk.
 """
 
@@ -168,6 +171,7 @@ class Cell:
     main_cpu_ms: float  # of which its main process (the HTTP front when it has workers)
     other_cpu_pct: float  # CPU used by neither server nor wrk, % of one core (should be ~0)
     wrk_cpu_pct: float  # load generator CPU, % of one core
+    loadavg: float  # the 1-minute load average when the cell ended
 
 
 def free_port() -> int:
@@ -186,12 +190,15 @@ def tool(name: str) -> str:
     return found
 
 
-def launch(name: str, release: Path, port: int, work: Path) -> tuple[list[str], str]:
-    """The command that serves `release` on `port`, and the query URL it will answer at."""
+def launch(
+    name: str, release: Path, port: int, work: Path, ours: list[str]
+) -> tuple[list[str], str]:
+    """The command that serves `release` on `port`, and the query URL it will answer at
+    (`ours`: more options for our server)."""
     base = f"http://127.0.0.1:{port}"
     if name == "ours":
         cmd = [tool("ketamine-kg"), "serve", str(release), "--host", "127.0.0.1"]
-        return [*cmd, "--port", str(port)], f"{base}/sparql"
+        return [*cmd, "--port", str(port), *ours], f"{base}/sparql"
     if name == "oxigraph":
         store = work / "oxigraph"
         if not store.exists():
@@ -249,10 +256,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def serving(name: str, release: Path, work: Path, pin: str | None) -> Iterator[Server]:
+def serving(
+    name: str, release: Path, work: Path, pin: str | None, ours: list[str]
+) -> Iterator[Server]:
     """Start one endpoint, yield it once it answers, and always stop it."""
     port = free_port()
-    cmd, url = launch(name, release, port, work)
+    cmd, url = launch(name, release, port, work, ours)
     if pin is not None:
         cmd = ["taskset", "-c", pin, *cmd]
     log = work / f"{name}.log"
@@ -292,7 +301,7 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / TICKS
 
 
-def wait_quiet(limit: float = 300) -> None:
+def wait_quiet(limit: float) -> None:
     """Wait (at most `limit` s) until other processes use under DISTURBED % of a core."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -371,6 +380,7 @@ def measure(
         main_cpu_ms=1000 * (main_after - main_before) / n if n else float("nan"),
         wrk_cpu_pct=100 * wrk_cpu / elapsed,
         other_cpu_pct=max(0.0, 100 * other / elapsed),
+        loadavg=float(Path("/proc/loadavg").read_text().split()[0]),
     )
 
 
@@ -381,6 +391,8 @@ def versions(endpoints: list[str]) -> dict[str, str]:
     found["load average before"] = Path("/proc/loadavg").read_text().split()[0]
     git = ["git", "-C", str(ROOT), "describe", "--always", "--dirty"]
     found["git"] = subprocess.run(git, capture_output=True, text=True).stdout.strip()
+    if os.environ.get("PYTHONPATH"):
+        found["PYTHONPATH"] = os.environ["PYTHONPATH"]
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     found["wrk"] = (wrk_v.stdout or wrk_v.stderr).split()[1]
     for dist in ("ketamine-kg", "oxigraph", "pyoxigraph", "rdflib-endpoint", "rdflib", "uvicorn"):
@@ -431,14 +443,14 @@ def cells_table(cells: list[Cell]) -> list[str]:
     out = ["## All cells", ""]
     out.append(
         "| endpoint | clients | query | req/s | p50 ms | p99 ms | errors "
-        "| server CPU ms/req | main process ms/req | wrk CPU % | other CPU % |"
+        "| server CPU ms/req | main process ms/req | wrk CPU % | other CPU % | loadavg |"
     )
-    out.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    out.append("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for c in cells:
         out.append(
             f"| {c.endpoint} | {c.clients} | {c.query} | {c.rps:.0f} | {c.p50_ms:.2f} "
             f"| {c.p99_ms:.2f} | {c.errors} | {c.server_cpu_ms:.2f} | {c.main_cpu_ms:.2f} "
-            f"| {c.wrk_cpu_pct:.0f} | {c.other_cpu_pct:.0f} |"
+            f"| {c.wrk_cpu_pct:.0f} | {c.other_cpu_pct:.0f} | {c.loadavg:.2f} |"
         )
     disturbed = [c for c in cells if c.other_cpu_pct > DISTURBED]
     if disturbed:
@@ -518,7 +530,7 @@ def report(
 
 
 def run(args: argparse.Namespace) -> str:
-    """Start every endpoint, compare their answers, then warm up and measure one at a time."""
+    """Start every endpoint, compare their answers, warm up, then measure the cells."""
     meta = versions(args.endpoints)
     work = Path(tempfile.mkdtemp(prefix="kkg-bench-"))
     pins = ("1", "0") if args.pin else (None, None)
@@ -529,7 +541,7 @@ def run(args: argparse.Namespace) -> str:
         script.write_text(WRK_LUA + (WRK_LUA_UNIQUE if args.unique else ""))
         with contextlib.ExitStack() as stack:
             servers = [
-                stack.enter_context(serving(name, args.release, work, pins[0]))
+                stack.enter_context(serving(name, args.release, work, pins[0], args.ours))
                 for name in args.endpoints
             ]
             for server in servers:
@@ -538,20 +550,24 @@ def run(args: argparse.Namespace) -> str:
                 progress(f"{server.name}: {server.url}; rows {counts}")
             for problem in mismatches(checks):
                 progress(f"MISMATCH {problem}")
-            for server in servers:  # the others sit idle meanwhile
-                wait_quiet()
-                for query in QUERIES:  # warm-up, not recorded
+            wait_quiet(args.quiet_wait)
+            for server in servers:  # warm-up, not recorded
+                for query in args.queries:
                     wrk(server.url, QUERIES[query], 8, args.warmup, script, pins[1])
-                for clients in args.clients:
-                    for query in QUERIES:
+            # Interleaved: each cell runs on every endpoint in turn (the others idle meanwhile),
+            # so a change in the machine's load falls on all of them alike.
+            for clients in args.clients:
+                for query in args.queries:
+                    for server in servers:
                         for attempt in range(1 + args.retries):
                             if attempt:
-                                wait_quiet()
+                                wait_quiet(args.quiet_wait)
                             cell = measure(server, clients, query, args.duration, script, pins)
                             progress(
                                 f"{server.name} c={clients} {query}: {cell.rps:.0f} req/s, "
                                 f"p99 {cell.p99_ms:.1f} ms, errors {cell.errors}, "
-                                f"other CPU {cell.other_cpu_pct:.0f} %"
+                                f"other CPU {cell.other_cpu_pct:.0f} %, "
+                                f"load {cell.loadavg:.2f}"
                             )
                             if cell.other_cpu_pct <= DISTURBED:
                                 break
@@ -575,6 +591,7 @@ def describe(args: argparse.Namespace) -> str:
         "Server pinned to CPU 1, wrk (1 thread) to CPU 0."
         if args.pin
         else "Server and wrk share all CPUs.",
+        f"Our server's extra options: `{' '.join(args.ours)}`." if args.ours else "",
     ]
     return " ".join(text)
 
@@ -608,9 +625,24 @@ def main() -> None:
     parser.add_argument(
         "--retries", type=int, default=2, help="re-runs of a cell disturbed by other processes"
     )
+    parser.add_argument(
+        "--queries", type=csv_of(str), default=list(QUERIES), help="the queries to measure"
+    )
+    parser.add_argument(
+        "--ours", type=str.split, default=[], help="more options for our server, in one string"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=300,
+        help="seconds to wait at most for other processes to go quiet before measuring",
+    )
+    parser.add_argument("--suffix", default="", help="appended to the result file's name")
     parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args()
     args.release = args.release.resolve()
+    if set(args.queries) - set(QUERIES):
+        parser.error(f"unknown queries: {', '.join(sorted(set(args.queries) - set(QUERIES)))}")
     unknown = set(args.endpoints) - set(ENDPOINTS)
     if unknown:
         parser.error(f"unknown endpoints: {', '.join(sorted(unknown))}")
@@ -624,7 +656,7 @@ def main() -> None:
     print(text)
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        suffix = "-unique" * args.unique + "-pinned" * args.pin
+        suffix = "-unique" * args.unique + "-pinned" * args.pin + args.suffix
         path = RESULTS / f"endpoint-{datetime.date.today().isoformat()}{suffix}.md"
         path.write_text(text + "\n")
         progress(f"written to {path.relative_to(ROOT)}")

@@ -111,6 +111,30 @@ def test_the_cap_allows_exactly_its_rows_and_refuses_one_more(
     assert refused.value.args == (24,)
 
 
+@RESULT_FORMATS
+def test_answers_short_enough_are_written_once_and_long_ones_still_counted(
+    store: ox.Store, fmt: formats.Format
+) -> None:
+    """With the query to evaluate again (the endpoint's way), the answer is the same bytes below
+    the cap, whether its size proves it within the cap (one writer) or not (counted on TSV),
+    and one row more is refused either way."""
+    query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 25"
+    direct = select(store, query).serialize(format=fmt.results)
+    for limit in (25, 10_000):  # 25 rows of IRIs: past 52 bytes, under 20,002
+        again = results.serialize_solutions(
+            select(store, query), fmt, limit, lambda: select(store, query)
+        )
+        assert again == direct
+    with pytest.raises(results.TooManyRows):
+        results.serialize_solutions(select(store, query), fmt, 24, lambda: select(store, query))
+    rows = len(list(select(store, ALL_QUADS)))
+    whole = select(store, ALL_QUADS).serialize(format=fmt.results)
+    counted = results.serialize_solutions(
+        select(store, ALL_QUADS), fmt, rows, lambda: select(store, ALL_QUADS)
+    )
+    assert counted == whole
+
+
 def test_the_cap_stops_the_evaluation(store: ox.Store) -> None:
     """A cartesian product is refused after about the cap's worth of solutions were evaluated,
     not after all of them.

@@ -14,7 +14,8 @@ import pytest
 from conftest import Canary
 
 from ketamine_kg.serve import sandbox
-from ketamine_kg.serve.workers import EVALUATION_FAILED, Job, WorkerPool
+from ketamine_kg.serve.pool import WorkerPool
+from ketamine_kg.serve.workers import EVALUATION_FAILED, Job
 
 SERVICE = "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}"
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from conftest import ROOT, LiveServer
 
-from ketamine_kg.serve.server import DATA_POLICY, IMAGE_POLICY, PAGE_POLICY, UI_POLICY
+from ketamine_kg.serve.policy import DATA_POLICY, IMAGE_POLICY, PAGE_POLICY, UI_POLICY
 
 pytestmark = pytest.mark.server
 ASK = "ASK { ?s ?p ?o }"

@@ -127,16 +127,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log = open(args.access_log, "a", encoding="utf-8")  # noqa: SIM115 (open while serving)
         except OSError as exc:
             raise UsageError(f"cannot open {args.access_log}: {exc.strerror}") from exc
-    app = create_app(release.path, settings, access_log=log)
+    fronts = f"{args.front_ends} front ends, " if args.front_ends > 1 else ""
     print(
         f"serving {release.path} ({release.origin}) at http://{args.host}:{args.port}/  "
-        f"(SPARQL: /sparql, query UI: /, {settings.workers} query workers, "
+        f"(SPARQL: /sparql, query UI: /, {fronts}{settings.workers} query workers, "
         f"timeout {settings.query_timeout:g}s, max {settings.max_rows} rows)",
         file=sys.stderr,
         flush=True,
     )
-    serve(app, args.host, args.port, limits, log_level=args.log_level)
+    if args.front_ends > 1:
+        return _serve_front_ends(args, release.path, settings, limits)
+    serve(
+        create_app(release.path, settings, access_log=log),
+        args.host,
+        args.port,
+        limits,
+        log_level=args.log_level,
+    )
     return EXIT_OK
+
+
+def _serve_front_ends(
+    args: argparse.Namespace, path: Path, settings: object, limits: object
+) -> int:
+    """`serve --front-ends N` (N > 1): bind the port here, then supervise (frontends.py)."""
+    import socket
+
+    from ketamine_kg.serve.frontends import config_of, supervise
+
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    try:
+        sock = socket.create_server((args.host, args.port), family=family, backlog=2048)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    config = config_of(path, settings, limits, args.access_log, args.log_level)  # type: ignore[arg-type]
+    return supervise(sock, config, args.front_ends)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -137,6 +137,14 @@ def parser() -> argparse.ArgumentParser:
         help="query worker processes (default: the CPU count, at least 2; here %(default)s)",
     )
     s.add_argument(
+        "--front-ends",
+        type=_whole(1, 64),
+        default=1,
+        metavar="N",
+        help="HTTP front-end processes sharing the port and one pool of query workers; more "
+        "than 1 for more queries per second on more cores (default: 1)",
+    )
+    s.add_argument(
         "--worker-memory-mb",
         type=_whole(256, zero_means="no limit"),
         default=2048,

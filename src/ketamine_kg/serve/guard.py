@@ -43,9 +43,11 @@ TOO_DEEP = (
 
 
 #: The words whose presence anywhere in a text makes it worth parsing (SERVICE, FROM, updates).
-TRIGGERS = re.compile(
-    "service|from|insert|delete|load|clear|create|drop|copy|move|add|with", re.IGNORECASE
-)
+TRIGGER_WORDS = (
+    "service", "from", "insert", "delete", "load", "clear", "create", "drop", "copy", "move",
+    "add", "with",
+)  # fmt: skip
+TRIGGERS = re.compile("|".join(TRIGGER_WORDS), re.IGNORECASE)
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -68,6 +70,9 @@ def needs_check(query: str) -> bool:
         text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
     except (ValueError, OverflowError):
         return True
+    if text.isascii():  # the common case, and a cheaper test: ASCII has no other case variants
+        lowered = text.lower()
+        return any(word in lowered for word in TRIGGER_WORDS)
     return any(TRIGGERS.search(variant) for variant in (text, text.upper(), text.casefold()))
 
 

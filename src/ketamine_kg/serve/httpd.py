@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ctypes
 import resource
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,13 +154,30 @@ class BoundedProtocol(HttpToolsProtocol):
 
 
 class _LingeringClose:
-    """The connection's transport as uvicorn sees it: `close()` may linger (BoundedProtocol)."""
+    """The connection's transport as uvicorn sees it: `close()` may linger (BoundedProtocol),
+    and the writes of one turn of the event loop go out as one (uvicorn writes a response's
+    head and its body separately: two sends, two wake-ups of the client, for one answer).
+    """
 
     def __init__(self, transport: asyncio.Transport, protocol: BoundedProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._protocol.loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
 
     def close(self) -> None:
+        self._flush()
         self._protocol._close()
 
     def is_closing(self) -> bool:
@@ -186,9 +204,16 @@ def limit_memory(megabytes: int) -> None:
 
 
 def serve(
-    app: ASGIApp, host: str, port: int, limits: HttpLimits, log_level: str = "warning"
+    app: ASGIApp,
+    host: str,
+    port: int,
+    limits: HttpLimits,
+    log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve `app` on host:port until interrupted, with `limits`."""
+    """Serve `app` on host:port (or on the listening socket `sock`) until interrupted, with
+    `limits`.
+    """
 
     class Protocol(BoundedProtocol):
         header_timeout = limits.header_timeout
@@ -205,4 +230,4 @@ def serve(
         access_log=False,  # the app's own (accesslog.py), when asked for
         log_level=log_level,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock] if sock else None)

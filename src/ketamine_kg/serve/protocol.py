@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
 from starlette.requests import ClientDisconnect, Request
@@ -102,11 +102,33 @@ async def read_body(request: Request, max_body: int, seconds: float) -> bytes:
     return bytes(body)
 
 
-async def parse_query_request(request: Request, max_body: int, body_timeout: float) -> QueryRequest:
-    """The query and dataset of a GET or POST request, per the SPARQL 1.1 Protocol."""
-    params = parse_qs(request.url.query, keep_blank_values=True)
+def _url_params(query_string: str) -> dict[str, list[str]]:
+    params = parse_qs(query_string, keep_blank_values=True)
     if any(k in params for k in _UPDATE_PARAMS):
         raise ProtocolError(403, _READ_ONLY)
+    return params
+
+
+def _request(params: dict[str, list[str]]) -> QueryRequest:
+    return QueryRequest(
+        query=_one(params, "query"),
+        default_graphs=tuple(params.get("default-graph-uri", [])),
+        named_graphs=tuple(params.get("named-graph-uri", [])),
+        format=_one(params, "format"),
+        timeout=parse_timeout(_one(params, "timeout")),
+    )
+
+
+def parse_get(query_string: str) -> QueryRequest:
+    """The query and dataset of a GET request from its query string (decoded as Latin-1, as
+    the URL's bytes are).
+    """
+    return _request(_url_params(query_string))
+
+
+async def parse_query_request(request: Request, max_body: int, body_timeout: float) -> QueryRequest:
+    """The query and dataset of a GET or POST request, per the SPARQL 1.1 Protocol."""
+    params = _url_params(request.url.query)
     query = _one(params, "query")
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -133,11 +155,6 @@ async def parse_query_request(request: Request, max_body: int, body_timeout: flo
                 raise ProtocolError(400, "More than one 'query' parameter.")
             for key, values in form.items():
                 params.setdefault(key, []).extend(values)
-            query = _one(params, "query")
-    return QueryRequest(
-        query=query,
-        default_graphs=tuple(params.get("default-graph-uri", [])),
-        named_graphs=tuple(params.get("named-graph-uri", [])),
-        format=_one(params, "format"),
-        timeout=parse_timeout(_one(params, "timeout")),
-    )
+            return _request(params)
+        return replace(_request(params), query=query)
+    return _request(params)

@@ -13,7 +13,7 @@ byte for byte what the uncapped writer gives.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -78,14 +78,49 @@ class _CappedLines(io.BytesIO):
         return super().write(data)
 
 
-def serialize_solutions(result: ox.QuerySolutions, fmt: Format, limit: int | None = None) -> bytes:
+class _CappedBytes(io.BytesIO):
+    """A file that stops the writer (_TooLong) once more than `size` bytes were written."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        written = super().write(data)
+        if self.tell() > self.size:
+            raise _TooLong
+        return written
+
+
+class _TooLong(Exception):
+    """The answer is too long to prove it within the row cap by its size alone."""
+
+
+def serialize_solutions(
+    result: ox.QuerySolutions,
+    fmt: Format,
+    limit: int | None = None,
+    again: Callable[[], ox.QuerySolutions] | None = None,
+) -> bytes:
     """SELECT solutions in the SPARQL results format `fmt`, by pyoxigraph; with a `limit`, at
     most that many (else TooManyRows, as soon as the writer passes it).
+
+    With `again` (the query evaluated anew), JSON, XML and CSV are first written directly: every
+    solution takes at least 2 bytes in them (`{},`, `<result></result>`, CRLF), so an answer
+    shorter than 2 x (limit + 1) bytes is within the cap. A longer one stops that writer and is
+    written again the counted way, from `again()`: short answers cost one writer, not three.
     """
     if fmt.results is None:
         raise TypeError(f"{fmt.name} is not a SPARQL results format")
     if limit is None:
         return rdf.results_bytes(result, fmt.results)
+    if again is not None and fmt.results != ox.QueryResultsFormat.TSV:
+        short = _CappedBytes(2 * (limit + 1) - 1)
+        try:
+            result.serialize(short, format=fmt.results)
+            return short.getvalue()
+        except _TooLong:
+            result = again()
     sink = _CappedLines(limit)
     result.serialize(sink, format=ox.QueryResultsFormat.TSV)
     tsv = sink.getvalue()

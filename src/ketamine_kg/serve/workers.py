@@ -1,23 +1,27 @@
-"""Query execution in worker processes that can be killed at a deadline.
+"""Query execution in worker processes that can be killed at a deadline: the worker side.
 
 Neither pyoxigraph nor rdflib can interrupt a running query, and one cartesian product can
-exhaust memory. So every query runs in a pool of separate processes, each holding its own
-read-only copy of the release and a memory limit (RLIMIT_AS). The server waits for the answer
-until the deadline; a worker that is late is killed and replaced, and one that dies (memory
-exhausted) is replaced; the server and the other workers are not affected. Each worker denies
-itself the network (sandbox.py) once its store is loaded, so no query can reach another host;
-if the platform cannot have that sandbox, the pool says so once on stderr.
+exhaust memory. So every query runs in a separate process (pool.py keeps a pool of them), each
+holding its own read-only copy of the release and a memory limit (RLIMIT_AS). A worker listens
+on its own Unix socket, so every front-end process of the server can reach it; it denies itself
+the network (sandbox.py) once its store is loaded and its socket bound, so no query can reach
+another host. It exits when its owner's line (the pipe it reported ready on) closes.
+
+Framing, both ways length-prefixed bytes (no pickle): a job is JOB_HEAD (payload length) and the
+job's fields as a JSON array; an answer is ANSWER_HEAD (body length, status, media type length),
+the media type and the body as pyoxigraph wrote it. On connecting, a front end first reads
+GREETING: the worker's generation (its slot's respawn count, mod 256) and process id.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import multiprocessing
+import json
 import os
 import resource
-import sys
-from dataclasses import dataclass
+import selectors
+import socket
+import struct
+from dataclasses import dataclass, fields
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,9 @@ from ketamine_kg.serve import guard, results, sandbox
 
 #: For evaluation errors: the engine's own message may quote a remote server's reply.
 EVALUATION_FAILED = "Query evaluation failed in the engine; the query was not answered.\n"
+JOB_HEAD = struct.Struct(">I")
+ANSWER_HEAD = struct.Struct(">IHB")
+GREETING = struct.Struct(">BI")
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,9 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
     base_iri: str | None = None  # the endpoint's URL: the base of relative IRIs
-    #: The release's graphs when the guard must parse the query first (guard.needs_check).
-    check_graphs: frozenset[str] | None = None
+    #: Whether the guard vets the query first (where guard.needs_check says it could hold
+    #: anything to refuse); the worker decides that, under the query's deadline.
+    guarded: bool = False
     format: str | None = None  # the client's `format=` (for the message when it does not fit)
 
 
@@ -86,13 +94,24 @@ def _unacceptable(job: Job, kind: str, offer: list[str]) -> Answer:
     return _text(406, "Not Acceptable: this query's results are available as " + ", ".join(offer))
 
 
-def execute(store: ox.Store, job: Job, context: dict) -> Answer:
-    """Run one job on a store (the guard first, where the job asks); errors become
-    protocol-shaped answers. `context`: the published JSON-LD context, for graph answers.
+def _solutions(store: ox.Store, query: str, options: dict[str, Any]) -> ox.QuerySolutions:
+    """A SELECT query evaluated anew (for the row cap's second writer)."""
+    again = store.query(query, **options)
+    if not isinstance(again, ox.QuerySolutions):
+        raise RuntimeError("a SELECT query gave another kind of answer")
+    return again
+
+
+def execute(
+    store: ox.Store, job: Job, context: dict, graphs: frozenset[str] = frozenset()
+) -> Answer:
+    """Run one job on a store (the guard first, where the job asks, with the release's
+    `graphs`); errors become protocol-shaped answers. `context`: the published JSON-LD
+    context, for graph answers.
     """
-    if job.check_graphs is not None:
+    if job.guarded and guard.needs_check(job.query):
         try:
-            guard.vet(job.query, job.check_graphs, job.base_iri)
+            guard.vet(job.query, graphs, job.base_iri)
         except guard.GuardError as exc:
             return _text(exc.status, exc.message)
     dataset: dict[str, Any] = {"use_default_graph_as_union": True}
@@ -102,7 +121,8 @@ def execute(store: ox.Store, job: Job, context: dict) -> Answer:
             "named_graphs": [ox.NamedNode(g) for g in job.named_graphs] or None,
         }
     try:
-        result = store.query(job.query, base_iri=job.base_iri, **dataset)
+        options = {"base_iri": job.base_iri, **dataset}
+        result = store.query(job.query, **options)
         if isinstance(result, ox.QueryTriples):
             if job.graph_media is None:
                 return _unacceptable(job, "CONSTRUCT or DESCRIBE", list(results.GRAPH_TYPES))
@@ -118,7 +138,9 @@ def execute(store: ox.Store, job: Job, context: dict) -> Answer:
             if isinstance(result, ox.QueryBoolean):
                 body = results.serialize_boolean(result, fmt)
             else:
-                body = results.serialize_solutions(result, fmt, job.max_rows)
+                body = results.serialize_solutions(
+                    result, fmt, job.max_rows, lambda: _solutions(store, job.query, options)
+                )
         return Answer(200, media, body)
     except SyntaxError as exc:
         return _text(400, f"Invalid SPARQL query: {exc.msg or exc}")
@@ -134,117 +156,84 @@ def execute(store: ox.Store, job: Job, context: dict) -> Answer:
         return _text(500, EVALUATION_FAILED)
 
 
-def _worker_main(release_dir: str, conn: Connection, memory_bytes: int) -> None:
+_FIELDS = [f.name for f in fields(Job)]
+
+
+def encode_job(job: Job) -> bytes:
+    """A job as one frame."""
+    payload = json.dumps([getattr(job, name) for name in _FIELDS], ensure_ascii=False).encode()
+    return JOB_HEAD.pack(len(payload)) + payload
+
+
+def decode_job(payload: bytes) -> Job:
+    """The job of a frame's payload."""
+    fields = json.loads(payload)
+    fields[3], fields[4] = tuple(fields[3]), tuple(fields[4])
+    return Job(*fields)
+
+
+def encode_answer(answer: Answer) -> bytes:
+    """An answer as one frame."""
+    media = answer.media_type.encode()
+    return ANSWER_HEAD.pack(len(answer.body), answer.status, len(media)) + media + answer.body
+
+
+def _exactly(conn: socket.socket, size: int) -> bytes | None:
+    """`size` bytes from `conn`, or None if it closed first."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _job(conn: socket.socket) -> Job | None:
+    head = _exactly(conn, JOB_HEAD.size)
+    payload = head and _exactly(conn, JOB_HEAD.unpack(head)[0])
+    return None if payload is None else decode_job(payload)
+
+
+def worker_main(
+    release_dir: str, address: str, generation: int, owner: Connection, memory_bytes: int
+) -> None:
+    """A worker process: load the release, listen at `address`, deny itself the network,
+    report ready to `owner`, then answer jobs on every connection until `owner` closes.
+    """
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     release = ReleaseDir(Path(release_dir))
     store, context = release.store(), release.context()
-    conn.send(("ready", sandbox.deny_network()))
+    graphs = frozenset(g.value for g in store.named_graphs())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.path.exists(address):  # the socket of the worker this one replaces
+        os.unlink(address)
+    listener.bind(address)
+    listener.listen(64)
+    owner.send(("ready", sandbox.deny_network()))
+    greeting = GREETING.pack(generation, os.getpid())
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(owner, selectors.EVENT_READ)
     while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        conn.send(execute(store, job, context))
-
-
-class _Worker:
-    def __init__(self, release_dir: Path, memory_bytes: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_worker_main, args=(str(release_dir), child, memory_bytes), daemon=True
-        )
-        self.process.start()
-        child.close()
-
-    def kill(self) -> None:
-        with contextlib.suppress(Exception):
-            self.process.kill()
-            self.process.join(timeout=5)
-            self.conn.close()
-
-
-async def _receive(conn: Connection, timeout: float) -> Any:
-    """Wait for one message without blocking the event loop."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def readable() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(conn.fileno(), readable)
-    try:
-        await asyncio.wait_for(ready, timeout)
-    finally:
-        loop.remove_reader(conn.fileno())
-    # uvloop's add_reader makes the pipe non-blocking; a large answer arrives in several reads,
-    # and recv() on a non-blocking pipe would fail half-way (BlockingIOError).
-    os.set_blocking(conn.fileno(), True)
-    return conn.recv()
-
-
-class WorkerPool:
-    """A fixed number of query workers; jobs wait for a free one up to `queue_timeout`."""
-
-    def __init__(
-        self, release_dir: Path, size: int, memory_mb: int, queue_timeout: float = 5.0
-    ) -> None:
-        self.release_dir = release_dir
-        self.size = size
-        self.memory_bytes = memory_mb * 1024 * 1024
-        self.queue_timeout = queue_timeout
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
-        self._all: set[_Worker] = set()
-        self.unsandboxed: str | None = None  # why workers have the network, if they do
-
-    async def _spawn(self) -> None:
-        worker = _Worker(self.release_dir, self.memory_bytes)
-        self._all.add(worker)
-        try:
-            ready, reason = await _receive(worker.conn, 60)
-            if ready != "ready":
-                raise WorkerDied("worker did not start")
-        except BaseException:
-            self._all.discard(worker)
-            worker.kill()
-            raise
-        if reason and self.unsandboxed is None:
-            self.unsandboxed = reason
-            # The one print outside the CLI: the operator must see it whoever started the pool.
-            print(f"warning: query workers can reach the network: {reason}", file=sys.stderr)  # noqa: T201
-        await self._idle.put(worker)
-
-    async def start(self) -> None:
-        """Start every worker."""
-        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
-
-    async def close(self) -> None:
-        """Kill every worker."""
-        for worker in list(self._all):
-            worker.kill()
-        self._all.clear()
-
-    def _replace(self, worker: _Worker) -> None:
-        self._all.discard(worker)
-        worker.kill()
-        asyncio.get_running_loop().create_task(self._spawn())
-
-    async def run(self, job: Job, timeout: float) -> Answer:
-        """The answer, or QueryTimeout / Overloaded / WorkerDied."""
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), self.queue_timeout)
-        except TimeoutError as exc:
-            raise Overloaded from exc
-        try:
-            worker.conn.send(job)
-            answer = await _receive(worker.conn, timeout)
-        except TimeoutError as exc:
-            self._replace(worker)
-            raise QueryTimeout from exc
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            self._replace(worker)
-            raise WorkerDied from exc
-        self._idle.put_nowait(worker)
-        return answer
+        for key, _ in selector.select():
+            if key.fileobj is owner:  # the owner has gone (or closed the line): stop
+                return
+            if key.fileobj is listener:
+                accepted, _ = listener.accept()
+                accepted.sendall(greeting)
+                selector.register(accepted, selectors.EVENT_READ)
+                continue
+            line = key.fileobj
+            if not isinstance(line, socket.socket):
+                continue
+            try:
+                job = _job(line)
+                if job is not None:
+                    line.sendall(encode_answer(execute(store, job, context, graphs)))
+            except OSError:
+                job = None
+            if job is None:  # that front end closed its line
+                selector.unregister(line)
+                line.close()
