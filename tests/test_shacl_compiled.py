@@ -15,7 +15,7 @@ import rdflib
 from ketamine_kg.build.gate import Finding, validate_shapes
 from ketamine_kg.build.load import to_store
 from ketamine_kg.build.pipeline import load_and_derive
-from ketamine_kg.build.shacl_compiled import validate, validate_store
+from ketamine_kg.build.shacl_compiled import _not_exists_as_minus, validate, validate_store
 from ketamine_kg.build.shacl_shapes import ShapeCompileError
 from ketamine_kg.config import Project
 from ketamine_kg.exports.serialize import to_ntriples
@@ -166,3 +166,19 @@ def test_a_datatype_the_store_rewrites_is_checked_as_written() -> None:
     assert validate_store(store, shapes, triples) == []  # what the store alone would say
     found = validate(store, shapes, triples)
     assert found and found == validate_shapes(_nt_graph(triples), shapes)
+
+
+@pytest.mark.parametrize(
+    ("inner", "rewritten"),
+    [
+        ("?this ex:p ?j ; ex:q ?a . ?a ex:p ?j .", True),  # a BGP sharing only ?this
+        ("?claim ex:p ?this ; ex:q ?value .", False),  # shares ?value with the projection
+        ("?this ex:p ?x FILTER (?x > 1)", False),  # not a plain BGP
+        ('?this ex:p "a{b}"', False),  # a literal: not read as text
+    ],
+)
+def test_not_exists_runs_as_minus_only_where_they_mean_the_same(inner, rewritten) -> None:
+    query = f"SELECT ?this ?value WHERE {{ ?this ex:v ?value . FILTER NOT EXISTS {{ {inner} }} }}"
+    assert ("MINUS" in _not_exists_as_minus(query)) == rewritten
+    nested = f"SELECT ?this WHERE {{ {{ ?this ex:v ?v FILTER NOT EXISTS {{ {inner} }} }} }}"
+    assert "MINUS" not in _not_exists_as_minus(nested)  # inside a nested group: left alone
