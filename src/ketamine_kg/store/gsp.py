@@ -78,7 +78,7 @@ class _Digest(urllib.request.HTTPDigestAuthHandler):
     def retry_http_digest_auth(self, req: urllib.request.Request, auth: str) -> object:
         """Remember the challenge, then answer it."""
         fields = urllib.request.parse_http_list(auth.split(" ", 1)[-1])
-        self.challenges[req.host] = urllib.request.parse_keqv_list(filter(None, fields))
+        self.challenges[req.host] = urllib.request.parse_keqv_list([f for f in fields if f])
         return super().retry_http_digest_auth(req, auth)
 
     def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
