@@ -1,6 +1,6 @@
 """Publishing to two Virtuoso replicas: time per replica and in total.
 
-    python bench/replicas.py [RELEASE_DIR ...] [--copies N]
+    python bench/replicas.py [RELEASE_DIR ...] [--copies N] [--chunk T] [--page T] [--max-rows R]
 
 Starts two throwaway Virtuoso servers (scripts/virtuoso.py, one account on both), then runs
 `publish_replicas` (the code of `ketamine-kg publish` with two --endpoint/--sparql pairs) for
@@ -27,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ketamine_kg.store import publish  # noqa: E402
-from ketamine_kg.store.gsp import StoreClient  # noqa: E402
+from ketamine_kg.store.gsp import CHUNK_TRIPLES, PAGE_TRIPLES, StoreClient  # noqa: E402
 from ketamine_kg.store.publish import ROLES, Layout, ReleaseGraphs  # noqa: E402
 from ketamine_kg.store.replicas import Replica, publish_replicas  # noqa: E402
 from ketamine_kg.vocab import ID, OWL  # noqa: E402
@@ -121,18 +120,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("releases", nargs="*", type=Path, default=[ROOT / "out"])
     parser.add_argument("--copies", type=int, default=0)
+    parser.add_argument("--chunk", type=int, default=CHUNK_TRIPLES, help="triples per GSP write")
     parser.add_argument(
-        "--chunk", type=int, default=publish.CHUNK_TRIPLES, help="triples per GSP request"
+        "--page", type=int, default=PAGE_TRIPLES, help="triples per read-back query"
     )
     parser.add_argument(
         "--max-rows",
         type=int,
         default=10_000,
-        help="the servers' ResultSetMaxRows; Virtuoso cuts a GSP GET there, so the read-back "
-        "of a larger graph fails verification (default: scripts/virtuoso.py's 10000)",
+        help="the servers' ResultSetMaxRows: Virtuoso cuts every answer there "
+        "(default: scripts/virtuoso.py's 10000)",
     )
     args = parser.parse_args()
-    publish.CHUNK_TRIPLES = args.chunk
     vt = _script()
     assert "ResultSetMaxRows = 10000" in vt.INI
     vt.INI = vt.INI.replace("ResultSetMaxRows = 10000", f"ResultSetMaxRows = {args.max_rows}")
@@ -148,7 +147,17 @@ def main() -> int:
 
         credentials = Credentials("dba", servers[0].password)
         replicas = [
-            Replica(name, StoreClient(s.gsp, s.sparql, credentials, timeout=600))
+            Replica(
+                name,
+                StoreClient(
+                    s.gsp,
+                    s.sparql,
+                    credentials,
+                    timeout=600,
+                    chunk_triples=args.chunk,
+                    page_triples=args.page,
+                ),
+            )
             for name, s in zip("ab", servers, strict=True)
         ]
         releases = list(args.releases)
@@ -158,8 +167,8 @@ def main() -> int:
             base = f"https://example.org/bench/{n}/"
             layout = Layout(version_base=base + "release/", registry=base + "releases")
             print(
-                f"chunk {publish.CHUNK_TRIPLES} triples per GSP request, "
-                f"ResultSetMaxRows {args.max_rows}",
+                f"chunk {args.chunk} triples per GSP write, page {args.page} per read-back "
+                f"query, ResultSetMaxRows {args.max_rows}, loadavg {loadavg()}",
                 flush=True,
             )
             print(report(measure(release, replicas, layout)), flush=True)

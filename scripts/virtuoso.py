@@ -87,7 +87,7 @@ SQL_TXN_TIMEOUT = 0
 
 [SPARQL]
 ResultSetMaxRows = 10000
-MaxQueryCostEstimationTime = 400
+MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 30
 """
 

@@ -19,6 +19,7 @@ from ketamine_kg.cli.publishing import cmd_publish
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
 from ketamine_kg.release.locate import LOOKUP_HELP
+from ketamine_kg.store.gsp import CHUNK_TRIPLES, PAGE_TRIPLES
 from ketamine_kg.version import __version__
 
 #: The default of every option or argument naming a release directory.
@@ -323,6 +324,21 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.5,
         help="first retry delay, doubling (default: %(default)s)",
+    )
+    u.add_argument(
+        "--chunk-triples",
+        type=_whole(1),
+        default=CHUNK_TRIPLES,
+        metavar="N",
+        help="triples per Graph Store write (default: %(default)s)",
+    )
+    u.add_argument(
+        "--page-triples",
+        type=_whole(1),
+        default=PAGE_TRIPLES,
+        metavar="N",
+        help="triples per read-back query in verification; keep it below the store's row "
+        "limit (Virtuoso: ResultSetMaxRows) (default: %(default)s)",
     )
     u.add_argument(
         "--accept-altered",

@@ -158,6 +158,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         retries=args.retries,
         backoff=args.backoff,
+        chunk_triples=args.chunk_triples,
+        page_triples=args.page_triples,
     )
     outcome = publish(
         release,
@@ -211,6 +213,8 @@ def _publish_replicas(args: argparse.Namespace, release: Path, targets: list[Tar
                 timeout=args.timeout,
                 retries=args.retries,
                 backoff=args.backoff,
+                chunk_triples=args.chunk_triples,
+                page_triples=args.page_triples,
             ),
         )
         for t in targets
