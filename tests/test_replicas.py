@@ -78,8 +78,8 @@ def _same_password(server, like) -> None:
 @pytest.fixture
 def doomed(pair, tmp_path: Path):
     """A third server, with the pair's password, that a test stops and starts again: it is
-    not reused afterwards (restarted, Virtuoso 7.2.5 refused an example query on its cost
-    estimate, 14,331 s over the 400 s limit, in the next publish).
+    not reused afterwards (restarted, Virtuoso 7.2.5 once refused an example query on its cost
+    estimate, 14,331 s over the then 400 s limit, in the next publish; the limit is now off).
     """
     server = vt.start(tmp_path / "doomed")
     try:
