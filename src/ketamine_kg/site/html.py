@@ -98,6 +98,7 @@ def section(section_id: str, title: str, body: str) -> str:
 def script_json(data: object) -> str:
     r"""JSON that is safe inside <script> and in XML: <, > and & as \u escapes.
 
+    >>> import json
     >>> text = script_json({"a": "</script><!--&"})
     >>> "<" in text or "&" in text
     False
