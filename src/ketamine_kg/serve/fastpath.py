@@ -14,20 +14,30 @@ from __future__ import annotations
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ketamine_kg.serve import caching
-from ketamine_kg.serve.answering import CACHED_BYTES, RETRY_AFTER
+from ketamine_kg.serve.answering import CACHED_BYTES, RETRY_AFTER, Answering
 from ketamine_kg.serve.compression import LEVEL, MINIMUM_SIZE, accepts_gzip, compressible
+from ketamine_kg.serve.linkeddata import Downloads
 from ketamine_kg.serve.policy import secured_headers
 from ketamine_kg.serve.protocol import ProtocolError, parse_get
-from ketamine_kg.serve.workers import Answer
+from ketamine_kg.serve.workers import Answer, Job
 
-if TYPE_CHECKING:
-    from ketamine_kg.serve.server import Endpoint, Settings
+
+class Endpoint(Protocol):
+    """What the lean path needs of the server's endpoint (server.Endpoint)."""
+
+    answering: Answering
+    downloads: Downloads
+
+    def validators(self, job: Job) -> dict[str, str]:
+        """The headers of a job's 200 answer besides its type."""
+        ...
+
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -99,13 +109,18 @@ class SparqlFront:
     """ASGI: SPARQL queries by GET answered here, everything else by `app`."""
 
     def __init__(
-        self, app: ASGIApp, endpoint: Endpoint, paths: tuple[str, ...], settings: Settings
+        self,
+        app: ASGIApp,
+        endpoint: Endpoint,
+        paths: tuple[str, ...],
+        max_url: int,
+        cache_entries: int,
     ) -> None:
         self.app = app
         self.endpoint = endpoint
         self.paths = frozenset(paths)
-        self.max_url = settings.max_url
-        self.entries = settings.cache_entries
+        self.max_url = max_url
+        self.entries = cache_entries
         self.cache: OrderedDict[tuple, Reply] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -248,5 +248,5 @@ def create_app(
     page = endpoint.release_dir / NOT_FOUND if listed else None
     pages = NotFoundPages(app, page.read_bytes() if page else None)
     limited = Limits(Compression(pages), settings.max_url)
-    front = SparqlFront(limited, endpoint, SPARQL_PATHS, settings)
+    front = SparqlFront(limited, endpoint, SPARQL_PATHS, settings.max_url, settings.cache_entries)
     return AccessLog(front, access_log) if access_log else front
