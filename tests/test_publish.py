@@ -9,7 +9,6 @@ see each other's publications.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import secrets
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import virtuoso_helper
 from conftest import ROOT, free_port
 
 from ketamine_kg.release.directory import ReleaseDir
@@ -50,24 +50,12 @@ from ketamine_kg.vocab import XSD
 pytestmark = [pytest.mark.virtuoso]
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("virtuoso_script", ROOT / "scripts/virtuoso.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vt = _load_script()
+vt = virtuoso_helper.load("virtuoso_script")
 
 
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory):
-    if not vt.installed():
-        reason = "virtuoso-t/isql-vt not installed (apt-get install virtuoso-opensource)"
-        if os.environ.get("KETAMINE_KG_REQUIRE_VIRTUOSO") == "1":
-            pytest.fail(reason + "; KETAMINE_KG_REQUIRE_VIRTUOSO=1 requires it")
-        pytest.skip(reason)
+    virtuoso_helper.require(vt)
     directory = tmp_path_factory.mktemp("virtuoso")
     server = vt.start(directory)
     yield server

@@ -8,14 +8,11 @@ KETAMINE_KG_REQUIRE_VIRTUOSO=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT
+import virtuoso_helper
 
 from ketamine_kg.release.directory import ReleaseDir
 from ketamine_kg.store.gsp import Credentials, StoreClient, StoreError
@@ -37,25 +34,13 @@ pytestmark = [pytest.mark.virtuoso]
 MAX_ROWS = 1_000
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("virtuoso_paged", ROOT / "scripts/virtuoso.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vt = _load_script()
+vt = virtuoso_helper.load("virtuoso_paged")
 
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory):
     """A Virtuoso whose answers are cut at MAX_ROWS rows."""
-    if not vt.installed():
-        reason = "virtuoso-t/isql-vt not installed (apt-get install virtuoso-opensource)"
-        if os.environ.get("KETAMINE_KG_REQUIRE_VIRTUOSO") == "1":
-            pytest.fail(reason + "; KETAMINE_KG_REQUIRE_VIRTUOSO=1 requires it")
-        pytest.skip(reason)
+    virtuoso_helper.require(vt)
     assert "ResultSetMaxRows = 10000" in vt.INI
     vt.INI = vt.INI.replace("ResultSetMaxRows = 10000", f"ResultSetMaxRows = {MAX_ROWS}")
     directory = tmp_path_factory.mktemp("capped")

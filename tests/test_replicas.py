@@ -8,7 +8,6 @@ registry graph.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -19,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import virtuoso_helper
 from conftest import ROOT, free_port
 
 from ketamine_kg.release.directory import ReleaseDir
@@ -36,25 +36,13 @@ from ketamine_kg.store.verify import Equivalence, compare_examples
 pytestmark = [pytest.mark.virtuoso]
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("virtuoso_script", ROOT / "scripts/virtuoso.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-vt = _load_script()
+vt = virtuoso_helper.load("virtuoso_script")
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory):
     """Two Virtuoso servers, each with its own ports and database directory."""
-    if not vt.installed():
-        reason = "virtuoso-t/isql-vt not installed (apt-get install virtuoso-opensource)"
-        if os.environ.get("KETAMINE_KG_REQUIRE_VIRTUOSO") == "1":
-            pytest.fail(reason + "; KETAMINE_KG_REQUIRE_VIRTUOSO=1 requires it")
-        pytest.skip(reason)
+    virtuoso_helper.require(vt)
     directories = [tmp_path_factory.mktemp(f"replica-{n}") for n in (1, 2)]
     servers = []
     try:
