@@ -215,7 +215,7 @@ def test_missing_java_gives_install_advice(broken_copy, tmp_path: Path) -> None:
 
 def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildResult) -> None:
     """write_release moves the old release aside only after the new one is complete."""
-    from ketamine_kg.build.pipeline import write_release
+    from ketamine_kg.release.writer import write_release
 
     out = tmp_path / "out"
     shutil.copytree(built.out_dir, out)
@@ -228,7 +228,7 @@ def test_interrupted_swap_never_loses_the_release(tmp_path: Path, built: BuildRe
 
 def test_release_moved_aside_by_a_crash_is_recovered(tmp_path: Path, built: BuildResult) -> None:
     """A crash between 'move old aside' and 'move new in' leaves no out/; the next write restores it."""
-    from ketamine_kg.build.pipeline import write_release
+    from ketamine_kg.release.writer import write_release
 
     shutil.copytree(built.out_dir, tmp_path / ".out-old-4242")
     out = tmp_path / "out"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from ketamine_kg import parallel, site
 from ketamine_kg.build import pipeline
 from ketamine_kg.build.gate import Report
 from ketamine_kg.config import Project
+from ketamine_kg.release.writer import staged
 
 
 def _pid_and(value: int) -> tuple[int, int]:
@@ -44,19 +46,29 @@ def test_the_environment_sets_the_number_of_workers(monkeypatch: pytest.MonkeyPa
     assert parallel.workers_for(1000, threshold=1000) == parallel.cores()
 
 
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
 def test_release_files_are_byte_identical_sequential_and_parallel(
-    project: Project, monkeypatch: pytest.MonkeyPatch
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The whole release of the real project, rendered in one process and in two, in chunks
-    of 7 resources (so that many tasks finish out of order)."""
+    """The whole release of the real project, rendered and written by one process and by two
+    (each worker writing its own files), in chunks of 7 resources (so that many tasks finish
+    out of order)."""
     dataset, store = pipeline.load_and_derive(project)
     report = Report(shapes=1, qc_queries=1)
     monkeypatch.setattr(site, "CHUNK", 7)
-    monkeypatch.setenv(parallel.WORKERS_ENV, "1")
-    sequential = pipeline.release_files(project, dataset, report, store)
-    monkeypatch.setenv(parallel.WORKERS_ENV, "2")
-    in_parallel = pipeline.release_files(project, dataset, report, store)
-    assert list(in_parallel) == list(sequential)  # the same files, in the same order
+    written = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv(parallel.WORKERS_ENV, workers)
+        with staged(tmp_path / workers) as staging:
+            written[workers] = pipeline.release_files(project, dataset, report, store, staging)
+    assert written["1"] == written["2"]  # the same files, checksums and sizes
+    sequential, in_parallel = _tree(tmp_path / "1"), _tree(tmp_path / "2")
+    assert sorted(sequential) == sorted(written["1"])  # exactly the files it names
     differing = [name for name, data in sequential.items() if in_parallel[name] != data]
     assert not differing, f"{len(differing)} files differ, e.g. {differing[:5]}"
     assert len(site.minted_iris(store)) > 50 * site.CHUNK  # many tasks ran

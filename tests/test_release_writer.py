@@ -8,6 +8,8 @@ behind. One real `ketamine-kg build` is killed the same way.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import os
 import pickle
 import random
@@ -17,13 +19,14 @@ import stat
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from ketamine_kg.errors import ReleaseWriteError
-from ketamine_kg.release.writer import KILL_ENV, STEPS, write_release
+from ketamine_kg.release.writer import KILL_ENV, STEPS, Written, staged, write_release
 
 # argv: out_dir, "exchange" | "fallback"; stdin: a pickled list of releases, written in turn.
 DRIVER = """
@@ -279,3 +282,42 @@ def test_real_build_killed_while_writing_then_rebuilt(tmp_path: Path, release_di
     assert _contents(out) is not None  # every file 0644, every folder 0755
     # the same release as an uninterrupted build of the same sources
     assert subprocess.run(["diff", "-r", str(out), str(release_dir)]).returncode == 0
+
+
+def test_files_staged_in_parts_and_by_forked_processes_become_the_release(tmp_path: Path) -> None:
+    """`staged`: what the block and its forked workers put is the release, each file's
+    checksum and size returned; nothing of it shows before the block ends."""
+    out = tmp_path / "out"
+    write_release(A, out)
+    halves = [dict(list(B.items())[:150]), dict(list(B.items())[150:])]
+    with staged(out) as staging:
+        written = staging.put(halves[0])
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            written |= pool.submit(staging.put, halves[1]).result()
+        assert _contents(out) == A
+    assert _contents(out) == B
+    assert written == {
+        name: Written(hashlib.sha256(data).hexdigest(), len(data)) for name, data in B.items()
+    }
+    assert _leftovers(out) == set()
+
+
+def test_a_name_put_twice_is_refused_and_the_old_release_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_release(A, out)
+    with pytest.raises(ReleaseWriteError, match=r"marker: File exists"), staged(out) as staging:
+        staging.put({"marker": b"one"})
+        staging.put({"marker": b"two"})
+    assert _contents(out) == A
+    assert _leftovers(out) == set()
+
+
+def test_the_blocks_own_errors_pass_unchanged_and_keep_the_old_release(tmp_path: Path) -> None:
+    """An OSError of the build itself (not of the writer) is not called a write failure."""
+    out = tmp_path / "out"
+    write_release(A, out)
+    with pytest.raises(FileNotFoundError), staged(out) as staging:
+        staging.put({"half": b"written"})
+        (tmp_path / "no-such-source.ttl").read_bytes()
+    assert _contents(out) == A
+    assert _leftovers(out) == set()

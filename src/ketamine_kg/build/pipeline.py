@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +30,7 @@ from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
 from ketamine_kg.release.compress import compressed_dumps
-from ketamine_kg.release.writer import write_release
+from ketamine_kg.release.writer import Staging, Written, staged
 from ketamine_kg.site import page_tasks, website
 from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
@@ -154,18 +155,20 @@ def gate(
 
 
 def release_files(
-    project: Project, dataset: Dataset, report: Report, store: ox.Store
-) -> dict[str, bytes]:
-    """Every file of the release, by name: pure, so the build is reproducible byte for byte.
+    project: Project, dataset: Dataset, report: Report, store: ox.Store, staging: Staging
+) -> dict[str, Written]:
+    """Write every file of the release into `staging`: what each file became, by name. Pure in
+    its bytes, so the build is reproducible byte for byte.
 
     `store` holds the same graphs as `dataset` (for the SPARQL-driven exports). The website's
-    pages render in worker processes (site.page_tasks) while the exports are made here.
+    pages render in worker processes (site.page_tasks), each writing its own files, while the
+    exports are made and written here; only names, checksums and sizes come back.
     """
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
     tasks, workers = page_tasks(store, ontology, context, project.example_files())
-    with started(tasks, workers) as rendered:
+    with started([partial(_write_result, staging, task) for task in tasks], workers) as pages:
         release = release_of(dataset)
         files = export_files(project, dataset, report, store, release, published, context)
         creator, creator_name = _creator(dataset)
@@ -173,26 +176,32 @@ def release_files(
         metadata = describe_release(release, store, len(published), files, inputs, creator)
         _check_metadata(metadata, dataset.metadata_shapes)
         files[names.METADATA] = serialize.to_turtle(metadata, METADATA_PREFIXES)
-        files.update(
-            website(
-                store,
-                ontology=ontology,
-                shapes=dataset.all_shapes,
-                metadata=metadata,
-                release=release,
-                context=context,
-                rendered=rendered(),
-                triples=len(published),
-                creator=creator_name,
-            )
+        written = staging.put(files)
+        del files  # the dumps are on disk now
+        rendered = {name: w for part in pages() for name, w in part.items()}
+        site = website(
+            store,
+            ontology=ontology,
+            shapes=dataset.all_shapes,
+            metadata=metadata,
+            release=release,
+            context=context,
+            rendered=rendered,
+            triples=len(published),
+            creator=creator_name,
         )
-    for name in files:  # every file is served and described with its format's media type
+        written |= rendered | staging.put(site)
+    for name in written:  # every file is served and described with its format's media type
         formats.of_release_file(name)
-    files[names.CHECKSUMS] = b"".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
-        for name, data in sorted(files.items())
-    )
-    return files
+    checksums = b"".join(f"{w.sha256}  {name}\n".encode() for name, w in sorted(written.items()))
+    return written | staging.put({names.CHECKSUMS: checksums})
+
+
+def _write_result(staging: Staging, task: Callable[[], dict[str, bytes]]) -> dict[str, Written]:
+    """Run a page task and write its files into the release, in the process that ran it (one
+    thread: the page tasks' processes already write side by side).
+    """
+    return staging.put(task(), threads=1)
 
 
 def export_files(
@@ -331,8 +340,8 @@ def build(
     if not write:
         return BuildResult(dataset, report, {}, None)
     done = timed(progress, "release")
-    files = release_files(project, dataset, report, store)
     target = out_dir or project.out_dir
-    write_release(files, target)
-    done(f"{len(files)} files, {sum(len(d) for d in files.values())} bytes -> {target}")
-    return BuildResult(dataset, report, {n: len(d) for n, d in files.items()}, target)
+    with staged(target) as staging:
+        written = release_files(project, dataset, report, store, staging)
+    done(f"{len(written)} files, {sum(w.size for w in written.values())} bytes -> {target}")
+    return BuildResult(dataset, report, {n: w.size for n, w in written.items()}, target)

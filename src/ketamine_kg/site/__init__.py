@@ -10,7 +10,7 @@ same from disk, from `ketamine-kg serve` and from any static host.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -138,7 +138,7 @@ def page_tasks(
     """The costly part of the website as independent tasks, and how many processes they are
     worth (parallel.py): the example queries' pages (which run the queries), then the minted
     resources' files in chunks of CHUNK, in parallel from PARALLEL_FROM minted IRIs on.
-    `website` takes their results; the files are the same bytes either way.
+    `website` makes the rest; the files are the same bytes either way.
     """
     names = Names(store)
     iris = minted_iris(store)
@@ -159,23 +159,19 @@ def website(
     metadata: list[ox.Triple],
     release: Release,
     context: dict,
-    rendered: list[dict[str, bytes]],
+    rendered: Iterable[str],
     triples: int,
     creator: str,
 ) -> dict[str, bytes]:
-    """Every file of the website, by release-relative path (`creator`: the publisher's name;
-    `context`: the published JSON-LD context; `rendered`: the results of `page_tasks`).
+    """The files of the website but those `page_tasks` make, by release-relative path
+    (`creator`: the publisher's name; `context`: the published JSON-LD context; `rendered`:
+    the paths of the files the page tasks made, which the sitemap lists too).
 
     The landing page takes the files' sizes, checksums and media types from `metadata`.
     """
-    queried, *minted = rendered
-    site: dict[str, bytes] = {}
-    for files in minted:
-        site.update(files)
-    site.update(rdf_documents("shapes", sorted_triples(shapes), context))
+    site = rdf_documents("shapes", sorted_triples(shapes), context)
     site.update(rdf_documents("index", sorted_triples(metadata), context, METADATA_PREFIXES, BASE))
     site.update({path: html.encode() for path, html in shape_pages(shapes).items()})
-    site.update(queried)
     pages = {
         "vocab/index.html": vocabulary_index(store),
         "index.html": landing_page(store, release, metadata, triples, creator),
@@ -185,6 +181,6 @@ def website(
     site[MODEL_SVG] = model_svg(ontology, usage(store)).encode()
     site[EVIDENCE_MAP_SVG] = evidence_map_svg(store).encode()
     site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
-    site[SITEMAP] = sitemap_xml(site, release.issued)
+    site[SITEMAP] = sitemap_xml([*rendered, *site], release.issued)
     site[ROBOTS] = robots_txt()
     return site
