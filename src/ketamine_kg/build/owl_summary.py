@@ -117,7 +117,7 @@ def _row(line: str) -> Row:
 def datatype(literal: str) -> str:
     """An N-Triples literal's datatype, as an N-Triples IRI.
 
-    >>> datatype('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')[-9:], datatype('"a"@en')[-11:]
+    >>> datatype('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')[-9:], datatype('"a"@en')[-12:]
     ('#integer>', '#langString>')
     """
     if literal[-1] == ">":
