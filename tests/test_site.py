@@ -20,6 +20,7 @@ from ketamine_kg.config import BASE, graph_iri
 from ketamine_kg.exports.metadata import Release, describe_release, distribution_names
 from ketamine_kg.iri_space import PREFIX, page_path, route
 from ketamine_kg.query import run_query
+from ketamine_kg.release.writer import Written
 from ketamine_kg.site import vocabulary_index
 from ketamine_kg.site.landing import landing_page
 from ketamine_kg.site.shapes import CONSTRAINTS, LOGICAL, TARGETS, shape_pages
@@ -345,7 +346,8 @@ def test_landing_page_counts_things_once_and_takes_downloads_from_dcat() -> None
     )
     release = Release("1.0.0", "2025-01-01")
     files = {"a.ttl": b"<a> <b> <c> .\n", "b.nt": b""}
-    metadata = describe_release(release, store, 12, files, [], BASE + "id/agent/us")
+    written = {n: Written(hashlib.sha256(d).hexdigest(), len(d)) for n, d in files.items()}
+    metadata = describe_release(release, store, 12, written, [], BASE + "id/agent/us")
     page = landing_page(store, release, metadata, 12, "us")
     said = page.split('id="what-it-says"', 1)[1].split("</section>", 1)[0]
     assert "The graph records 1 claims" in said and said.count('class="status ') == 1

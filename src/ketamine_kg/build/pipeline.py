@@ -170,14 +170,15 @@ def release_files(
     tasks, workers = page_tasks(store, ontology, context, project.example_files())
     with started([partial(_write_result, staging, task) for task in tasks], workers) as pages:
         release = release_of(dataset)
-        files = export_files(project, dataset, report, store, release, published, context)
+        # on disk as soon as made: only their checksums and sizes stay in memory
+        written = staging.put(
+            export_files(project, dataset, report, store, release, published, context)
+        )
         creator, creator_name = _creator(dataset)
         inputs = source_files(project.root, project.build_inputs())
-        metadata = describe_release(release, store, len(published), files, inputs, creator)
+        metadata = describe_release(release, store, len(published), written, inputs, creator)
         _check_metadata(metadata, dataset.metadata_shapes)
-        files[names.METADATA] = serialize.to_turtle(metadata, METADATA_PREFIXES)
-        written = staging.put(files)
-        del files  # the dumps are on disk now
+        written |= staging.put({names.METADATA: serialize.to_turtle(metadata, METADATA_PREFIXES)})
         rendered = {name: w for part in pages() for name, w in part.items()}
         site = website(
             store,

@@ -14,7 +14,7 @@ Everything is computed from the release's own bytes and graphs, so it is determi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from ketamine_kg.release.directory import (
     SITEMAP,
     STYLESHEET,
 )
+from ketamine_kg.release.writer import Written
 from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
     DCAT,
@@ -159,12 +160,13 @@ class _Graph:
         obj = _n(o) if isinstance(o, str) else o
         self.triples.append(ox.Triple(subject, _n(p), obj))
 
-    def checksum(self, subject: ox.NamedNode | ox.BlankNode | str, data: bytes) -> None:
+    def checksum(self, subject: ox.NamedNode | ox.BlankNode | str, sha256: str) -> None:
+        """`subject` has the SHA-256 checksum `sha256` (hex), as SPDX says it."""
         node = ox.BlankNode()
         self.add(subject, SPDX.checksum, node)
         self.add(node, RDF.type, SPDX.Checksum)
         self.add(node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256)
-        self.add(node, SPDX.checksumValue, _lit(hashlib.sha256(data).hexdigest(), XSD.hexBinary))
+        self.add(node, SPDX.checksumValue, _lit(sha256, XSD.hexBinary))
 
 
 def _count(store: ox.Store, where: str) -> int:
@@ -283,7 +285,7 @@ def _target(prefix: str) -> str:
     return f"https://identifiers.org/{prefix.lower()}"
 
 
-def distribution_names(files: dict[str, bytes]) -> list[str]:
+def distribution_names(files: Iterable[str]) -> list[str]:
     """The release files that are distributions: every file but the website and the metadata.
 
     >>> distribution_names({"b.ttl": b"", "SHA256SUMS": b"", "a.nt": b"", "id/x.html": b""})
@@ -296,7 +298,7 @@ def distribution_names(files: dict[str, bytes]) -> list[str]:
     )
 
 
-def _distributions(g: _Graph, release: Release, files: dict[str, bytes], triples: int) -> None:
+def _distributions(g: _Graph, release: Release, files: Mapping[str, Written], triples: int) -> None:
     """One dcat:Distribution per file; a dump's gzip copy has its content's media type and
     dcat:compressFormat application/gzip (DCAT 3, "compression format").
     """
@@ -312,10 +314,10 @@ def _distributions(g: _Graph, release: Release, files: dict[str, bytes], triples
         g.add(d, DCAT.downloadURL, d)
         g.add(d, DCAT.mediaType, MEDIA_TYPES + media)
         g.add(d, DCTERMS.format, _lit(media))
-        g.add(d, DCAT.byteSize, _lit(len(files[name]), XSD.nonNegativeInteger))
+        g.add(d, DCAT.byteSize, _lit(files[name].size, XSD.nonNegativeInteger))
         g.add(d, DCTERMS.license, LICENSE)
         g.add(d, DCTERMS.issued, _lit(release.issued, XSD.date))
-        g.checksum(d, files[name])
+        g.checksum(d, files[name].sha256)
         if name in RDF_DUMPS:
             g.add(d, RDF.type, VOID.Dataset)
             g.add(d, DCTERMS.conformsTo, SHAPES_IRI)
@@ -341,22 +343,22 @@ def _provenance(g: _Graph, release: Release, sources: Iterable[tuple[str, bytes]
         g.add(release.iri, PROV.wasDerivedFrom, entity)
         g.add(entity, RDF.type, PROV.Entity)
         g.add(entity, PROV.atLocation, _lit(path))
-        g.checksum(entity, data)
+        g.checksum(entity, hashlib.sha256(data).hexdigest())
 
 
 def describe_release(
     release: Release,
     store: ox.Store,
     published: int,
-    files: dict[str, bytes],
+    files: Mapping[str, Written],
     sources: Iterable[tuple[str, bytes]],
     creator: str,
 ) -> list[ox.Triple]:
     """The metadata triples of a release.
 
     `store` holds the published graphs; `published` is their triple count; `files` are the
-    release files to describe as distributions; `sources` are (project-relative path, bytes)
-    of every source file the build read.
+    release files to describe as distributions, as written (checksum and size); `sources` are
+    (project-relative path, bytes) of every source file the build read.
     """
     g = _Graph()
     _summary(g, creator)
