@@ -171,8 +171,8 @@ def release_files(
     with started([partial(_write_result, staging, task) for task in tasks], workers) as pages:
         release = release_of(dataset)
         # on disk as soon as made: only their checksums and sizes stay in memory
-        written = staging.put(
-            export_files(project, dataset, report, store, release, published, context)
+        written = export_files(
+            project, dataset, report, store, release, published, context, staging
         )
         creator, creator_name = _creator(dataset)
         inputs = source_files(project.root, project.build_inputs())
@@ -213,24 +213,41 @@ def export_files(
     release: Release,
     published: list[ox.Triple],
     context: dict,
-) -> dict[str, bytes]:
-    """The release's files but the website and the metadata: the dumps (and their gzip
-    copies), the ontology, shapes, mappings, KGX, views, Wikidata statements, schemas and
-    example queries.
+    staging: Staging,
+) -> dict[str, Written]:
+    """Write the release's files but the website and the metadata into `staging`: the dumps
+    (and their gzip copies), the ontology, shapes, mappings, KGX, views, Wikidata statements,
+    schemas and example queries. Each group goes to disk as soon as it is made, so that the
+    large ones (the compacted graph, the dumps) are not all held at once.
     """
-    ontology = dataset.union(("ontology", "vocab"))
+    written: dict[str, Written] = {}
+
+    def put(files: dict[str, bytes]) -> None:
+        written.update(staging.put(files | compressed_dumps(files)))
+
     compacted = jsonld.compact(published, context)
-    statements, review = quickstatements(store, release.issued, dataset.unverified)
-    quads = dataset.quads()
-    files = {
-        name: (
-            jsonld.dumps(compacted)  # compacted with the published context, not expanded
-            if formats.of_release_file(name) is formats.JSON_LD
-            else serialize.write(formats.of_release_file(name), quads)
-        )
-        for name in names.RDF_DUMPS
+    dumps = [
+        name for name in names.RDF_DUMPS if formats.of_release_file(name) is not formats.JSON_LD
+    ]
+    put({name: jsonld.dumps(compacted) for name in names.RDF_DUMPS if name not in dumps})
+    views = {
+        f"views/condition/{slug}.jsonld": jsonld.dumps(view)
+        for slug, view in condition_views(compacted).items()
     }
-    files |= {
+    views |= {
+        f"views/product/{slug}.jsonld": jsonld.dumps(view)
+        for slug, view in product_views(compacted).items()
+    }
+    views[names.CONDITION_FRAME] = jsonld.dumps(condition_frame(compacted))
+    del compacted
+    put(views)
+    quads = dataset.quads()
+    for name in dumps:  # one at a time: each is as large as the graph
+        put({name: serialize.write(formats.of_release_file(name), quads)})
+    del quads
+    ontology = dataset.union(("ontology", "vocab"))
+    statements, review = quickstatements(store, release.issued, dataset.unverified)
+    files = {
         names.CONTEXT: jsonld.dumps(context),
         names.ONTOLOGY_OWL: serialize.to_rdfxml(ontology),
         names.ONTOLOGY_TTL: serialize.to_turtle(ontology),
@@ -242,18 +259,14 @@ def export_files(
         "wikidata/quickstatements.txt": statements,
         "wikidata/README.md": review,
     }
-    for slug, view in condition_views(compacted).items():
-        files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
-    for slug, view in product_views(compacted).items():
-        files[f"views/product/{slug}.jsonld"] = jsonld.dumps(view)
-    files[names.CONDITION_FRAME] = jsonld.dumps(condition_frame(compacted))
     for path in project.schema_files():
         files[f"schema/{path.name}"] = path.read_bytes()
     for path in project.sources()["mappings"]:
         files[f"mappings/{path.name}"] = path.read_bytes()
     for path in project.example_files():  # beside their pages; serve and publish read them here
         files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
-    return files | compressed_dumps(files)
+    put(files)
+    return written
 
 
 def release_of(dataset: Dataset) -> Release:
