@@ -7,8 +7,11 @@ The lean path for GET gives the same headers as the full stack does for the same
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, LiveServer
+
+from ketamine_kg.serve.pool import DIRECTORY_PREFIX
 
 pytestmark = pytest.mark.server
 JSON = {"Accept": "application/sparql-results+json"}
@@ -147,3 +152,24 @@ def test_serve_refuses_a_bad_front_end_count(release_dir: Path, value: str) -> N
     assert done.returncode == 2
     assert "argument --front-ends: expected a whole number from 1 to 64" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _socket_folders(pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"{DIRECTORY_PREFIX}{pid}-*"))
+
+
+def test_a_killed_servers_socket_folder_is_removed_by_the_next(release_dir: Path) -> None:
+    """SIGKILL leaves the workers' socket folder behind; the next server removes it."""
+    killed = LiveServer(release_dir, "--workers", "1")
+    (folder,) = _socket_folders(killed.process.pid)
+    for pid in [*descendants(killed.process.pid), killed.process.pid]:
+        os.kill(pid, signal.SIGKILL)
+    killed.process.wait()
+    assert folder.is_dir()
+    live = LiveServer(release_dir, "--workers", "1")
+    try:
+        assert not folder.exists()
+        assert len(_socket_folders(live.process.pid)) == 1  # its own stays
+    finally:
+        live.stop()
+    assert not _socket_folders(live.process.pid)

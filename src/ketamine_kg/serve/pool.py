@@ -233,6 +233,30 @@ class PoolClient:
             self._drop(slot)
 
 
+#: The workers' socket folder: this prefix, the owner's process id, a dash, a random part.
+DIRECTORY_PREFIX = "ketamine-kg-workers-"
+
+
+def sweep_stale_directories(parent: str) -> list[str]:
+    """Remove the socket folders under `parent` whose owner is gone (a server killed with
+    SIGKILL cannot remove its own); the names of those removed. A folder whose process id is
+    alive again (reused) stays until that process ends.
+    """
+    removed = []
+    for name in os.listdir(parent):
+        owner = name.removeprefix(DIRECTORY_PREFIX).split("-", 1)[0]
+        if not name.startswith(DIRECTORY_PREFIX) or not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+            removed.append(name)
+        except PermissionError:  # alive, another user's
+            continue
+    return removed
+
+
 class PoolOwner:
     """The workers' parent: start one per slot, replace each one that ends, announce it."""
 
@@ -240,7 +264,8 @@ class PoolOwner:
         self.release_dir = release_dir
         self.size = size
         self.memory_bytes = memory_mb * 1024 * 1024
-        self.directory = tempfile.mkdtemp(prefix="ketamine-kg-workers-")
+        sweep_stale_directories(tempfile.gettempdir())
+        self.directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
         self.read_fd, self.write_fd = os.pipe()
         self.generations = [0] * size
         self.processes: dict[int, tuple[multiprocessing.process.BaseProcess, Connection]] = {}
