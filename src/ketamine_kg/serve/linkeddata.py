@@ -27,6 +27,7 @@ from ketamine_kg import hosting, signposting
 from ketamine_kg import iri_space as routes
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
 from ketamine_kg.serve import caching
+from ketamine_kg.serve.derived import DerivedDocuments
 
 PREFIX = routes.PREFIX
 
@@ -43,7 +44,7 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
     vary = {"Vary": "Accept"} if route.negotiated else {}
     if route.status == 406:
         return not_acceptable()
-    missing = route.file is not None and route.file not in downloads.checksums
+    missing = route.file is not None and not downloads.has(route.file)
     if missing or route.status not in (200, 303):
         not_found = f"Not Found: no resource <{routes.BASE}{path}>.\n"
         return PlainTextResponse(not_found, 404, headers=vary)
@@ -61,7 +62,9 @@ def resource(request: Request, downloads: Downloads, version: str) -> Response:
 
 
 class Downloads:
-    """The release's files, by the names listed in SHA256SUMS (nothing else is ever served)."""
+    """The release's files, by the names listed in SHA256SUMS, and the documents a large
+    release leaves to the server (derived.py); nothing else is ever served.
+    """
 
     def __init__(self, release: ReleaseDir, metadata: list[ox.Triple]) -> None:
         self.release_dir = release.path.resolve()
@@ -73,6 +76,11 @@ class Downloads:
         self.checksums[CHECKSUMS] = hashlib.sha256(sums).hexdigest()
         self.last_modified = caching.release_date(metadata)
         self.signposts = signposting.ReleaseFacts.read(metadata)
+        self.derived = DerivedDocuments(self.release_dir, self.checksums)
+
+    def has(self, name: str) -> bool:
+        """Whether `name` is served: a listed file or a document made from one."""
+        return name in self.checksums or self.derived.source(name) is not None
 
     def response(
         self,
@@ -82,10 +90,13 @@ class Downloads:
         lifetime: str = hosting.CURRENT,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """The file `name` (404 unless listed) with its media type, validators (304),
+        """The file `name` (404 unless `has` it) with its media type, validators (304),
         `lifetime` (Cache-Control), signposts and, for a download, Content-Disposition.
         """
-        digest = self.checksums.get(name)
+        digest, made = self.checksums.get(name), None
+        if digest is None and self.derived.source(name) is not None:
+            made = self.derived.document(name)
+            digest = hashlib.sha256(made).hexdigest()
         if digest is None:
             return PlainTextResponse(f"Not Found: {name!r} is not a file of this release.\n", 404)
         media = media or routes.release_media(name)
@@ -104,6 +115,8 @@ class Downloads:
         download = (
             name in self.signposts.distributions and name not in hosting.INLINE_DOWNLOADS
         ) or (request.url.path.startswith("/downloads/") and not media.startswith("text/html"))
+        if made is not None:
+            return Response(made, media_type=media, headers=headers)
         return FileResponse(
             self.release_dir / name,
             media_type=media,

@@ -22,7 +22,7 @@ from ketamine_kg.config import BASE
 from ketamine_kg.exports import jsonld
 from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
-from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS
+from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS, TURTLE, Format
 from ketamine_kg.iri_space import document_stem, page_path
 from ketamine_kg.parallel import workers_for
 from ketamine_kg.release.directory import (
@@ -61,6 +61,16 @@ SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE
 #: renders. Measured on 2 cores (bench/scale.py projects): at 1,207 IRIs two workers saved no
 #: wall time and cost up to 1 s more CPU; at 9,733 they cut the release's wall time by half.
 PARALLEL_FROM, CHUNK = 2000, 200
+#: Up to this many minted IRIs, each thing's RDF is written in every served format; above it,
+#: in Turtle only, and `ketamine-kg serve` makes the others from it on request (decision 54).
+#: 3,000 keeps a whole release (five files per IRI) under 20,000 files, the file limit of
+#: Cloudflare Pages' free plan; a large release writes two files per IRI instead of five.
+ALL_FORMATS_UP_TO = 3000
+
+
+def document_formats(minted: int) -> tuple[Format, ...]:
+    """The formats in which a release with `minted` minted IRIs writes each thing's RDF."""
+    return RDF_DOCUMENT_FORMATS if minted <= ALL_FORMATS_UP_TO else (TURTLE,)
 
 
 def rdf_documents(
@@ -69,13 +79,15 @@ def rdf_documents(
     context: dict,
     prefixes: dict[str, str] = PREFIXES,
     about: str | None = None,
+    formats: tuple[Format, ...] = RDF_DOCUMENT_FORMATS,
 ) -> dict[str, bytes]:
-    """`<stem>.<ext>` in every served RDF format; `triples` as `sorted_triples` returns them.
+    """`<stem>.<ext>` in each of `formats` (default: every served RDF format); `triples` as
+    `sorted_triples` returns them.
 
     The JSON-LD is compacted with the published `context`, the node of `about` first.
     """
     documents = {}
-    for fmt in RDF_DOCUMENT_FORMATS:
+    for fmt in formats:
         documents[f"{stem}.{fmt.extension}"] = (
             jsonld.dumps(jsonld.document(triples, context, about))
             if fmt is JSON_LD
@@ -113,8 +125,11 @@ def resource_files(
     names: Names,
     ontology: list[ox.Triple],
     context: dict,
+    formats: tuple[Format, ...] = RDF_DOCUMENT_FORMATS,
 ) -> dict[str, bytes]:
-    """The page of each minted IRI and (for things and documents) its RDF documents."""
+    """The page of each minted IRI and (for things and documents) its RDF documents: the
+    ontology's in every format, a thing's in `formats`.
+    """
     files: dict[str, bytes] = {}
     for iri in iris:
         description = resource_triples(store, iri)  # sorted, as rdf_documents wants them
@@ -128,7 +143,7 @@ def resource_files(
         if iri == ONTOLOGY_IRI:
             files.update(rdf_documents(stem, sorted_triples(ontology), context, about=iri))
         elif "#" not in iri:
-            files.update(rdf_documents(stem, description, context, about=iri))
+            files.update(rdf_documents(stem, description, context, about=iri, formats=formats))
     return files
 
 
@@ -137,16 +152,18 @@ def page_tasks(
 ) -> tuple[list[Callable[[], dict[str, bytes]]], int]:
     """The costly part of the website as independent tasks, and how many processes they are
     worth (parallel.py): the example queries' pages (which run the queries), then the minted
-    resources' files in chunks of CHUNK, in parallel from PARALLEL_FROM minted IRIs on.
+    resources' files in chunks of CHUNK, in parallel from PARALLEL_FROM minted IRIs on (each
+    thing's RDF in `document_formats`).
     `website` makes the rest; the files are the same bytes either way.
     """
     names = Names(store)
     iris = minted_iris(store)
+    formats = document_formats(len(iris))
     tasks: list[Callable[[], dict[str, bytes]]] = [
         lambda: {path: html.encode() for path, html in query_pages(store, examples).items()}
     ]
     tasks += [
-        partial(resource_files, store, iris[i : i + CHUNK], names, ontology, context)
+        partial(resource_files, store, iris[i : i + CHUNK], names, ontology, context, formats)
         for i in range(0, len(iris), CHUNK)
     ]
     return tasks, workers_for(len(iris), PARALLEL_FROM)
