@@ -3,8 +3,9 @@
 Above `site.ALL_FORMATS_UP_TO` minted IRIs a release writes each thing's RDF in Turtle only
 (decision 54). A request for `id/…/x.jsonld`, `.nt` or `.rdf` whose file the release does not
 hold, but whose `x.ttl` it lists in SHA256SUMS, is answered with the document the build would
-have written: the Turtle parsed, sorted and written by the build's own `site.rdf_documents`
-(the JSON-LD compacted with the release's published context), so the bytes are the same.
+have written: the Turtle parsed, sorted and written by the build's own writer
+(`exports/documents.py`; the JSON-LD compacted with the release's published context), so the
+bytes are the same.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import pyoxigraph as ox
 
 from ketamine_kg import formats
 from ketamine_kg.config import BASE
+from ketamine_kg.exports.documents import rdf_documents
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.iri_space import THING_PREFIXES
 from ketamine_kg.release.directory import CONTEXT
-from ketamine_kg.site import rdf_documents
 
 #: Documents made on request, by extension (every served RDF format but Turtle).
 DERIVED = {f.extension: f for f in formats.RDF_DOCUMENT_FORMATS if f is not formats.TURTLE}

@@ -19,10 +19,10 @@ import pyoxigraph as ox
 
 from ketamine_kg import rdf
 from ketamine_kg.config import BASE
-from ketamine_kg.exports import jsonld
+from ketamine_kg.exports.documents import rdf_documents
 from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.serialize import sorted_triples
-from ketamine_kg.formats import JSON_LD, RDF_DOCUMENT_FORMATS, TURTLE, Format
+from ketamine_kg.formats import RDF_DOCUMENT_FORMATS, TURTLE, Format
 from ketamine_kg.iri_space import document_stem, page_path
 from ketamine_kg.parallel import workers_for
 from ketamine_kg.release.directory import (
@@ -44,7 +44,7 @@ from ketamine_kg.site.layout import page
 from ketamine_kg.site.queries import query_pages
 from ketamine_kg.site.resource import resource_html
 from ketamine_kg.site.shapes import shape_pages
-from ketamine_kg.vocab import METADATA_PREFIXES, ONTOLOGY_IRI, PREFIXES, sparql_prologue
+from ketamine_kg.vocab import METADATA_PREFIXES, ONTOLOGY_IRI, sparql_prologue
 
 MINTED = f"""SELECT DISTINCT ?s WHERE {{
   ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
@@ -71,29 +71,6 @@ ALL_FORMATS_UP_TO = 3000
 def document_formats(minted: int) -> tuple[Format, ...]:
     """The formats in which a release with `minted` minted IRIs writes each thing's RDF."""
     return RDF_DOCUMENT_FORMATS if minted <= ALL_FORMATS_UP_TO else (TURTLE,)
-
-
-def rdf_documents(
-    stem: str,
-    triples: list[ox.Triple],
-    context: dict,
-    prefixes: dict[str, str] = PREFIXES,
-    about: str | None = None,
-    formats: tuple[Format, ...] = RDF_DOCUMENT_FORMATS,
-) -> dict[str, bytes]:
-    """`<stem>.<ext>` in each of `formats` (default: every served RDF format); `triples` as
-    `sorted_triples` returns them.
-
-    The JSON-LD is compacted with the published `context`, the node of `about` first.
-    """
-    documents = {}
-    for fmt in formats:
-        documents[f"{stem}.{fmt.extension}"] = (
-            jsonld.dumps(jsonld.document(triples, context, about))
-            if fmt is JSON_LD
-            else rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(prefixes))
-        )
-    return documents
 
 
 def minted_iris(store: ox.Store) -> list[str]:
