@@ -90,7 +90,8 @@ class Timer:
                 self.stack.pop()
 
         def _sparql(v: Any, shape: Shape, focus: str, c: Any) -> Any:
-            self.stack.append(self.name(shape, f"sh:sparql {c.node.n3()[:40]}"))
+            node = c.node.n3() if isinstance(c.node, rdflib.BNode) else self.shapes.qname(c.node)
+            self.stack.append(self.name(shape, f"sh:sparql {node}"))
             try:
                 yield from sparql(v, shape, focus, c)
             finally:

@@ -20,6 +20,9 @@ LAYERED = {  # the group of an EXISTS -> its text in layers (None: left as it is
         "?this ex:q ?_seq1 . FILTER (?this != ex:w) "
         "FILTER EXISTS { ?_seq1 ex:r ?y . FILTER (?y != ex:z) }"
     ),
+    "?this ex:q/ex:r $y FILTER ($y != ex:z)": (  # $y and ?y are one variable
+        "?this ex:q ?_seq1 . FILTER EXISTS { ?_seq1 ex:r $y . FILTER ($y != ex:z) }"
+    ),
     "?this ex:p ?x . ?x ex:q ?y . ?y ex:r ?z . ?u ex:s ex:t": (
         "?this ex:p ?x . ?u ex:s ex:t . FILTER EXISTS { ?x ex:q ?y . "
         "FILTER EXISTS { ?y ex:r ?z . } }"
@@ -58,7 +61,7 @@ def test_layers_apply_in_any_exists_but_not_around_a_nested_group() -> None:
     assert exists_in_layers(query).count("FILTER EXISTS { ?a ex:q ?b . }") == 2
     nested = f"ASK {{ FILTER EXISTS {{ {inner} OPTIONAL {{ ?b ex:r ?c }} }} }}"
     assert exists_in_layers(nested) == nested
-    taken = "ASK { ?_seq1 ex:p ?x FILTER EXISTS { ?this ex:q/ex:r ?y } }"
+    taken = "ASK { $_seq1 ex:p ?x FILTER EXISTS { ?this ex:q/ex:r ?y } }"
     assert "?_seq2 ." in exists_in_layers(taken)  # a fresh variable is one the query lacks
 
 

@@ -32,6 +32,7 @@ TOKEN = re.compile(r"(?:<[^<>]*>|[^\s;,<])+|[;,]")
 #: One step of a sequence path that the rewrite may spell as a triple pattern.
 STEP = re.compile(r"<[^<>]*>|a|[\w-]*:[\w.:%-]*")
 VARIABLE = re.compile(r"[?$]\w+")
+OPENING = re.compile(r"\s*\(")
 
 Triple = tuple[str, str, str]
 
@@ -60,7 +61,7 @@ def exists_in_layers(query: str) -> str:
     ASK { FILTER NOT EXISTS { ?this ex:q ?_seq1 . FILTER EXISTS { ?_seq1 ex:r ?y . } } }
     """
     fresh = iter(range(1, 1 << 30))
-    taken = set(VARIABLE.findall(query))
+    taken = {"?" + v[1:] for v in VARIABLE.findall(query)}  # $x and ?x are one variable
 
     def fresh_variable() -> str:
         name = f"?_seq{next(fresh)}"
@@ -123,7 +124,7 @@ def _layers(group: str, fresh_variable: Callable[[], str]) -> str | None:
     layers[0] += todo  # reached from ?this by no variable: evaluated as before, at the top
     placed: list[list[str]] = [[] for _ in layers]
     for expression in filters:
-        needed = set(VARIABLE.findall(expression))
+        needed = {"?" + v[1:] for v in VARIABLE.findall(expression)}
         depth = max(
             (i for i, layer in enumerate(layers) for t in layer if needed & _variables(t)),
             default=0,
@@ -142,7 +143,7 @@ def _filters(group: str) -> tuple[str, list[str]] | None:
     for match in re.finditer(r"\bFILTER\b", group, re.I):
         if match.start() < start:
             continue
-        opening = re.compile(r"\s*\(").match(group, match.end())
+        opening = OPENING.match(group, match.end())
         if opening is None:
             return None
         depth, end = 0, opening.end() - 1
