@@ -15,7 +15,8 @@ import rdflib
 from ketamine_kg.build.gate import Finding, validate_shapes
 from ketamine_kg.build.load import to_store
 from ketamine_kg.build.pipeline import load_and_derive
-from ketamine_kg.build.shacl_compiled import _not_exists_as_minus, validate, validate_store
+from ketamine_kg.build.shacl_compiled import validate, validate_store
+from ketamine_kg.build.shacl_rewrite import not_exists_as_minus
 from ketamine_kg.build.shacl_shapes import ShapeCompileError
 from ketamine_kg.config import Project
 from ketamine_kg.exports.serialize import to_ntriples
@@ -179,6 +180,6 @@ def test_a_datatype_the_store_rewrites_is_checked_as_written() -> None:
 )
 def test_not_exists_runs_as_minus_only_where_they_mean_the_same(inner, rewritten) -> None:
     query = f"SELECT ?this ?value WHERE {{ ?this ex:v ?value . FILTER NOT EXISTS {{ {inner} }} }}"
-    assert ("MINUS" in _not_exists_as_minus(query)) == rewritten
+    assert ("MINUS" in not_exists_as_minus(query)) == rewritten
     nested = f"SELECT ?this WHERE {{ {{ ?this ex:v ?v FILTER NOT EXISTS {{ {inner} }} }} }}"
-    assert "MINUS" not in _not_exists_as_minus(nested)  # inside a nested group: left alone
+    assert "MINUS" not in not_exists_as_minus(nested)  # inside a nested group: left alone

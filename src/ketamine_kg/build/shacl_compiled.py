@@ -27,6 +27,7 @@ from ketamine_kg.build.shacl_report import (
     finding,
     pattern_holds,
 )
+from ketamine_kg.build.shacl_rewrite import rewrite
 from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes, SparqlConstraint
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -290,7 +291,7 @@ class _Validator:
         query = constraint.query.replace("$this", "?this")
         start = query.index("{", _where(query))
         query = f"{query[: start + 1]} {focus} {query[start + 1 :]}"
-        query = _not_exists_as_minus(_project_this(query))
+        query = rewrite(_project_this(query))
         solutions = rdf.select(self.store, query, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         seen = set()
@@ -315,39 +316,6 @@ def _where(query: str) -> int:
     match = re.search(r"\bWHERE\b", query, re.I) or re.search(r"\bSELECT\b", query, re.I)
     assert match is not None  # a SELECT query, checked by shacl_shapes
     return match.end()
-
-
-#: A `FILTER NOT EXISTS` whose group holds no further group.
-NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{([^{}]*)\}", re.I)
-#: What makes a group more than a basic graph pattern.
-NOT_BGP = re.compile(
-    r"\b(FILTER|BIND|OPTIONAL|VALUES|GRAPH|SERVICE|MINUS|EXISTS|UNION|SELECT)\b|[\"']", re.I
-)
-
-
-def _not_exists_as_minus(query: str) -> str:
-    """Each `FILTER NOT EXISTS { P }` in the WHERE clause's own group, where P is a basic graph
-    pattern that holds ?this and shares no other variable with the query, as `MINUS { P }`.
-
-    The two mean the same there (?this is bound in every solution, by the focus nodes at the
-    group's start, and is the only variable they share), and Oxigraph evaluates NOT EXISTS once
-    per solution but MINUS as one anti-join: linear instead of quadratic. The rewrite is ours,
-    inside the engine (SHACL does not allow MINUS in a constraint's text).
-    """
-    out, end = [], 0
-    for match in NOT_EXISTS.finditer(query):
-        inner = match.group(1)
-        before = query[: match.start()]
-        rest = before + query[match.end() :]
-        shared = set(re.findall(r"\?\w+", inner)) & set(re.findall(r"\?\w+", rest))
-        if (
-            before.count("{") - before.count("}") == 1
-            and not NOT_BGP.search(inner)
-            and shared == {"?this"}
-        ):
-            out += [query[end : match.start()], f"MINUS {{{inner}}}"]
-            end = match.end()
-    return "".join([*out, query[end:]])
 
 
 def _project_this(query: str) -> str:
