@@ -86,7 +86,7 @@ def _sorted_values(
             return (0, facts.label(v.value).lower(), v.value)
         return (1, v.value.lower(), str(v))
 
-    return sorted(set(values), key=key)
+    return sorted(set(values), key=key) if len(values) > 1 else values
 
 
 def cite_html(facts: Facts, evidence: str) -> str:
