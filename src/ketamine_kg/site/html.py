@@ -7,6 +7,7 @@ the same from disk and from any host; other IRIs are absolute.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 from urllib.parse import urlsplit
 
@@ -33,6 +34,12 @@ def href(iri: str, here: str) -> str:
     >>> href("javascript:alert(4)", "index.html")
     ''
     """
+    folder, slash, _ = here.rpartition("/")  # a link depends only on the page's folder
+    return _href(iri, folder + slash or here)
+
+
+@lru_cache(maxsize=1 << 14)
+def _href(iri: str, here: str) -> str:
     target = page_path(iri)
     if target:
         return relative(target, here)
