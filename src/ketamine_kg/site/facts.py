@@ -224,10 +224,10 @@ class Facts:
     #: asks for the same ones many times; the facts do not change once made).
     _labels: dict[str, str] = field(default_factory=dict, repr=False)
     _iris: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
-    links: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False)
+    links: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
     #: The build's `Names`, and the IRIs it gave all their naming triples to (`page_facts`).
-    names: Names | None = field(default=None, repr=False)
-    named: set[str] = field(default_factory=set, repr=False)
+    names: Names | None = field(default=None, repr=False, compare=False)
+    named: set[str] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def here(self) -> str:
