@@ -13,7 +13,7 @@ import pytest
 
 from ketamine_kg.exports.serialize import sorted_triples
 from ketamine_kg.site.describe import is_known, resource_triples
-from ketamine_kg.site.facts import Names
+from ketamine_kg.site.facts import Facts, Names, page_facts, page_triples
 from ketamine_kg.site.resource import resource_html
 from ketamine_kg.vocab import sparql_prologue
 
@@ -437,3 +437,22 @@ def test_hostile_text_is_escaped() -> None:
     assert 'href="https://example.org/x?a=1&amp;b=%3C2%3E"' in page
     assert not check_page(page).errors
     ET.fromstring(page.split("\n", 1)[1])
+
+
+def test_the_names_index_labels_as_each_page_would(store: ox.Store) -> None:
+    """`Names.label` answers what a page's own facts answer, for every IRI it names there."""
+    names = Names(store)
+    differ = []
+    for iri in minted_subjects(store):
+        description = resource_triples(store, iri)
+        shared = page_facts(store, iri, description, names)
+        own = Facts.of(iri, page_triples(store, iri, description, names))
+        differ += [(iri, n) for n in sorted(shared.named) if shared.label(n) != own.label(n)]
+    assert not differ, differ[:5]
+
+
+def test_facts_do_not_depend_on_the_order_of_the_triples(store: ox.Store) -> None:
+    triples = page_triples(store, PTSD_CLAIM, resource_triples(store, PTSD_CLAIM))
+    forward, backward = Facts.of(PTSD_CLAIM, triples), Facts.of(PTSD_CLAIM, triples[::-1])
+    assert forward.out == backward.out and forward.incoming == backward.incoming
+    assert all(v == sorted(v, key=str) for o in forward.out.values() for v in o.values())

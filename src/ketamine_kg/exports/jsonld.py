@@ -111,14 +111,23 @@ def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = Non
     ctx = context["@context"]
     terms = _terms(ctx)
     nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    ids: dict[rdf.Term, str] = {}  # node ids and keys made (a graph repeats its terms)
+    keys: dict[str, tuple[str, dict]] = {}
     for t in triples:
-        node = nodes[_node_id(t.subject)]
-        if t.predicate.value == RDF.type and isinstance(t.object, ox.NamedNode):
-            node["type"].append(curie(t.object.value, JSONLD_PREFIXES))
+        s, p, o = t.subject, t.predicate.value, t.object
+        node = nodes[ids.get(s) or ids.setdefault(s, _node_id(s))]
+        if p == RDF.type and isinstance(o, ox.NamedNode):
+            node["type"].append(ids.get(o) or ids.setdefault(o, _node_id(o)))
             continue
-        name, definition = terms.get(t.predicate.value, (None, {}))
-        key = name or curie(t.predicate.value, JSONLD_PREFIXES)
-        node[key].append(_compact_value(t.object, definition))
+        if (found := keys.get(p)) is None:
+            name, definition = terms.get(p, (None, {}))
+            found = keys[p] = (name or curie(p, JSONLD_PREFIXES), definition)
+        key, definition = found
+        if isinstance(o, ox.Literal):
+            node[key].append(_compact_value(o, definition))
+        else:
+            node_id = ids.get(o) or ids.setdefault(o, _node_id(o))
+            node[key].append(node_id if definition.get("@type") == "@id" else {"id": node_id})
     head = curie(first, JSONLD_PREFIXES) if first else None
     graph = []
     for subject in sorted(nodes, key=lambda s: (s != head, s)):
@@ -160,10 +169,8 @@ def _node_id(term: rdf.Term) -> str:
     raise ValueError(f"not expressible in JSON-LD: {term}")
 
 
-def _compact_value(term: rdf.Term, definition: dict) -> object:
-    if not isinstance(term, ox.Literal):
-        node_id = _node_id(term)
-        return node_id if definition.get("@type") == "@id" else {"id": node_id}
+def _compact_value(term: ox.Literal, definition: dict) -> object:
+    """A literal as `compact` writes it (an IRI or blank node is its id, `compact` says how)."""
     if term.language:
         if definition.get("@language") == term.language:
             return term.value

@@ -183,10 +183,8 @@ _NAMING = (
     "kko:researchPhase"
 )
 
-
 #: A claim's status and places, whose names its page shows too.
 _CLAIM_PLACES = tuple(KKO.term(p) for p in ("useStatus", "jurisdiction", "researchPhase"))
-
 
 # Names, types and claim statuses of the mentioned IRIs, and names of those statuses (two
 # queries: Oxigraph evaluates the UNION of both under one VALUES about ten times slower).
@@ -206,10 +204,8 @@ _NAMES = (
 }}""",
 )
 
-
 #: Every naming triple of the store (a few hundred), for `Names`.
 _NAMES_GRAPH = f"CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?p {{ {_NAMING} }} ?n ?p ?o }}"
-
 
 #: What names a resource, most preferred first.
 _NAME_PROPERTIES = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
@@ -224,10 +220,14 @@ class Facts:
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     incoming: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    #: Answers of `label` and `iris` already given (a page asks for the same ones many times;
-    #: the facts do not change once made).
+    #: Answers of `label`, `iris` and `values.link` (by IRI and status) already given (a page
+    #: asks for the same ones many times; the facts do not change once made).
     _labels: dict[str, str] = field(default_factory=dict, repr=False)
     _iris: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
+    links: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
+    #: The build's `Names`, and the IRIs it gave all their naming triples to (`page_facts`).
+    names: Names | None = field(default=None, repr=False, compare=False)
+    named: set[str] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def here(self) -> str:
@@ -242,11 +242,21 @@ class Facts:
     def of(cls, iri: str, triples: Iterable[ox.Triple]) -> Facts:
         """The facts of the page about `iri`, from `triples`."""
         facts = cls(iri)
-        for t in sorted(set(triples), key=str):
-            if not isinstance(t.object, ox.Triple):
-                facts.out[rdf.text(t.subject)][t.predicate.value].append(t.object)
-            if isinstance(t.object, ox.NamedNode) and t.object.value == iri:
-                facts.incoming[t.predicate.value].append(rdf.text(t.subject))
+        out, incoming, named = facts.out, facts.incoming, ox.NamedNode
+        for t in set(triples):
+            s, o = t.subject, t.object
+            subject = s.value if type(s) is named else rdf.text(s)
+            if type(o) is named:
+                out[subject][t.predicate.value].append(o)
+                if o.value == iri:
+                    incoming[t.predicate.value].append(subject)
+            elif type(o) is not ox.Triple:
+                out[subject][t.predicate.value].append(o)
+        for values in (v for by_predicate in out.values() for v in by_predicate.values()):
+            if len(values) > 1:  # by N-Triples text (the page sorts again by name)
+                values.sort(key=str)
+        for subjects in incoming.values():
+            subjects.sort()
         return facts
 
     def values(
@@ -259,10 +269,10 @@ class Facts:
         """The IRI objects of (subject, predicate), sorted (by label; do not change the list)."""
         found = self._iris.get((subject, predicate))
         if found is None:
-            found = self._iris[subject, predicate] = sorted(
-                {v.value for v in self.values(subject, predicate) if isinstance(v, ox.NamedNode)},
-                key=lambda i: (self.label(i).lower(), i),
-            )
+            found = [v.value for v in self.values(subject, predicate) if type(v) is ox.NamedNode]
+            if len(found) > 1:  # one or none: nothing to name or sort
+                found = sorted(set(found), key=lambda i: (self.label(i).lower(), i))
+            self._iris[subject, predicate] = found
         return found
 
     def first_iri(self, subject: str, predicate: str) -> str | None:
@@ -271,16 +281,20 @@ class Facts:
 
     def text(self, subject: str, predicate: str) -> str | None:
         """The subject's English (or untagged) literal for the predicate, else any literal."""
-        literals = [v for v in self.values(subject, predicate) if isinstance(v, ox.Literal)]
+        values = self.values(subject, predicate)
+        if len(values) == 1:  # most are: no list to sort
+            return values[0].value if isinstance(values[0], ox.Literal) else None
+        literals = [v for v in values if isinstance(v, ox.Literal)]
         literals.sort(key=lambda lit: (lit.language not in (None, "en"), lit.value))
         return literals[0].value if literals else None
 
     def label(self, iri: str) -> str:
         """A human-readable name: label, preferred label, title, a well-known name or a CURIE."""
-        found = self._labels.get(iri)
-        if found is None:
+        if (found := self._labels.get(iri)) is None:
             found = self._labels[iri] = (
-                next((text for p in _NAME_PROPERTIES if (text := self.text(iri, p))), None)
+                self.names.label(iri)  # the same answer, made once for every page
+                if self.names is not None and iri in self.named
+                else next((text for p in _NAME_PROPERTIES if (text := self.text(iri, p))), None)
                 or FALLBACK_LABELS.get(iri)
                 or identifier_text(iri)
             )
@@ -292,7 +306,10 @@ class Facts:
 
     def is_claim(self, iri: str) -> bool:
         """Whether `iri` is a therapeutic-use claim."""
-        return KKO.TherapeuticUseClaim in self.types(iri)
+        return any(  # what `types` would say, without naming and sorting them
+            isinstance(v, ox.NamedNode) and v.value == KKO.TherapeuticUseClaim
+            for v in self.values(iri, RDF.type)
+        )
 
 
 class Names:
@@ -313,6 +330,14 @@ class Names:
                 for t in triples
             )
         }
+        self._labels: dict[str, str] = {}
+
+    def label(self, iri: str) -> str:
+        """`Facts.label` of the IRI on a page with all its naming triples (kept: one per IRI)."""
+        if (found := self._labels.get(iri)) is None:
+            triples = self.by_subject.get(ox.NamedNode(iri), ())
+            found = self._labels[iri] = Facts.of(iri, triples).label(iri)
+        return found
 
     def about(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
         """The naming triples of the IRIs, and the names of the claims' statuses and places."""
@@ -336,22 +361,40 @@ def page_triples(
     """The description, claims and claim parts around the IRI (or an ontology's terms), and
     names for them all (from `names` when given).
     """
-    prologue = sparql_prologue()
+    return _page(store, iri, description, names)[0]
+
+
+def page_facts(
+    store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None = None
+) -> Facts:
+    """`Facts.of` the `page_triples`; with `names`, the labels of the IRIs the description and
+    context mention are those `names` keeps (names.about gave the page all their naming triples).
+    """
+    triples, mentioned = _page(store, iri, description, names)
+    facts = Facts.of(iri, triples)
+    if names is not None:
+        facts.names, facts.named = names, {n.value for n in mentioned}
+    return facts
+
+
+def _page(
+    store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None
+) -> tuple[list[ox.Triple], set[ox.NamedNode]]:
     context = context_triples(store, ox.NamedNode(iri))
     mentioned = {
         term
         for t in description + context
         for term in (t.subject, t.predicate, t.object)
-        if isinstance(term, ox.NamedNode)
+        if type(term) is ox.NamedNode
     }
     if names is not None:
-        return description + context + names.about(mentioned)
+        return description + context + names.about(mentioned), mentioned
     values = " ".join(str(term) for term in sorted(mentioned, key=str))
     queried = [
         t
         for query in _NAMES
         for t in rdf.construct(
-            store, prologue + query.format(iris=values), use_default_graph_as_union=True
+            store, sparql_prologue() + query.format(iris=values), use_default_graph_as_union=True
         )
     ]
-    return description + context + queried
+    return description + context + queried, mentioned

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from ketamine_kg.formats import RDF_DOCUMENT_FORMATS
 from ketamine_kg.site.describe import resource_triples
-from ketamine_kg.site.facts import SCHEMA_TYPES, TREATMENT_STATUSES, Facts, Names, page_triples
+from ketamine_kg.site.facts import SCHEMA_TYPES, TREATMENT_STATUSES, Facts, Names, page_facts
 from ketamine_kg.site.html import e
 from ketamine_kg.site.layout import document
 from ketamine_kg.site.risks import bearing_risks_section, risks_section
@@ -53,8 +53,7 @@ def resource_html(
         description = resource_triples(store, iri)
     if not description:
         return None
-    facts = Facts.of(iri, page_triples(store, iri, description, names))
-    return render(facts)
+    return render(page_facts(store, iri, description, names))
 
 
 def schema_org(facts: Facts) -> dict:

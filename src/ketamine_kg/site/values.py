@@ -18,9 +18,12 @@ from ketamine_kg.vocab import (
 
 def link(facts: Facts, iri: str, *, status: bool = True) -> str:
     """An <a> to the IRI named by its label; a claim link carries the claim's status."""
-    anchor = f'<a href="{e(href(iri, facts.here))}">{e(facts.label(iri))}</a>'
-    if status and facts.is_claim(iri):
-        anchor += " " + status_badge(facts, iri, where=True)
+    anchor = facts.links.get((iri, status))
+    if anchor is None:
+        anchor = f'<a href="{e(href(iri, facts.here))}">{e(facts.label(iri))}</a>'
+        if status and facts.is_claim(iri):
+            anchor += " " + status_badge(facts, iri, where=True)
+        facts.links[iri, status] = anchor
     return anchor
 
 
@@ -83,7 +86,7 @@ def _sorted_values(
             return (0, facts.label(v.value).lower(), v.value)
         return (1, v.value.lower(), str(v))
 
-    return sorted(set(values), key=key)
+    return sorted(set(values), key=key) if len(values) > 1 else values
 
 
 def cite_html(facts: Facts, evidence: str) -> str:
