@@ -31,7 +31,7 @@ from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
 from ketamine_kg.release.compress import compressed_dumps
-from ketamine_kg.release.writer import Staging, Written, staged
+from ketamine_kg.release.writer import WRITERS, Staging, Written, staged
 from ketamine_kg.site import page_tasks, website
 from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
@@ -182,7 +182,9 @@ def release_files(
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
     tasks, workers = page_tasks(store, ontology, context, project.example_files())
-    with started([partial(_write_result, staging, task) for task in tasks], workers) as pages:
+    threads = 1 if workers > 1 else WRITERS  # worker processes already write side by side
+    writing = [partial(_write_result, staging, task, threads) for task in tasks]
+    with started(writing, workers) as pages:
         release = release_of(dataset)
         # on disk as soon as made: only their checksums and sizes stay in memory
         written = export_files(
@@ -212,11 +214,13 @@ def release_files(
     return written | staging.put({names.CHECKSUMS: checksums})
 
 
-def _write_result(staging: Staging, task: Callable[[], dict[str, bytes]]) -> dict[str, Written]:
-    """Run a page task and write its files into the release, in the process that ran it (one
-    thread: the page tasks' processes already write side by side).
+def _write_result(
+    staging: Staging, task: Callable[[], dict[str, bytes]], threads: int
+) -> dict[str, Written]:
+    """Run a page task and write its files into the release from `threads` threads, in the
+    process that ran it.
     """
-    return staging.put(task(), threads=1)
+    return staging.put(task(), threads=threads)
 
 
 def export_files(
