@@ -11,6 +11,7 @@ import pytest
 from ketamine_kg import formats
 from ketamine_kg.exports.metadata import Release, describe_release
 from ketamine_kg.iri_space import FILE_TYPES, release_media
+from ketamine_kg.release.writer import Written
 
 
 def test_every_release_file_has_a_known_format(release_dir: Path) -> None:
@@ -21,7 +22,7 @@ def test_every_release_file_has_a_known_format(release_dir: Path) -> None:
 
 
 def test_metadata_refuses_a_file_of_an_unknown_format(store) -> None:
-    files = {"ketamine-kg.ttl": b"", "notes.xyz": b"x"}
+    files = {"ketamine-kg.ttl": Written("0" * 64, 0), "notes.xyz": Written("1" * 64, 1)}
     with pytest.raises(formats.UnknownFormat, match=r"^notes\.xyz: no format is known"):
         describe_release(Release("1.0.0", "2026-01-01"), store, 0, files, [], "urn:x:creator")
 
