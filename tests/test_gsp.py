@@ -115,14 +115,16 @@ def test_basic_auth_is_offered_over_https(serve, tmp_path: Path, monkeypatch):
     assert [h.get("Authorization") for _, _, h in server.requests] == [None, BASIC]
 
 
-def test_digest_auth_is_offered_over_http(serve):
-    def digest_protected(method: str, path: str, headers: dict[str, str]) -> Answer:
-        if headers.get("Authorization", "").startswith("Digest "):
-            return 200, {}, b""
-        challenge = 'Digest realm="store", nonce="abc123", qop="auth", algorithm="MD5"'
-        return 401, {"WWW-Authenticate": challenge}, b""
+def _digest_protected(method: str, path: str, headers: dict[str, str]) -> Answer:
+    """A store that takes only digest credentials: 401 with its challenge, else 200."""
+    if headers.get("Authorization", "").startswith("Digest "):
+        return 200, {}, b""
+    challenge = 'Digest realm="store", nonce="abc123", qop="auth", algorithm="MD5"'
+    return 401, {"WWW-Authenticate": challenge}, b""
 
-    server = serve(digest_protected)
+
+def test_digest_auth_is_offered_over_http(serve):
+    server = serve(_digest_protected)
     client(server, SECRET).put_graph("urn:g", b"<urn:a> <urn:b> <urn:c> .\n")
     answer = server.requests[-1][2]["Authorization"]
     assert answer.startswith('Digest username="publisher"') and "s3cret-pw" not in answer
@@ -134,13 +136,7 @@ def test_a_body_is_sent_only_with_digest_credentials(serve):
     client learns the challenge with a body-less HEAD and answers it in advance.
     """
 
-    def digest_protected(method: str, path: str, headers: dict[str, str]) -> Answer:
-        if headers.get("Authorization", "").startswith("Digest "):
-            return 200, {}, b""
-        challenge = 'Digest realm="store", nonce="abc123", qop="auth", algorithm="MD5"'
-        return 401, {"WWW-Authenticate": challenge}, b""
-
-    server = serve(digest_protected)
+    server = serve(_digest_protected)
     store = client(server, SECRET)
     store.put_graph("urn:g", b"<urn:a> <urn:b> <urn:c> .\n")
     store.post_graph("urn:g", b"<urn:a> <urn:b> <urn:d> .\n")

@@ -64,9 +64,7 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def layout(request: pytest.FixtureRequest) -> Layout:
-    name = re.sub(r"[^\w.-]", "_", request.node.name)  # parametrized names hold [ and spaces
-    base = f"https://example.org/test/{name}/"
-    return Layout(version_base=base + "release/", registry=base + "releases")
+    return virtuoso_helper.layout_for(request, "test")
 
 
 def reader(server) -> StoreClient:

@@ -8,8 +8,6 @@ KETAMINE_KG_REQUIRE_VIRTUOSO=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph as ox
 import pytest
 import virtuoso_helper
@@ -51,9 +49,7 @@ def capped(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def layout(request: pytest.FixtureRequest) -> Layout:
-    name = re.sub(r"[^\w.-]", "_", request.node.name)
-    base = f"https://example.org/paged/{name}/"
-    return Layout(version_base=base + "release/", registry=base + "releases")
+    return virtuoso_helper.layout_for(request, "paged")
 
 
 def client(server, page: int = 400) -> StoreClient:

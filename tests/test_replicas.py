@@ -79,9 +79,7 @@ def doomed(pair, tmp_path: Path):
 
 @pytest.fixture
 def layout(request: pytest.FixtureRequest) -> Layout:
-    name = re.sub(r"[^\w.-]", "_", request.node.name)
-    base = f"https://example.org/replicas/{name}/"
-    return Layout(version_base=base + "release/", registry=base + "releases")
+    return virtuoso_helper.layout_for(request, "replicas")
 
 
 @pytest.fixture(scope="module")
