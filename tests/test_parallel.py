@@ -72,3 +72,20 @@ def test_release_files_are_byte_identical_sequential_and_parallel(
     differing = [name for name, data in sequential.items() if in_parallel[name] != data]
     assert not differing, f"{len(differing)} files differ, e.g. {differing[:5]}"
     assert len(site.minted_iris(store)) > 50 * site.CHUNK  # many tasks ran
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_first_results_come_before_the_rest_run_out(workers: int) -> None:
+    """Waiting for the first tasks does not wait for (nor, in one process, run) the others."""
+    ran: list[int] = []
+
+    def task(i: int) -> int:
+        ran.append(i)  # seen only when the task runs in this process
+        return i * i
+
+    with parallel.started([partial(task, i) for i in range(6)], workers) as results:
+        assert results(2) == [0, 1]
+        assert ran == ([0, 1] if workers == 1 else [])
+        assert results() == [0, 1, 4, 9, 16, 25]
+        assert results(3) == [0, 1, 4]
+    assert ran == (list(range(6)) if workers == 1 else [])

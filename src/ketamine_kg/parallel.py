@@ -17,11 +17,18 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 WORKERS_ENV = "KETAMINE_KG_WORKERS"
 
 T = TypeVar("T")
+
+
+class Results(Protocol[T]):
+    """The results of the first `count` tasks (all by default), in the order of the tasks."""
+
+    def __call__(self, count: int | None = None) -> list[T]: ...  # noqa: D102
+
 
 #: The tasks of the running `run_tasks`, which the forked workers find here.
 _TASKS: Sequence[Callable[[], object]] = ()
@@ -53,15 +60,24 @@ def run_tasks(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
 
 
 @contextmanager
-def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Callable[[], list[T]]]:
+def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Results[T]]:
     """Start the tasks in `workers` forked processes, leaving this one free for other work;
-    the function it yields waits for their results, in the order of `tasks`.
+    the function it yields waits for the results of the first `count` tasks (all by default),
+    in the order of `tasks`.
 
-    With one worker (or where processes cannot be forked) that function runs the tasks here.
-    Leaving the block stops the workers (cancelling what has not started).
+    With one worker (or where processes cannot be forked) that function runs the tasks here,
+    each once, as their results are asked for. Leaving the block stops the workers (cancelling
+    what has not started).
     """
     if workers <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda: [task() for task in tasks]
+        done: list[T] = []
+
+        def here(count: int | None = None) -> list[T]:
+            wanted = len(tasks) if count is None else count
+            done.extend(task() for task in tasks[len(done) : wanted])
+            return done[:wanted]
+
+        yield here
         return
     global _TASKS
     _TASKS = tasks
@@ -69,7 +85,11 @@ def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Callable
     pool = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context)
     try:  # the workers fork at the first submission, before the pool starts its threads
         futures = [pool.submit(_run, i) for i in range(len(tasks))]
-        yield lambda: [future.result() for future in futures]  # type: ignore[misc]
+
+        def waited(count: int | None = None) -> list[T]:
+            return [future.result() for future in futures[:count]]  # type: ignore[misc]
+
+        yield waited
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _TASKS = ()

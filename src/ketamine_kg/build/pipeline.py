@@ -12,25 +12,21 @@ import rdflib
 
 from ketamine_kg import formats, rdf
 from ketamine_kg.build.derive import run_rules
+from ketamine_kg.build.exports import export_tasks, small_exports
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
 from ketamine_kg.build.reason import check_consistency, reasoner_input
 from ketamine_kg.build.shacl_compiled import validate
 from ketamine_kg.build.shacl_report import to_rdflib
-from ketamine_kg.build.sssom import merged_sssom, unverified_matches
+from ketamine_kg.build.sssom import unverified_matches
 from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
-from ketamine_kg.exports.condition_views import condition_frame, condition_views
-from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
-from ketamine_kg.exports.product_views import product_views
-from ketamine_kg.exports.wikidata import quickstatements
 from ketamine_kg.parallel import started
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
-from ketamine_kg.release.compress import compressed_dumps
 from ketamine_kg.release.writer import WRITERS, Staging, Written, staged
 from ketamine_kg.site import page_tasks, website
 from ketamine_kg.version import __version__
@@ -174,28 +170,31 @@ def release_files(
     """Write every file of the release into `staging`: what each file became, by name. Pure in
     its bytes, so the build is reproducible byte for byte.
 
-    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports). The website's
-    pages render in worker processes (site.page_tasks), each writing its own files, while the
-    exports are made and written here; only names, checksums and sizes come back.
+    `store` holds the same graphs as `dataset` (for the SPARQL-driven exports). The large
+    exports (exports.export_tasks) and the website's pages (site.page_tasks) are tasks run in
+    worker processes, each writing its own files, while the other exports, the metadata and
+    the rest of the website are made and written here; only names, checksums and sizes come
+    back, so the large files are never all held at once.
     """
     published = dataset.union(SOURCE_GRAPHS + DERIVED_GRAPHS)
     ontology = dataset.union(("ontology", "vocab"))
     context = jsonld.build_context(published)
-    tasks, workers = page_tasks(store, ontology, context, project.example_files())
+    exports = export_tasks(dataset, store, published, context)
+    pages, workers = page_tasks(store, ontology, context, project.example_files())
     threads = 1 if workers > 1 else WRITERS  # worker processes already write side by side
-    writing = [partial(_write_result, staging, task, threads) for task in tasks]
-    with started(writing, workers) as pages:
+    writing = [partial(_write_result, staging, task, threads) for task in exports + pages]
+    with started(writing, workers) as results:
         release = release_of(dataset)
-        # on disk as soon as made: only their checksums and sizes stay in memory
-        written = export_files(
-            project, dataset, report, store, release, published, context, staging
-        )
+        report_file = validation_report(report, release)
+        written = staging.put(small_exports(project, dataset, store, release, context, report_file))
+        for part in results(len(exports)):
+            written |= part
         creator, creator_name = _creator(dataset)
         inputs = source_files(project.root, project.build_inputs())
         metadata = describe_release(release, store, len(published), written, inputs, creator)
         _check_metadata(metadata, dataset.metadata_shapes)
         written |= staging.put({names.METADATA: serialize.to_turtle(metadata, METADATA_PREFIXES)})
-        rendered = {name: w for part in pages() for name, w in part.items()}
+        rendered = {name: w for part in results()[len(exports) :] for name, w in part.items()}
         site = website(
             store,
             ontology=ontology,
@@ -217,74 +216,10 @@ def release_files(
 def _write_result(
     staging: Staging, task: Callable[[], dict[str, bytes]], threads: int
 ) -> dict[str, Written]:
-    """Run a page task and write its files into the release from `threads` threads, in the
+    """Run a task and write its files into the release from `threads` threads, in the
     process that ran it.
     """
     return staging.put(task(), threads=threads)
-
-
-def export_files(
-    project: Project,
-    dataset: Dataset,
-    report: Report,
-    store: ox.Store,
-    release: Release,
-    published: list[ox.Triple],
-    context: dict,
-    staging: Staging,
-) -> dict[str, Written]:
-    """Write the release's files but the website and the metadata into `staging`: the dumps
-    (and their gzip copies), the ontology, shapes, mappings, KGX, views, Wikidata statements,
-    schemas and example queries. Each group goes to disk as soon as it is made, so that the
-    large ones (the compacted graph, the dumps) are not all held at once.
-    """
-    written: dict[str, Written] = {}
-
-    def put(files: dict[str, bytes]) -> None:
-        written.update(staging.put(files | compressed_dumps(files)))
-
-    compacted = jsonld.compact(published, context)
-    dumps = [
-        name for name in names.RDF_DUMPS if formats.of_release_file(name) is not formats.JSON_LD
-    ]
-    put({name: jsonld.dumps(compacted) for name in names.RDF_DUMPS if name not in dumps})
-    views = {
-        f"views/condition/{slug}.jsonld": jsonld.dumps(view)
-        for slug, view in condition_views(compacted).items()
-    }
-    views |= {
-        f"views/product/{slug}.jsonld": jsonld.dumps(view)
-        for slug, view in product_views(compacted).items()
-    }
-    views[names.CONDITION_FRAME] = jsonld.dumps(condition_frame(compacted))
-    del compacted
-    put(views)
-    quads = dataset.quads()
-    for name in dumps:  # one at a time: each is as large as the graph
-        put({name: serialize.write(formats.of_release_file(name), quads)})
-    del quads
-    ontology = dataset.union(("ontology", "vocab"))
-    statements, review = quickstatements(store, release.issued, dataset.unverified)
-    files = {
-        names.CONTEXT: jsonld.dumps(context),
-        names.ONTOLOGY_OWL: serialize.to_rdfxml(ontology),
-        names.ONTOLOGY_TTL: serialize.to_turtle(ontology),
-        names.DIRECT: serialize.to_turtle(dataset.graphs["direct"]),
-        names.SHAPES: serialize.to_turtle(dataset.all_shapes),
-        names.SSSOM: merged_sssom(project.sources()["mappings"], release.version),
-        names.VALIDATION_REPORT: validation_report(report, release),
-        **kgx_files(store, dataset.unverified),
-        "wikidata/quickstatements.txt": statements,
-        "wikidata/README.md": review,
-    }
-    for path in project.schema_files():
-        files[f"schema/{path.name}"] = path.read_bytes()
-    for path in project.sources()["mappings"]:
-        files[f"mappings/{path.name}"] = path.read_bytes()
-    for path in project.example_files():  # beside their pages; serve and publish read them here
-        files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
-    put(files)
-    return written
 
 
 def release_of(dataset: Dataset) -> Release:

@@ -1,0 +1,105 @@
+"""The release's files but the website and the metadata: the dumps (and their gzip copies),
+the ontology, shapes, mappings, KGX, views, Wikidata statements, schemas and example queries.
+
+The large ones are independent tasks (`export_tasks`) that run beside the website's pages in the
+build's worker processes, each writing its own files (pipeline.release_files); `small_exports`
+are made in the build's own process meanwhile. The files are the same bytes either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from ketamine_kg import formats
+from ketamine_kg.build.sssom import merged_sssom
+from ketamine_kg.config import Project
+from ketamine_kg.exports import jsonld, serialize
+from ketamine_kg.exports.condition_views import condition_frame, condition_views
+from ketamine_kg.exports.kgx import kgx_files
+from ketamine_kg.exports.metadata import Release
+from ketamine_kg.exports.product_views import product_views
+from ketamine_kg.exports.wikidata import quickstatements
+from ketamine_kg.release import directory as names
+from ketamine_kg.release.compress import compressed_dumps
+
+if TYPE_CHECKING:  # pipeline imports this module
+    from ketamine_kg.build.pipeline import Dataset
+
+Task = Callable[[], dict[str, bytes]]
+
+
+def export_tasks(
+    dataset: Dataset, store: ox.Store, published: list[ox.Triple], context: dict
+) -> list[Task]:
+    """The exports as large as the graph, each an independent task: the compacted JSON-LD dump
+    with the views framed from it, each other RDF dump, and the KGX files. Largest first, so
+    that the workers start on them before the pages.
+    """
+    tasks: list[Task] = [partial(_compacted, published, context)]
+    tasks += [partial(_dump, dataset, name) for name in names.RDF_DUMPS if not _is_json_ld(name)]
+    tasks.append(lambda: _with_gzip(kgx_files(store, dataset.unverified)))
+    return tasks
+
+
+def _is_json_ld(name: str) -> bool:
+    return formats.of_release_file(name) is formats.JSON_LD
+
+
+def _with_gzip(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files and the gzip copy of each dump among them."""
+    return files | compressed_dumps(files)
+
+
+def _compacted(published: list[ox.Triple], context: dict) -> dict[str, bytes]:
+    """The JSON-LD dump and the views framed from it (condition and product views, frame)."""
+    compacted = jsonld.compact(published, context)
+    text = jsonld.dumps(compacted)
+    files = {name: text for name in names.RDF_DUMPS if _is_json_ld(name)}
+    for slug, view in condition_views(compacted).items():
+        files[f"views/condition/{slug}.jsonld"] = jsonld.dumps(view)
+    for slug, view in product_views(compacted).items():
+        files[f"views/product/{slug}.jsonld"] = jsonld.dumps(view)
+    files[names.CONDITION_FRAME] = jsonld.dumps(condition_frame(compacted))
+    return _with_gzip(files)
+
+
+def _dump(dataset: Dataset, name: str) -> dict[str, bytes]:
+    """The dump `name` of every graph in its format, and its gzip copy."""
+    return _with_gzip({name: serialize.write(formats.of_release_file(name), dataset.quads())})
+
+
+def small_exports(
+    project: Project,
+    dataset: Dataset,
+    store: ox.Store,
+    release: Release,
+    context: dict,
+    report_file: bytes,
+) -> dict[str, bytes]:
+    """The other exports (with gzip copies of the dumps among them): `context` is the published
+    JSON-LD context, `report_file` the SHACL validation report.
+    """
+    ontology = dataset.union(("ontology", "vocab"))
+    statements, review = quickstatements(store, release.issued, dataset.unverified)
+    files = {
+        names.CONTEXT: jsonld.dumps(context),
+        names.ONTOLOGY_OWL: serialize.to_rdfxml(ontology),
+        names.ONTOLOGY_TTL: serialize.to_turtle(ontology),
+        names.DIRECT: serialize.to_turtle(dataset.graphs["direct"]),
+        names.SHAPES: serialize.to_turtle(dataset.all_shapes),
+        names.SSSOM: merged_sssom(project.sources()["mappings"], release.version),
+        names.VALIDATION_REPORT: report_file,
+        "wikidata/quickstatements.txt": statements,
+        "wikidata/README.md": review,
+    }
+    for path in project.schema_files():
+        files[f"schema/{path.name}"] = path.read_bytes()
+    for path in project.sources()["mappings"]:
+        files[f"mappings/{path.name}"] = path.read_bytes()
+    for path in project.example_files():  # beside their pages; serve and publish read them here
+        files[f"{names.QUERIES}/{path.name}"] = path.read_bytes()
+    return _with_gzip(files)
