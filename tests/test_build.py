@@ -201,6 +201,25 @@ def test_gate_failure_report_is_readable(broken_copy) -> None:
 
 
 @pytest.mark.reasoner
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_owl_clash_fails_the_gate_from_any_process(
+    broken_copy, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """HermiT's verdict reaches the gate whether it ran here or in a worker beside SHACL."""
+    project, before = broken_copy
+    monkeypatch.setenv("KETAMINE_KG_WORKERS", workers)
+    conditions = project.data_dir / "conditions.ttl"
+    conditions.write_text(
+        conditions.read_text() + "\ncondition:acute-pain a kko:MedicalProcedure .\n"
+    )
+    with pytest.raises(GateError) as info:
+        build(project)
+    owl = [f for f in info.value.report.findings if f.check == "owl"]
+    assert owl and "inconsistent" in owl[0].message
+    assert _tree(project.out_dir) == before
+
+
+@pytest.mark.reasoner
 def test_missing_java_gives_install_advice(broken_copy, tmp_path: Path) -> None:
     project, before = broken_copy
     empty = tmp_path / "empty-path"

@@ -55,7 +55,7 @@ def run_tasks(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
     """Each task's result, in the order of `tasks`: run here when `workers` is 1 (or where
     processes cannot be forked), else in `workers` forked processes.
     """
-    with started(tasks, workers) as results:
+    with started(tasks, workers if len(tasks) > 1 else 1) as results:
         return results()
 
 
@@ -69,7 +69,7 @@ def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Results[
     each once, as their results are asked for. Leaving the block stops the workers (cancelling
     what has not started).
     """
-    if workers <= 1 or len(tasks) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or not tasks or "fork" not in multiprocessing.get_all_start_methods():
         done: list[T] = []
 
         def here(count: int | None = None) -> list[T]:

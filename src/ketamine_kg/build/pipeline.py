@@ -15,7 +15,7 @@ from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.exports import export_tasks, small_exports
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc, validate_shapes
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
-from ketamine_kg.build.reason import check_consistency, reasoner_input
+from ketamine_kg.build.reason import ReasonerResult, check_consistency, reasoner_input
 from ketamine_kg.build.shacl_compiled import validate
 from ketamine_kg.build.shacl_report import to_rdflib
 from ketamine_kg.build.sssom import unverified_matches
@@ -23,7 +23,7 @@ from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
-from ketamine_kg.parallel import started
+from ketamine_kg.parallel import started, workers_for
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
@@ -139,29 +139,36 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
 def gate(
     project: Project, dataset: Dataset, store: ox.Store, progress: Progress | None = None
 ) -> Report:
-    """SHACL, QC queries and OWL consistency over the whole dataset."""
+    """SHACL, QC queries and OWL consistency over the whole dataset; the OWL check (HermiT, a
+    Java process) runs in a worker process beside the other two where there are cores for it.
+    """
     report = Report()
     everything = dataset.union()
+    owl_check = partial(_consistency, everything, project.cache_dir)
+    with started([owl_check], workers_for(len(everything), threshold=1)) as owl_verdict:
+        done = timed(progress, "shacl")
+        shapes_graph = _rdflib_graph(dataset.shapes)
+        report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
+        report.findings += validate(store, shapes_graph, everything)  # pySHACL: the reference
+        claims = _count_claims(everything)
+        done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
 
-    done = timed(progress, "shacl")
-    shapes_graph = _rdflib_graph(dataset.shapes)
-    report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
-    report.findings += validate(store, shapes_graph, everything)  # pySHACL: the reference
-    claims = _count_claims(everything)
-    done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
+        done = timed(progress, "qc")
+        qc = run_qc(store, project.qc_files())
+        report.qc_queries = len(project.qc_files())
+        report.findings += qc
+        done(f"{report.qc_queries} queries, {len(qc)} violations")
 
-    done = timed(progress, "qc")
-    qc = run_qc(store, project.qc_files())
-    report.qc_queries = len(project.qc_files())
-    report.findings += qc
-    done(f"{report.qc_queries} queries, {len(qc)} violations")
-
-    done = timed(progress, "owl")
-    report.reasoner = check_consistency(reasoner_input(everything), project.cache_dir)
+        done = timed(progress, "owl")  # what is left of it after shacl and qc
+        (report.reasoner,) = owl_verdict()
     owl = reasoner_findings(report.reasoner)
     report.findings += owl
     done(f"HermiT: {report.reasoner.message}, {len(owl)} violations")
     return report
+
+
+def _consistency(triples: list[ox.Triple], cache_dir: Path | None) -> ReasonerResult:
+    return check_consistency(reasoner_input(triples), cache_dir)
 
 
 def release_files(
