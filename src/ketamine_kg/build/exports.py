@@ -23,6 +23,7 @@ from ketamine_kg.exports.kgx import kgx_files
 from ketamine_kg.exports.metadata import Release
 from ketamine_kg.exports.product_views import product_views
 from ketamine_kg.exports.wikidata import quickstatements
+from ketamine_kg.formats import Kind
 from ketamine_kg.release import directory as names
 from ketamine_kg.release.compress import compressed_dumps
 
@@ -69,7 +70,10 @@ def _compacted(published: list[ox.Triple], context: dict) -> dict[str, bytes]:
 
 def _dump(dataset: Dataset, name: str) -> dict[str, bytes]:
     """The dump `name` of every graph in its format, and its gzip copy."""
-    return _with_gzip({name: serialize.write(formats.of_release_file(name), dataset.quads())})
+    fmt = formats.of_release_file(name)
+    if fmt.kind is Kind.DATASET:
+        return _with_gzip({name: serialize.write(fmt, dataset.quads())})
+    return _with_gzip({name: serialize.write_sorted(fmt, dataset.union())})  # sorted once
 
 
 def small_exports(

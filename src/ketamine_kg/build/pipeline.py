@@ -55,6 +55,9 @@ class Dataset:
     metadata_shapes: list[ox.Triple] = field(default_factory=list)
     #: (subject, object) of mappings seen only in secondary material (sssom.unverified_matches)
     unverified: frozenset[tuple[str, str]] = frozenset()
+    _unions: dict[tuple, list[ox.Triple]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def all_shapes(self) -> list[ox.Triple]:
@@ -62,9 +65,15 @@ class Dataset:
         return self.shapes + self.metadata_shapes
 
     def union(self, roles: tuple[str, ...] | None = None) -> list[ox.Triple]:
-        """The distinct triples of the given roles (default: all), sorted."""
-        selected = roles or tuple(self.graphs)
-        return serialize.sorted_triples(t for r in selected for t in self.graphs[r])
+        """The distinct triples of the given roles (default: all), sorted. Made once per set
+        of graphs (sorting a million triples takes seconds) and shared: do not change it.
+        """
+        selected = sorted(set(roles or self.graphs))
+        key = tuple((r, id(self.graphs[r]), len(self.graphs[r])) for r in selected)
+        if key not in self._unions:
+            made = serialize.sorted_triples(t for r in selected for t in self.graphs[r])
+            self._unions[key] = made
+        return self._unions[key]
 
     def quads(self) -> list[ox.Quad]:
         """Every triple in its role's named graph."""
