@@ -48,7 +48,7 @@ from ketamine_kg.vocab import METADATA_PREFIXES, ONTOLOGY_IRI, sparql_prologue
 
 MINTED = f"""SELECT DISTINCT ?s WHERE {{
   ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{BASE}"))
-}} ORDER BY ?s"""
+}}"""
 #: Each concept scheme by its English label (the shapes require exactly one).
 SCHEMES = """SELECT ?scheme ?label (COUNT(DISTINCT ?concept) AS ?concepts) WHERE {
   ?scheme a skos:ConceptScheme ; skos:prefLabel ?label .
@@ -74,8 +74,12 @@ def document_formats(minted: int) -> tuple[Format, ...]:
 
 
 def minted_iris(store: ox.Store) -> list[str]:
-    """Every subject under our IRI base in the store."""
-    return [row["s"].value for row in rdf.select(store, MINTED, use_default_graph_as_union=True)]
+    """Every subject under our IRI base in the store, in code point order (sorted here:
+    Oxigraph's ORDER BY took 4.2 of 5.5 s at 1M triples).
+    """
+    return sorted(
+        row["s"].value for row in rdf.select(store, MINTED, use_default_graph_as_union=True)
+    )
 
 
 def vocabulary_index(store: ox.Store) -> str:
