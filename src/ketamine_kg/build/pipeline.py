@@ -29,6 +29,7 @@ from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
 from ketamine_kg.release.writer import WRITERS, Staging, Written, staged
 from ketamine_kg.site import page_tasks, website
+from ketamine_kg.site.crawl import sitemap_xml
 from ketamine_kg.version import __version__
 from ketamine_kg.vocab import (
     DCTERMS,
@@ -210,7 +211,6 @@ def release_files(
         metadata = describe_release(release, store, len(published), written, inputs, creator)
         _check_metadata(metadata, dataset.metadata_shapes)
         written |= staging.put({names.METADATA: serialize.to_turtle(metadata, METADATA_PREFIXES)})
-        rendered = {name: w for part in results()[len(exports) :] for name, w in part.items()}
         site = website(
             store,
             ontology=ontology,
@@ -218,11 +218,13 @@ def release_files(
             metadata=metadata,
             release=release,
             context=context,
-            rendered=rendered,
             triples=len(published),
             creator=creator_name,
         )
-        written |= rendered | staging.put(site)
+        written |= staging.put(site)  # while the workers render the pages
+        rendered = {name: w for part in results()[len(exports) :] for name, w in part.items()}
+        sitemap = sitemap_xml([*rendered, *site], release.issued)
+        written |= rendered | staging.put({names.SITEMAP: sitemap})
     for name in written:  # every file is served and described with its format's media type
         formats.of_release_file(name)
     checksums = b"".join(f"{w.sha256}  {name}\n".encode() for name, w in sorted(written.items()))

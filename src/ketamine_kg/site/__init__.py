@@ -10,7 +10,7 @@ same from disk, from `ketamine-kg serve` and from any static host.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -30,10 +30,9 @@ from ketamine_kg.release.directory import (
     MODEL_SVG,
     NOT_FOUND,
     ROBOTS,
-    SITEMAP,
     STYLESHEET,
 )
-from ketamine_kg.site.crawl import not_found_page, robots_txt, sitemap_xml
+from ketamine_kg.site.crawl import not_found_page, robots_txt
 from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.diagram import model_svg, usage
 from ketamine_kg.site.evidence_map import evidence_map_svg
@@ -157,13 +156,12 @@ def website(
     metadata: list[ox.Triple],
     release: Release,
     context: dict,
-    rendered: Iterable[str],
     triples: int,
     creator: str,
 ) -> dict[str, bytes]:
-    """The files of the website but those `page_tasks` make, by release-relative path
-    (`creator`: the publisher's name; `context`: the published JSON-LD context; `rendered`:
-    the paths of the files the page tasks made, which the sitemap lists too).
+    """The files of the website but those `page_tasks` make and the sitemap (`sitemap_xml` of
+    both), by release-relative path (`creator`: the publisher's name; `context`: the published
+    JSON-LD context).
 
     The landing page takes the files' sizes, checksums and media types from `metadata`.
     """
@@ -179,6 +177,5 @@ def website(
     site[MODEL_SVG] = model_svg(ontology, usage(store)).encode()
     site[EVIDENCE_MAP_SVG] = evidence_map_svg(store).encode()
     site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
-    site[SITEMAP] = sitemap_xml([*rendered, *site], release.issued)
     site[ROBOTS] = robots_txt()
     return site
