@@ -14,15 +14,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveServer
+import web_servers
+from conftest import LiveServer, free_port
 
 from ketamine_kg import site
 from ketamine_kg.build.pipeline import build
 from ketamine_kg.config import Project
 from ketamine_kg.formats import RDF_DOCUMENT_FORMATS, TURTLE
 from ketamine_kg.iri_space import PREFIX, THING_PREFIXES
-from ketamine_kg.release.directory import CHECKSUMS
+from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
 from ketamine_kg.serve.derived import DERIVED
+from ketamine_kg.site import redirects
+from ketamine_kg.site.hosting_headers import Published
 
 DERIVED_EXTENSIONS = tuple(f".{ext}" for ext in DERIVED)
 
@@ -50,6 +53,24 @@ def server(large: Path) -> Iterator[str]:
     live = LiveServer(large, "--workers", "1")
     yield live.url
     live.stop()
+
+
+@pytest.fixture(scope="module")
+def nginx(large: Path, server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """nginx with the generated rules on the large release, asking `server` for what is not
+    on disk."""
+    published = Published.of(ReleaseDir(large).metadata())
+    port = free_port()
+    rules = redirects.nginx(
+        published.version,
+        root=str(large),
+        listen=f"127.0.0.1:{port}",
+        release=published,
+        serve_url=server,
+    )
+    front = web_servers.start_nginx(tmp_path_factory.mktemp("nginx"), rules, port)
+    yield f"http://127.0.0.1:{port}"
+    front.stop()
 
 
 def test_the_threshold_picks_the_formats() -> None:
@@ -105,3 +126,36 @@ def test_a_document_of_nothing_is_still_not_found(server: str) -> None:
     with httpx.Client(base_url=server, timeout=30) as client:
         for name in ("id/drug/no-such-drug.jsonld", "id/drug/ketamine.owl", "index.xyz"):
             assert client.get(PREFIX + name).status_code == 404, name
+
+
+def test_nginx_asks_serve_for_what_a_large_release_leaves_out(
+    nginx: str, large: Path, release_dir: Path
+) -> None:
+    """Through the generated nginx rules: every left-out document, byte for byte, with the
+    media type and nginx's headers once (serve's own hidden); Turtle still from disk."""
+    left_out = sorted(set(_files(release_dir)) - set(_files(large)))
+    with httpx.Client(base_url=nginx, timeout=30) as client:
+        for name in left_out:
+            answer = client.get(PREFIX + name, headers={"Accept-Encoding": "identity"})
+            assert answer.status_code == 200, name
+            assert answer.content == (release_dir / name).read_bytes(), name
+            media = DERIVED[name.rsplit(".", 1)[1]].media_type
+            assert answer.headers["content-type"].split(";")[0] == media
+            for header in ("link", "access-control-allow-origin", "cache-control"):
+                assert len(answer.headers.get_list(header)) == 1, (name, header)
+            assert "etag" in answer.headers  # serve's validator passes through
+        on_disk = client.get(f"{PREFIX}id/drug/ketamine.ttl")
+        assert on_disk.content == (large / "id/drug/ketamine.ttl").read_bytes()
+        assert 'W/"' not in on_disk.headers["etag"] and "-" in on_disk.headers["etag"]  # nginx's
+        seen = client.get(f"{PREFIX}id/drug/ketamine", headers={"Accept": "application/rdf+xml"})
+        assert seen.status_code == 303
+        made = client.get(seen.headers["location"])
+        assert made.content == (release_dir / "id/drug/ketamine.rdf").read_bytes()
+        assert client.get(f"{PREFIX}id/drug/no-such-drug.nt").status_code == 404
+
+
+def test_without_a_serve_url_the_rules_do_not_proxy() -> None:
+    assert "proxy_pass" not in redirects.nginx("1.0")
+    assert "proxy_pass http://127.0.0.1:8000;" in redirects.nginx(
+        "1.0", serve_url="http://127.0.0.1:8000/"
+    )

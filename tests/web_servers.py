@@ -89,6 +89,15 @@ def nginx_url(release_dir: Path, version: str, live_server: str, tmp_path_factor
         sparql=f"{live_server}{PREFIX}sparql",
         release=Published.of(ReleaseDir(release_dir).metadata()),
     )
+    server = start_nginx(conf_dir, site, port)
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def start_nginx(conf_dir: Path, site: str, port: int) -> Daemon:
+    """nginx in the foreground with the generated `site` rules (listening on `port`), its
+    configuration, temporary files and log in `conf_dir`."""
+    _require(NGINX)
     (conf_dir / "site.conf").write_text(site)
     temp = " ".join(
         f"{kind}_temp_path {conf_dir}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
@@ -101,9 +110,7 @@ def nginx_url(release_dir: Path, version: str, live_server: str, tmp_path_factor
     )
     command = [NGINX, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")]
     command += ["-e", str(conf_dir / "error.log"), "-g", "daemon off; master_process off;"]
-    server = Daemon(command, port, conf_dir / "error.log")
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    return Daemon(command, port, conf_dir / "error.log")
 
 
 @pytest.fixture(scope="module")

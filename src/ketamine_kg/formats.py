@@ -126,6 +126,8 @@ XML = Format("xml-file", "XML", "application/xml", "xml", Kind.DOCUMENT, text=Tr
 
 #: The RDF formats a single resource's description is published in, in the site's order.
 RDF_DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML)
+#: A large release writes a thing's Turtle only; `ketamine-kg serve` makes these from it.
+MADE_FROM_TURTLE: tuple[Format, ...] = tuple(f for f in RDF_DOCUMENT_FORMATS if f is not TURTLE)
 #: What a thing's IRI negotiates to, in the server's order of preference.
 NEGOTIATED_FORMATS: tuple[Format, ...] = (HTML, *RDF_DOCUMENT_FORMATS)
 #: SPARQL result formats for SELECT and ASK.

@@ -199,7 +199,9 @@ def cmd_redirects(args: argparse.Namespace) -> int:
     if args.version:
         published = dataclasses.replace(published, version=args.version)
     if args.kind == "nginx":
-        out = nginx(published.version, args.root, args.listen, args.sparql, published)
+        out = nginx(
+            published.version, args.root, args.listen, args.sparql, published, args.serve_url
+        )
     elif args.kind == "static-htaccess":
         out = static_htaccess(published, args.path)
     else:

@@ -239,6 +239,13 @@ def parser() -> argparse.ArgumentParser:
         help="the release directory on the host (default: %(default)s)",
     )
     rn.add_argument("--listen", default="80", help="listen address (default: 80)")
+    rn.add_argument(
+        "--serve-url",
+        metavar="URL",
+        help="a `ketamine-kg serve` of the same release (e.g. http://127.0.0.1:8000): a large "
+        "release's things in JSON-LD, N-Triples and RDF/XML, which it does not write, are "
+        "asked of it (default: none, 404)",
+    )
     rs = kinds.add_parser(
         "static-htaccess",
         help="the .htaccess for the release directory on an Apache static host",

@@ -26,7 +26,7 @@ from ketamine_kg.iri_space import THING_PREFIXES
 from ketamine_kg.release.directory import CONTEXT
 
 #: Documents made on request, by extension (every served RDF format but Turtle).
-DERIVED = {f.extension: f for f in formats.RDF_DOCUMENT_FORMATS if f is not formats.TURTLE}
+DERIVED = {f.extension: f for f in formats.MADE_FROM_TURTLE}
 #: Documents kept made, most recently asked first (each is one resource's description).
 CACHED = 1024
 

@@ -98,6 +98,18 @@ def nginx_header_maps(release: Published) -> list[str]:
     return lines
 
 
+#: The headers `nginx_headers` adds (an answer proxied from `serve` hides serve's own).
+ADDED_HEADERS = (
+    "Vary",
+    "Content-Location",
+    *CORS,
+    "Access-Control-Max-Age",
+    "Cache-Control",
+    "Link",
+    "Content-Disposition",
+)
+
+
 def nginx_headers() -> list[str]:
     """The server block's header lines (and the pre-flight answer)."""
     cors = [f"    add_header {name} {_variable(name)} always;" for name in CORS if name != _ORIGIN]

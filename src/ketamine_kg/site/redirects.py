@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import re
 
+from ketamine_kg import formats
 from ketamine_kg import iri_space as routes
 from ketamine_kg.config import BASE
 from ketamine_kg.exports import metadata
 from ketamine_kg.release.directory import NOT_FOUND, ROBOTS, ReleaseDir
 from ketamine_kg.site.apache_host import apache_headers
 from ketamine_kg.site.hosting_headers import Published
-from ketamine_kg.site.nginx_headers import nginx_header_maps, nginx_headers
+from ketamine_kg.site.nginx_headers import ADDED_HEADERS, nginx_header_maps, nginx_headers
 
 PREFIX = routes.PREFIX
 NO_ENDPOINT = (
@@ -178,6 +179,7 @@ def nginx(
     listen: str = "80",
     sparql: str | None = None,
     release: Published | None = None,
+    serve_url: str | None = None,
 ) -> str:
     """An nginx `map`s and a `server` block serving the release directory `root` under PREFIX.
 
@@ -186,7 +188,9 @@ def nginx(
     Content-Location, version IRIs answer 303, release files are served under their version.
     The endpoint path `…/sparql` answers 307 to `sparql` if given, else 404 saying so. Every
     answer carries the headers of hosting_headers.py (`release`: its licence and dumps); a
-    dump goes gzipped to clients that accept it; a missing file is the 404 page.
+    dump goes gzipped to clients that accept it; a missing file is the 404 page. With
+    `serve_url` (a `ketamine-kg serve` of the release), a thing's JSON-LD, N-Triples or
+    RDF/XML that is not on disk (a large release writes Turtle only) is asked of that server.
 
     >>> conf = nginx("1.0", root="/srv/out", listen="8080")
     >>> "location = /ketamine-kg/release/1.0/ontology {" in conf
@@ -254,6 +258,8 @@ def nginx(
         "        try_files $uri =404;",
         "    }",
     ]
+    if serve_url:
+        lines += _made_by_serve(serve_url)
     for name, media in routes.SPECIAL_FILES.items():
         where = f"^{re.escape(PREFIX)}(?:{re.escape(versioned)}/)?{re.escape(name)}$"
         lines += [
@@ -317,6 +323,25 @@ def nginx(
         "",
     ]
     return "\n".join(lines)
+
+
+def _made_by_serve(url: str) -> list[str]:
+    """Locations that ask `ketamine-kg serve` at `url` for the things' documents a large
+    release leaves out (formats.MADE_FROM_TURTLE), with this server's headers, not its own.
+    """
+    extensions = "|".join(f.extension for f in formats.MADE_FROM_TURTLE)
+    things = "|".join(map(re.escape, routes.THING_PREFIXES))
+    where = f"^{re.escape(PREFIX)}(?<kkg_doc>(?:{things})[^?]+\\.(?:{extensions}))$"
+    return [
+        "    # A large release's things in the syntaxes it leaves to `ketamine-kg serve`.",
+        f'    location ~ "{where}" {{',
+        "        try_files /$kkg_doc @kkg_made;",
+        "    }",
+        "    location @kkg_made {",
+        *(f"        proxy_hide_header {name};" for name in ADDED_HEADERS),
+        f"        proxy_pass {url.rstrip('/')};",
+        "    }",
+    ]
 
 
 def release_version(release: ReleaseDir) -> str:
