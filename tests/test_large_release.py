@@ -9,6 +9,8 @@ negotiation, with the bytes the normal release holds.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from ketamine_kg.iri_space import PREFIX, THING_PREFIXES
 from ketamine_kg.release.directory import CHECKSUMS, ReleaseDir
 from ketamine_kg.serve.derived import DERIVED
 from ketamine_kg.site import redirects
+from ketamine_kg.site.apache_host import static_htaccess
 from ketamine_kg.site.hosting_headers import Published
 
 DERIVED_EXTENSIONS = tuple(f".{ext}" for ext in DERIVED)
@@ -71,6 +74,24 @@ def nginx(large: Path, server: str, tmp_path_factory: pytest.TempPathFactory) ->
     front = web_servers.start_nginx(tmp_path_factory.mktemp("nginx"), rules, port)
     yield f"http://127.0.0.1:{port}"
     front.stop()
+
+
+@pytest.fixture(scope="module")
+def apache(large: Path, server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Apache with the generated static-host .htaccess on the large release (at
+    /site/ketamine-kg/), asking `server` for what is not on disk."""
+    www = Path(tempfile.mkdtemp(prefix="ketamine-kg-apache-"))  # nobody may walk to it
+    shutil.copytree(large, www / "site")
+    (www / "w3id").mkdir()
+    published = Published.of(ReleaseDir(large).metadata())
+    rules = static_htaccess(published, f"/site{PREFIX}", serve_url=server)
+    (www / "site" / ".htaccess").write_text(rules)
+    port = free_port()
+    modules = [*web_servers.APACHE_STATIC, "proxy", "proxy_http"]
+    front = web_servers.start_apache(tmp_path_factory.mktemp("apache"), www, port, modules)
+    yield f"http://127.0.0.1:{port}/site"
+    front.stop()
+    shutil.rmtree(www)
 
 
 def test_the_threshold_picks_the_formats() -> None:
@@ -128,13 +149,14 @@ def test_a_document_of_nothing_is_still_not_found(server: str) -> None:
             assert client.get(PREFIX + name).status_code == 404, name
 
 
-def test_nginx_asks_serve_for_what_a_large_release_leaves_out(
-    nginx: str, large: Path, release_dir: Path
+@pytest.mark.parametrize("front", ["nginx", "apache"])
+def test_a_static_host_asks_serve_for_what_a_large_release_leaves_out(
+    front: str, request: pytest.FixtureRequest, large: Path, release_dir: Path
 ) -> None:
-    """Through the generated nginx rules: every left-out document, byte for byte, with the
-    media type and nginx's headers once (serve's own hidden); Turtle still from disk."""
+    """Through the generated nginx rules and Apache .htaccess: every left-out document, byte
+    for byte, with the media type and the front's headers once (serve's own replaced)."""
     left_out = sorted(set(_files(release_dir)) - set(_files(large)))
-    with httpx.Client(base_url=nginx, timeout=30) as client:
+    with httpx.Client(base_url=request.getfixturevalue(front), timeout=30) as client:
         for name in left_out:
             answer = client.get(PREFIX + name, headers={"Accept-Encoding": "identity"})
             assert answer.status_code == 200, name
@@ -146,16 +168,24 @@ def test_nginx_asks_serve_for_what_a_large_release_leaves_out(
             assert "etag" in answer.headers  # serve's validator passes through
         on_disk = client.get(f"{PREFIX}id/drug/ketamine.ttl")
         assert on_disk.content == (large / "id/drug/ketamine.ttl").read_bytes()
+        assert client.get(f"{PREFIX}id/drug/no-such-drug.nt").status_code == 404
+
+
+def test_nginx_negotiates_to_a_made_document(nginx: str, large: Path, release_dir: Path) -> None:
+    """nginx serves Turtle from disk itself, and a negotiated syntax from serve."""
+    with httpx.Client(base_url=nginx, timeout=30) as client:
+        on_disk = client.get(f"{PREFIX}id/drug/ketamine.ttl")
+        assert on_disk.content == (large / "id/drug/ketamine.ttl").read_bytes()
         assert 'W/"' not in on_disk.headers["etag"] and "-" in on_disk.headers["etag"]  # nginx's
         seen = client.get(f"{PREFIX}id/drug/ketamine", headers={"Accept": "application/rdf+xml"})
         assert seen.status_code == 303
         made = client.get(seen.headers["location"])
         assert made.content == (release_dir / "id/drug/ketamine.rdf").read_bytes()
-        assert client.get(f"{PREFIX}id/drug/no-such-drug.nt").status_code == 404
 
 
 def test_without_a_serve_url_the_rules_do_not_proxy() -> None:
+    url = "http://127.0.0.1:8000/"
     assert "proxy_pass" not in redirects.nginx("1.0")
-    assert "proxy_pass http://127.0.0.1:8000;" in redirects.nginx(
-        "1.0", serve_url="http://127.0.0.1:8000/"
-    )
+    assert "proxy_pass http://127.0.0.1:8000;" in redirects.nginx("1.0", serve_url=url)
+    assert "KKG_MADE" not in static_htaccess(Published("1.0"))
+    assert f"{url.rstrip('/')}{PREFIX}$1 [P," in static_htaccess(Published("1.0"), serve_url=url)

@@ -26,6 +26,8 @@ NGINX = "/usr/sbin/nginx"
 APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 PREFIX = redirects.PREFIX
+#: The modules the generated rules need (a large release's proxy rule needs mod_proxy_http too).
+APACHE_STATIC = ["mpm_event", "authz_core", "alias", "mime", "rewrite", "headers"]
 
 
 def _require(*paths: Path | str) -> None:
@@ -121,10 +123,7 @@ def apache(
     /site/… with the generated static-host .htaccess; the endpoint IRI redirected to the live
     server's endpoint.
 
-    Yields (base URL, redirect target). The served folders are world-readable copies because
-    Apache started as root serves as nobody."""
-    modules = ["mpm_event", "authz_core", "alias", "mime", "rewrite", "headers"]
-    _require(APACHE, *(APACHE_MODULES / f"mod_{m}.so" for m in modules))
+    Yields (base URL, redirect target)."""
     conf_dir = tmp_path_factory.mktemp("apache")
     www = Path(tempfile.mkdtemp(prefix="ketamine-kg-apache-"))
     try:
@@ -138,11 +137,25 @@ def apache(
         (www / "site" / ".htaccess").write_text(
             static_htaccess(Published.of(ReleaseDir(release_dir).metadata()), f"/site{PREFIX}")
         )
-        for path in [www, *www.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        (conf_dir / "httpd.conf").write_text(
-            "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
-            + f"""
+        server = start_apache(conf_dir, www, port, APACHE_STATIC)
+        try:
+            yield f"http://127.0.0.1:{port}", target
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(www)
+
+
+def start_apache(conf_dir: Path, www: Path, port: int, modules: list[str]) -> Daemon:
+    """Apache in the foreground on `port` with `modules`, its configuration and log in
+    `conf_dir`: `www`/w3id at the root, `www`/site at /site/ketamine-kg/, each following its
+    .htaccess (world-readable: Apache started as root serves as nobody)."""
+    _require(APACHE, *(APACHE_MODULES / f"mod_{m}.so" for m in modules))
+    for path in [www, *www.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (conf_dir / "httpd.conf").write_text(
+        "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
+        + f"""
 ServerRoot "{conf_dir}"
 ServerName 127.0.0.1
 Listen 127.0.0.1:{port}
@@ -169,13 +182,5 @@ Alias /site{PREFIX} "{www}/site/"
   Require all granted
 </Directory>
 """
-        )
-        server = Daemon(
-            [APACHE, "-X", "-f", str(conf_dir / "httpd.conf")], port, conf_dir / "error.log"
-        )
-        try:
-            yield f"http://127.0.0.1:{port}", target
-        finally:
-            server.stop()
-    finally:
-        shutil.rmtree(www)
+    )
+    return Daemon([APACHE, "-X", "-f", str(conf_dir / "httpd.conf")], port, conf_dir / "error.log")

@@ -203,7 +203,7 @@ def cmd_redirects(args: argparse.Namespace) -> int:
             published.version, args.root, args.listen, args.sparql, published, args.serve_url
         )
     elif args.kind == "static-htaccess":
-        out = static_htaccess(published, args.path)
+        out = static_htaccess(published, args.path, args.serve_url)
     else:
         out = htaccess(args.target, published.version, sparql=args.sparql)
     sys.stdout.write(out)

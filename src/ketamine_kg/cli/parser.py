@@ -239,13 +239,6 @@ def parser() -> argparse.ArgumentParser:
         help="the release directory on the host (default: %(default)s)",
     )
     rn.add_argument("--listen", default="80", help="listen address (default: 80)")
-    rn.add_argument(
-        "--serve-url",
-        metavar="URL",
-        help="a `ketamine-kg serve` of the same release (e.g. http://127.0.0.1:8000): a large "
-        "release's things in JSON-LD, N-Triples and RDF/XML, which it does not write, are "
-        "asked of it (default: none, 404)",
-    )
     rs = kinds.add_parser(
         "static-htaccess",
         help="the .htaccess for the release directory on an Apache static host",
@@ -263,6 +256,14 @@ def parser() -> argparse.ArgumentParser:
         kind.add_argument("release", nargs="?", metavar="DIR", help=RELEASE_DEFAULT)
         kind.add_argument("--version", help="release version (default: the release's pav:version)")
         kind.set_defaults(func=cmd_redirects)
+    for kind in (rn, rs):
+        kind.add_argument(
+            "--serve-url",
+            metavar="URL",
+            help="a `ketamine-kg serve` of the same release (e.g. http://127.0.0.1:8000): a "
+            "large release's things in JSON-LD, N-Triples and RDF/XML, which it does not "
+            "write, are asked of it (default: none, 404)",
+        )
     for kind in (rh, rn):
         kind.add_argument(
             "--sparql",

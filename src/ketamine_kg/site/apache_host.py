@@ -93,8 +93,13 @@ def _links(release: Published) -> list[str]:
     return lines
 
 
-def static_htaccess(release: Published, path: str = routes.PREFIX) -> str:
+def static_htaccess(
+    release: Published, path: str = routes.PREFIX, serve_url: str | None = None
+) -> str:
     """The `.htaccess` for the release directory, served at the URL path `path` on its host.
+    With `serve_url` (a `ketamine-kg serve` of the release), a thing's JSON-LD, N-Triples or
+    RDF/XML that is not on disk (a large release writes Turtle only) is asked of that server
+    (mod_proxy), with these rules' headers.
 
     >>> rules = static_htaccess(Published("1.0"), "/kkg/").splitlines()
     >>> "ErrorDocument 404 /kkg/404.html" in rules
@@ -153,4 +158,26 @@ def static_htaccess(release: Published, path: str = routes.PREFIX) -> str:
         '"attachment; filename=\\"%{KKG_ATTACHMENT}e\\"" env=KKG_ATTACHMENT',
         "",
     ]
+    if serve_url:
+        lines += _made_by_serve(serve_url)
     return "\n".join(lines)
+
+
+def _made_by_serve(url: str) -> list[str]:
+    """The proxy rule for a large release's left-out documents (formats.MADE_FROM_TURTLE)."""
+    extensions = "|".join(f.extension for f in formats.MADE_FROM_TURTLE)
+    things = "|".join(map(re.escape, routes.THING_PREFIXES))
+    return [
+        "# A large release's things in the syntaxes it leaves to `ketamine-kg serve` (needs",
+        "# mod_proxy and mod_proxy_http), with the headers above, not serve's own.",
+        "RewriteCond %{REQUEST_FILENAME} !-f",
+        f"RewriteRule ^((?:{things})[^?]+\\.(?:{extensions}))$ "
+        f"{url.rstrip('/')}{routes.PREFIX}$1 [P,E=KKG_MADE:1]",
+        *(f"Header unset {name} env=KKG_MADE" for name in _ALWAYS_SET),
+        "",
+    ]
+
+
+#: The headers `apache_headers` sets on every answer (its `always` table, beside the one an
+#: answer from serve fills): serve's copies are unset.
+_ALWAYS_SET = (*CORS, "Access-Control-Max-Age", "Cache-Control")
