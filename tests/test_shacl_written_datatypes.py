@@ -163,7 +163,7 @@ CASES = {
     ),
     "sh:maxCount: two written literals, one stored": (
         "sh:maxCount 1",
-        'ex:x ex:p "5"^^xsd:int , "5"^^xsd:integer . ex:y ex:p "2.0" , "2.0"^^xsd:decimal .',
+        'ex:x ex:p "5"^^xsd:int , "5"^^xsd:integer . ex:y ex:p 2.0 , 2.00 . ex:z ex:p "2.0" , 2.0 .',
     ),
     "sh:minCount met only by the literals as written": (
         "sh:minCount 2",

@@ -161,7 +161,9 @@ class _Validator:
         if test is not None:
             predicate = self._predicate(shape)
             items = self.shapes.members_terms(value) if parameter == SH["in"] else []
-            written = parameter in AS_WRITTEN and (predicate is not None or typed(items))
+            lexical = parameter in (SH.pattern, SH.minLength, SH.maxLength)
+            changed = predicate is not None and (lexical or predicate in self.written.retyped)
+            written = parameter in AS_WRITTEN and (changed or typed(items))
             check = written or parameter in (SH.datatype, SH.pattern)  # SPARQL cannot decide
             where = "" if written else f"FILTER({test})"
             for this, val in self._rows(self._pairs(shape, focus, where)):
@@ -242,7 +244,7 @@ class _Validator:
             return
         least = parameter == SH.minCount
         predicate = self._predicate(shape)
-        if predicate is not None:  # count the literals as written
+        if predicate in self.written.merged:  # count the literals as written
             counts: Counter[Term] = Counter()
             for this, val in self._rows(self._pairs(shape, focus, "", optional=True)):
                 forms = self.written.forms(this, predicate, val) if val is not None else []  # type: ignore[arg-type]

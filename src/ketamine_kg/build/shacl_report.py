@@ -103,26 +103,38 @@ class Written:
     "2"); rdflib, hence pySHACL, keeps "5"^^xsd:int and "2.0" apart from it. A written literal
     is *divergent* when rdflib reads it as another term than its canonical form; only the
     places (subject, predicate, canonical form) that hold one are kept, with every literal
-    written there (one per rdflib term: what pySHACL takes as the value nodes).
+    written there; `forms` gives one per rdflib term (what pySHACL takes as the value nodes).
     """
 
     def __init__(self, source: Iterable[ox.Triple]) -> None:
+        triples = source if isinstance(source, list) else list(source)
+        literals = {o for t in triples if isinstance(o := t.object, ox.Literal)}
+        canonical = _canonical({o for o in literals if not o.language and o.datatype != STRING})
+        divergent = {
+            w: c
+            for w, c in canonical.items()
+            if w != c and (w.datatype != c.datatype or to_rdflib(w) != to_rdflib(c))
+        }
+        targets = set(divergent.values())  # only literals kept as one of these share a place
+        relevant = {w for w, c in canonical.items() if c in targets}
         typed = [
             (t.subject, t.predicate, o)
-            for t in source
-            if isinstance(o := t.object, ox.Literal) and not o.language and o.datatype != STRING
+            for t in triples
+            if isinstance(o := t.object, ox.Literal) and o in relevant
         ]
-        canonical = _canonical({o for _, _, o in typed})
-        divergent = {w: c for w, c in canonical.items() if w != c and to_rdflib(w) != to_rdflib(c)}
         marked = {(s, p, divergent[o]) for s, p, o in typed if o in divergent}
-        self.places: dict[tuple[Term, ox.NamedNode, Term], dict[rdflib.Literal, ox.Literal]] = {}
+        self.places: dict[tuple[object, ox.NamedNode, object], set[ox.Literal]] = {}
         for s, p, o in typed:
             if (place := (s, p, canonical[o])) in marked:
-                self.places.setdefault(place, {}).setdefault(to_rdflib(o), o)  # type: ignore[arg-type]
-        #: The predicates of the places; those with a literal whose datatype the store changes.
+                self.places.setdefault(place, set()).add(o)
+        #: The predicates of the places; those with a literal whose datatype the store changes;
+        #: those with two literals at one place (which pySHACL may count as two).
         self.predicates = {p.value for _, p, _ in marked}
+        self.merged = {p.value for (_, p, _), found in self.places.items() if len(found) > 1}
         self.retyped = {
-            p.value for s, p, o in typed if o in divergent and divergent[o].datatype != o.datatype
+            p.value
+            for s, p, c in marked
+            if any(w.datatype != c.datatype for w in self.places[(s, p, c)])
         }
         #: A canonical literal -> one divergent literal written for it (for terms seen nowhere
         #: in particular: a nested shape's focus node, a SPARQL constraint's bindings).
@@ -135,7 +147,10 @@ class Written:
         if predicate is None or not isinstance(value, ox.Literal):
             return [value]
         found = self.places.get((focus, ox.NamedNode(predicate), value))
-        return sorted(found.values(), key=str) if found else [value]
+        if not found or len(found) == 1:
+            return list(found or [value])
+        distinct = {to_rdflib(w): w for w in sorted(found, key=str, reverse=True)}
+        return sorted(distinct.values(), key=str)
 
 
 def _canonical(literals: set[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
