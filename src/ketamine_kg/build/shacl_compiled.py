@@ -6,6 +6,12 @@ returns the violations. SPARQL-based constraints run once, their `$this` joined 
 nodes. Nested shapes (sh:node, sh:or, sh:xone, sh:qualifiedValueShape) are evaluated once over
 all the value nodes that reach them. pySHACL stays the reference (gate.validate_shapes); the
 tests compare the two finding for finding (tests/test_shacl_compiled.py).
+
+The store keeps literals in canonical form ("5"^^xsd:int as "5"^^xsd:integer), pySHACL sees
+them as written: at a predicate path the written literals stand in for the store's value
+(shacl_report.Written), counted one by one and checked as written where the constraint reads
+the datatype, lexical form or value. Where that cannot be done for a literal whose datatype
+the store changes (see `Unresolved`), `validate` runs pySHACL instead.
 """
 
 from __future__ import annotations
@@ -21,11 +27,13 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from ketamine_kg import rdf
 from ketamine_kg.build.gate import Finding, validate_shapes
 from ketamine_kg.build.shacl_report import (
+    AS_WRITTEN,
     Result,
-    as_written,
-    datatype_holds,
+    Written,
     finding,
-    pattern_holds,
+    holds,
+    to_rdflib,
+    typed,
 )
 from ketamine_kg.build.shacl_rewrite import rewrite
 from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes, SparqlConstraint
@@ -48,6 +56,14 @@ RANGES = {
     SH.lessThan: "<",
     SH.lessThanOrEquals: "<=",
 }
+#: Constraints over the value nodes that are not checked literal by literal as written.
+NESTED = (SH.node, SH["or"], SH.xone, SH.qualifiedValueShape, SH.lessThan, SH.lessThanOrEquals)
+
+
+class Unresolved(Exception):
+    """A shape reads, by a route other than a predicate path to a per-value or count
+    constraint, literals whose datatype the store changes: only pySHACL sees them as written.
+    """
 
 
 def validate_store(
@@ -55,46 +71,24 @@ def validate_store(
 ) -> list[Finding]:
     """Validate the union of the store's graphs against `shapes`, as pySHACL would.
 
-    The store keeps numbers and dates in canonical form ("65.0" comes back as "65"); a finding
-    shows a literal as written in `source` (the store's triples), as pySHACL shows it.
+    `source` holds the store's triples as written: pySHACL's value nodes are those literals
+    (Written), and a finding shows a literal as written. Raises Unresolved where that cannot be
+    decided on the store.
     """
     model = Shapes(shapes)
-    validator = _Validator(store, model)
+    written = Written(source)
+    validator = _Validator(store, model, written)
     results = [r for shape in model.targeted for r in validator.evaluate(shape, _targets(shape))]
-    written = as_written({t for r in results for t in r.terms()}, source)
-    return sorted({finding(r.rewritten(written), shapes) for r in results}, key=str)
-
-
-#: Datatypes the store does not keep: Oxigraph stores a literal of any of them as xsd:integer.
-REWRITTEN = frozenset(
-    str(XSD[name])
-    for name in (
-        "int",
-        "long",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    )
-)
+    return sorted({finding(r.rewritten(written.anywhere), shapes) for r in results}, key=str)
 
 
 def validate(store: ox.Store, shapes: rdflib.Graph, source: list[ox.Triple]) -> list[Finding]:
-    """`validate_store`, unless some literal of `source` has a datatype the store rewrites
-    (its sh:datatype checks would see xsd:integer): then pySHACL on an rdflib copy.
-    """
-    if not any(
-        isinstance(t.object, ox.Literal) and t.object.datatype.value in REWRITTEN for t in source
-    ):
+    """`validate_store`, or pySHACL on an rdflib copy of `source` where that is Unresolved."""
+    try:
         return validate_store(store, shapes, source)
-    data = rdflib.Graph().parse(data=rdf.to_bytes(source, ox.RdfFormat.N_TRIPLES), format="nt")
-    return validate_shapes(data, shapes)
+    except Unresolved:
+        data = rdflib.Graph().parse(data=rdf.to_bytes(source, ox.RdfFormat.N_TRIPLES), format="nt")
+        return validate_shapes(data, shapes)
 
 
 def _targets(shape: Shape) -> str:
@@ -120,9 +114,11 @@ def _values_of(shape: Shape, focus: str) -> str:
 class _Validator:
     """Runs the compiled queries of a shapes model on one store."""
 
-    def __init__(self, store: ox.Store, shapes: Shapes) -> None:
+    def __init__(self, store: ox.Store, shapes: Shapes, written: Written) -> None:
         self.store = store
         self.shapes = shapes
+        self.written = written
+        self.checked: set[rdflib.term.Node] = set()
 
     def _rows(self, query: str) -> Iterator[list[Term | None]]:
         solutions = rdf.select(self.store, query, use_default_graph_as_union=True)
@@ -147,6 +143,7 @@ class _Validator:
         """Every result of `shape` over the focus nodes bound by the sub-SELECT `focus`."""
         if shape.deactivated:
             return
+        self._resolvable(shape)
         for parameter, values in shape.params.items():
             for value in values:
                 yield from self._constraint(shape, focus, parameter, value)
@@ -162,9 +159,17 @@ class _Validator:
         component = _component(parameter)
         test = self._value_test(shape, parameter, value)
         if test is not None:
-            for this, val in self._rows(self._pairs(shape, focus, f"FILTER({test})")):
-                if val is not None and _confirmed(shape, parameter, value, val):
-                    yield Result(shape, component, this, val)  # type: ignore[arg-type]
+            predicate = self._predicate(shape)
+            items = self.shapes.members_terms(value) if parameter == SH["in"] else []
+            lexical = parameter in (SH.pattern, SH.minLength, SH.maxLength)
+            changed = predicate is not None and (lexical or predicate in self.written.retyped)
+            written = parameter in AS_WRITTEN and (changed or typed(items))
+            check = written or parameter in (SH.datatype, SH.pattern)  # SPARQL cannot decide
+            where = "" if written else f"FILTER({test})"
+            for this, val in self._rows(self._pairs(shape, focus, where)):
+                for form in self.written.forms(this, predicate, val) if val is not None else []:  # type: ignore[arg-type]
+                    if not check or not holds(shape, parameter, value, form, items):
+                        yield Result(shape, component, this, form)  # type: ignore[arg-type]
         elif parameter == SH.property:
             yield from self.evaluate(self.shapes.shape(value), focus)
         elif parameter in (SH.minCount, SH.maxCount):
@@ -197,7 +202,7 @@ class _Validator:
                 return '!isLiteral(?value) || LANG(?value) = ""'
             if value == XSD.string:
                 return f"!isLiteral(?value) || DATATYPE(?value) != {value.n3()}"
-            return "true"  # well-formedness is pySHACL's (rdflib's): _confirmed decides
+            return "true"  # well-formedness is pySHACL's (rdflib's): holds decides
         if parameter == SH.nodeKind:
             return KINDS[value]  # type: ignore[index]
         if parameter == SH["in"]:
@@ -238,6 +243,16 @@ class _Validator:
         if parameter == SH.minCount and limit == 0:
             return
         least = parameter == SH.minCount
+        predicate = self._predicate(shape)
+        if predicate in self.written.merged:  # count the literals as written
+            counts: Counter[Term] = Counter()
+            for this, val in self._rows(self._pairs(shape, focus, "", optional=True)):
+                forms = self.written.forms(this, predicate, val) if val is not None else []  # type: ignore[arg-type]
+                counts[this] += len(forms)  # type: ignore[index]
+            for this, count in counts.items():
+                if (count < limit) if least else (count > limit):
+                    yield Result(shape, _component(parameter), this)
+            return
         value = f"?this {shape.sparql_path} ?value"
         where = f"OPTIONAL {{ {value} }}" if least else value
         having = f"COUNT(DISTINCT ?value) {'<' if least else '>'} {limit}"
@@ -246,6 +261,16 @@ class _Validator:
             yield Result(shape, _component(parameter), this)  # type: ignore[arg-type]
 
     def _has_value(self, shape: Shape, focus: str, value: rdflib.term.Node) -> Iterator[Result]:
+        predicate = self._predicate(shape)
+        if isinstance(value, rdflib.Literal):  # compared as written, not as the store keeps it
+            found: dict[Term, set[rdflib.term.Node]] = {}
+            for this, val in self._rows(self._pairs(shape, focus, "", optional=True)):
+                forms = self.written.forms(this, predicate, val) if val is not None else []  # type: ignore[arg-type]
+                found.setdefault(this, set()).update(to_rdflib(f) for f in forms)  # type: ignore[arg-type]
+            for this, values in found.items():
+                if value not in values:
+                    yield Result(shape, SH.HasValueConstraintComponent, this)
+            return
         if shape.sparql_path is None:
             test = f"FILTER(!sameTerm(?this, {value.n3()}))"
         else:
@@ -264,6 +289,7 @@ class _Validator:
         if parameter == SH.node:  # pySHACL reports the nested results too (sh:detail)
             yield from nested[0]
         failing = [{r.focus for r in results} for results in nested]
+        predicate = self._predicate(shape)
         for this, val in self._rows(self._pairs(shape, focus, "")):
             passed = sum(val not in f for f in failing)
             if (
@@ -271,20 +297,57 @@ class _Validator:
                 or (parameter == SH["or"] and passed < 1)
                 or (parameter == SH.xone and passed != 1)
             ):
-                yield Result(shape, _component(parameter), this, val)  # type: ignore[arg-type]
+                for form in self.written.forms(this, predicate, val):  # type: ignore[arg-type]
+                    yield Result(shape, _component(parameter), this, form)  # type: ignore[arg-type]
 
     def _qualified(self, shape: Shape, focus: str, value: rdflib.term.Node) -> Iterator[Result]:
         failing = self.failing(self.shapes.shape(value), _values_of(shape, focus))
         least = shape.params.get(SH.qualifiedMinCount, [None])[0]
         most = shape.params.get(SH.qualifiedMaxCount, [None])[0]
+        predicate = self._predicate(shape)
         conforming: Counter[Term] = Counter()
         for this, val in self._rows(self._pairs(shape, focus, "", optional=True)):
-            conforming[this] += val is not None and val not in failing  # type: ignore[index]
+            if val is None or val in failing:
+                conforming[this] += 0  # type: ignore[index]
+            else:
+                conforming[this] += len(self.written.forms(this, predicate, val))  # type: ignore[arg-type,index]
         for this, count in conforming.items():
             if most is not None and count > int(most):
                 yield Result(shape, SH.QualifiedMaxCountConstraintComponent, this)
             if least is not None and count < int(least):
                 yield Result(shape, SH.QualifiedMinCountConstraintComponent, this)
+
+    def _predicate(self, shape: Shape) -> str | None:
+        """The shape's path, if it is a predicate at which some literal is kept otherwise."""
+        path = shape.path
+        if isinstance(path, rdflib.URIRef) and str(path) in self.written.predicates:
+            return str(path)
+        return None
+
+    def _resolvable(self, shape: Shape) -> None:
+        """Raise Unresolved if `shape` reads a literal whose datatype the store changes other
+        than at a predicate path, per value or by counting.
+        """
+        retyped = self.written.retyped
+        if not retyped or shape.node in self.checked:
+            return
+        self.checked.add(shape.node)
+        path = str(shape.path) if isinstance(shape.path, rdflib.URIRef) else None
+        steps = shape.sparql_path if path is None else None
+        named = (SH.targetObjectsOf, SH.lessThan, SH.lessThanOrEquals)
+        refs = {str(o) for p in named for o in shape.params.get(p, [])}
+        reasons = [
+            (any(c.query for c in shape.sparql), "a SPARQL constraint"),
+            (any(f"<{p}>" in (steps or "") for p in retyped), "a path expression"),
+            (path in retyped and bool(shape.params.keys() & set(NESTED)), "a nested constraint"),
+            (bool(refs & retyped), "sh:targetObjectsOf or sh:lessThan(OrEquals)"),
+        ]
+        for found, reason in reasons:
+            if found:
+                raise Unresolved(
+                    f"shape {shape.node.n3()}: {reason} over literals whose datatype the store "
+                    f"changes (at {', '.join(sorted(retyped))})"
+                )
 
     def _sparql(self, shape: Shape, focus: str, constraint: SparqlConstraint) -> Iterator[Result]:
         """The constraint's SELECT with `$this` joined to the focus nodes, run once."""
@@ -332,13 +395,3 @@ def _component(parameter: rdflib.URIRef) -> rdflib.URIRef:
     """The constraint component of a parameter: sh:minCount -> sh:MinCountConstraintComponent."""
     name = parameter[len(str(SH)) :]
     return rdflib.URIRef(f"{SH}{name[0].upper()}{name[1:]}ConstraintComponent")
-
-
-def _confirmed(shape: Shape, parameter: rdflib.URIRef, value: rdflib.term.Node, val: Term) -> bool:
-    """The checks SPARQL cannot make as pySHACL makes them (datatype well-formedness, re)."""
-    if parameter == SH.datatype:
-        return not datatype_holds(val, value)  # type: ignore[arg-type]
-    if parameter == SH.pattern:
-        flags = str(shape.params.get(SH.flags, [""])[0])
-        return not pattern_holds(val, str(value), flags)
-    return True

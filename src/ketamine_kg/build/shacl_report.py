@@ -1,4 +1,5 @@
-"""The compiled validator's results as gate Findings, worded as pySHACL words them.
+"""The compiled validator's results as gate Findings, worded as pySHACL words them, and its
+literals read as pySHACL reads them: as written (Written), checked as pySHACL checks them.
 
 A result's message is its shape's (or SPARQL constraint's) sh:message; without one, pySHACL's
 default text for the component, rebuilt here from pySHACL's own source (constraints/core/*.py)
@@ -7,8 +8,9 @@ and written with its `stringify_node`, so that the two engines' findings are equ
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -16,7 +18,9 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 import rdflib
+from pyshacl.constraints.core.string_based_constraints import StringBasedConstraintBase
 from pyshacl.rdfutil import stringify_node
+from pyshacl.rdfutil.compare import compare_literal
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from ketamine_kg.build.gate import Finding, term_text
@@ -24,6 +28,7 @@ from ketamine_kg.build.shacl_shapes import Shape, SparqlConstraint
 from ketamine_kg.vocab import curie
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+STRING = ox.NamedNode(str(XSD.string))
 #: pySHACL words data terms with the data graph's prefixes: a graph read from N-Triples has
 #: rdflib's defaults only.
 DATA = rdflib.Graph()
@@ -41,6 +46,17 @@ BOUNDS = {
     SH.MinInclusiveConstraintComponent: (SH.minInclusive, ">="),
     SH.MaxExclusiveConstraintComponent: (SH.maxExclusive, "<"),
     SH.MaxInclusiveConstraintComponent: (SH.maxInclusive, "<="),
+}
+#: Per-value constraints that read a literal's datatype, lexical form or value.
+AS_WRITTEN = {
+    SH.datatype, SH["in"], SH.pattern, SH.minLength, SH.maxLength, SH.minExclusive,
+    SH.minInclusive, SH.maxExclusive, SH.maxInclusive,
+}  # fmt: skip
+ORDERS = {  # a bound -> the test of compare_literal(value, bound), as in pySHACL
+    SH.minExclusive: operator.gt,
+    SH.minInclusive: operator.ge,
+    SH.maxExclusive: operator.lt,
+    SH.maxInclusive: operator.le,
 }
 #: pySHACL's texts for these two are swapped; kept so that the engines agree.
 PAIRS = {
@@ -67,42 +83,85 @@ class Result:
         return [self.focus, *optional, *(self.bindings or {}).values()]
 
     def rewritten(self, written: dict[Term, Term]) -> Result:
-        """The result with each literal as written in the source."""
+        """The result with each literal as written in the source, by `written` (canonical ->
+        as written); a value at a predicate path is already the one written there.
+        """
 
         def w(term: Term | None) -> Term | None:
             return written.get(term, term) if term is not None else None
 
+        placed = self.constraint is None and isinstance(self.shape.path, rdflib.URIRef)
+        value = self.value if placed else w(self.value)
         bindings = {n: w(t) for n, t in self.bindings.items()} if self.bindings else None
-        return replace(self, focus=w(self.focus), value=w(self.value), bindings=bindings)  # type: ignore[arg-type]
+        return replace(self, focus=w(self.focus), value=value, bindings=bindings)  # type: ignore[arg-type]
 
 
-def as_written(terms: Iterable[Term], source: Iterable[ox.Triple]) -> dict[Term, Term]:
-    """Canonical literal (as the store returns it) -> the literal as written in `source`.
+class Written:
+    """The literals of `source` as written, where the store keeps them otherwise.
 
-    Only typed literals the store can canonicalise are looked up; each candidate of `source` is
-    put through a scratch store to learn its canonical form.
+    Oxigraph keeps a literal in canonical form ("5"^^xsd:int as "5"^^xsd:integer, "2.0" as
+    "2"); rdflib, hence pySHACL, keeps "5"^^xsd:int and "2.0" apart from it. A written literal
+    is *divergent* when rdflib reads it as another term than its canonical form; only the
+    places (subject, predicate, canonical form) that hold one are kept, with every literal
+    written there; `forms` gives one per rdflib term (what pySHACL takes as the value nodes).
     """
-    wanted = {t for t in terms if isinstance(t, ox.Literal) and not t.language}
-    wanted = {t for t in wanted if t.datatype.value != str(XSD.string)}
-    if not wanted:
-        return {}
-    datatypes = {t.datatype for t in wanted}
-    candidates = sorted(
-        {t.object for t in source if isinstance(t.object, ox.Literal)} - wanted,
-        key=str,
-    )
-    candidates = [c for c in candidates if c.datatype in datatypes]
+
+    def __init__(self, source: Iterable[ox.Triple]) -> None:
+        triples = source if isinstance(source, list) else list(source)
+        literals = {o for t in triples if isinstance(o := t.object, ox.Literal)}
+        canonical = _canonical({o for o in literals if not o.language and o.datatype != STRING})
+        divergent = {
+            w: c
+            for w, c in canonical.items()
+            if w != c and (w.datatype != c.datatype or to_rdflib(w) != to_rdflib(c))
+        }
+        targets = set(divergent.values())  # only literals kept as one of these share a place
+        relevant = {w for w, c in canonical.items() if c in targets}
+        typed = [
+            (t.subject, t.predicate, o)
+            for t in triples
+            if isinstance(o := t.object, ox.Literal) and o in relevant
+        ]
+        marked = {(s, p, divergent[o]) for s, p, o in typed if o in divergent}
+        self.places: dict[tuple[object, ox.NamedNode, object], set[ox.Literal]] = {}
+        for s, p, o in typed:
+            if (place := (s, p, canonical[o])) in marked:
+                self.places.setdefault(place, set()).add(o)
+        #: The predicates of the places; those with a literal whose datatype the store changes;
+        #: those with two literals at one place (which pySHACL may count as two).
+        self.predicates = {p.value for _, p, _ in marked}
+        self.merged = {p.value for (_, p, _), found in self.places.items() if len(found) > 1}
+        self.retyped = {
+            p.value
+            for s, p, c in marked
+            if any(w.datatype != c.datatype for w in self.places[(s, p, c)])
+        }
+        #: A canonical literal -> one divergent literal written for it (for terms seen nowhere
+        #: in particular: a nested shape's focus node, a SPARQL constraint's bindings).
+        self.anywhere: dict[Term, Term] = {
+            c: w for w, c in sorted(divergent.items(), key=str, reverse=True)
+        }
+
+    def forms(self, focus: Term, predicate: str | None, value: Term) -> list[Term]:
+        """The value nodes pySHACL sees where the store has `value` at (focus, predicate)."""
+        if predicate is None or not isinstance(value, ox.Literal):
+            return [value]
+        found = self.places.get((focus, ox.NamedNode(predicate), value))
+        if not found or len(found) == 1:
+            return list(found or [value])
+        distinct = {to_rdflib(w): w for w in sorted(found, key=str, reverse=True)}
+        return sorted(distinct.values(), key=str)
+
+
+def _canonical(literals: set[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
+    """Each literal -> the form the store keeps it in (learnt from a scratch store)."""
+    ordered = list(literals)
     scratch = ox.Store()
     scratch.extend(
         ox.Quad(ox.NamedNode(f"urn:x:{i}"), ox.NamedNode("urn:x:v"), c)
-        for i, c in enumerate(candidates)
+        for i, c in enumerate(ordered)
     )
-    written: dict[Term, Term] = {}
-    for quad in scratch:
-        canonical = quad.object
-        if canonical in wanted and canonical not in written:
-            written[canonical] = candidates[int(quad.subject.value[6:])]
-    return written
+    return {ordered[int(q.subject.value[6:])]: q.object for q in scratch}
 
 
 def to_rdflib(term: Term) -> rdflib.term.Identifier:
@@ -159,6 +218,45 @@ def pattern_holds(term: Term, pattern: str, flags: str) -> bool:
         text = str(node.value)
     options = (re.I if "i" in flags.lower() else 0) | (re.M if "m" in flags.lower() else 0)
     return re.compile(pattern, options).search(text) is not None
+
+
+def typed(items: Sequence[rdflib.term.Node]) -> bool:
+    """Whether an sh:in list has a typed literal (a query sees it in canonical form)."""
+    return any(
+        isinstance(i, rdflib.Literal) and i.datatype not in (None, XSD.string) for i in items
+    )
+
+
+def holds(
+    shape: Shape,
+    parameter: rdflib.URIRef,
+    value: rdflib.term.Node,
+    term: Term,
+    items: Sequence[rdflib.term.Node],
+) -> bool:
+    """Whether a value node meets a constraint of AS_WRITTEN (`items`: sh:in's list) as pySHACL
+    decides it, on the literal as written.
+    """
+    if parameter == SH.datatype:
+        return datatype_holds(term, value)  # type: ignore[arg-type]
+    if parameter == SH.pattern:
+        return pattern_holds(term, str(value), str(shape.params.get(SH.flags, [""])[0]))
+    node = to_rdflib(term)
+    if parameter == SH["in"]:
+        return node in items
+    if parameter in (SH.minLength, SH.maxLength):
+        if isinstance(node, rdflib.BNode):
+            return False
+        length = len(StringBasedConstraintBase.value_node_to_string(node))
+        return length >= int(value) if parameter == SH.minLength else length <= int(value)  # type: ignore[call-overload]
+    if not isinstance(node, rdflib.Literal) or not isinstance(value, rdflib.Literal):
+        return False
+    if isinstance(node.value, str) != isinstance(value.value, str):
+        return False
+    try:
+        return ORDERS[parameter](compare_literal(node, value), 0)
+    except (TypeError, NotImplementedError):
+        return False
 
 
 def finding(result: Result, shapes: rdflib.Graph) -> Finding:
