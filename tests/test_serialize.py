@@ -55,3 +55,6 @@ def test_the_union_is_made_once_and_again_when_a_graph_changes() -> None:
     assert len(dataset.union()) == len(everything) + 1
     dataset.graphs["mappings"] = []
     assert len(dataset.union()) == 4
+    same_length = [*list(reversed(dataset.graphs["data"]))[:3], _graphs()["mappings"][0]]
+    dataset.graphs["data"] = same_length  # another list of the same length: made again
+    assert _graphs()["mappings"][0] in dataset.union()

@@ -56,7 +56,8 @@ class Dataset:
     metadata_shapes: list[ox.Triple] = field(default_factory=list)
     #: (subject, object) of mappings seen only in secondary material (sssom.unverified_matches)
     unverified: frozenset[tuple[str, str]] = frozenset()
-    _unions: dict[tuple, list[ox.Triple]] = field(
+    #: union() by roles: the graph lists and lengths it was made from, and the union
+    _unions: dict[tuple[str, ...], tuple[list, list[ox.Triple]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -69,12 +70,15 @@ class Dataset:
         """The distinct triples of the given roles (default: all), sorted. Made once per set
         of graphs (sorting a million triples takes seconds) and shared: do not change it.
         """
-        selected = sorted(set(roles or self.graphs))
-        key = tuple((r, id(self.graphs[r]), len(self.graphs[r])) for r in selected)
-        if key not in self._unions:
+        selected = tuple(sorted(set(roles or self.graphs)))
+        made_from = [(self.graphs[r], len(self.graphs[r])) for r in selected]
+        kept = self._unions.get(selected)
+        if kept is None or any(
+            a is not b or n != m for (a, n), (b, m) in zip(kept[0], made_from, strict=True)
+        ):
             made = serialize.sorted_triples(t for r in selected for t in self.graphs[r])
-            self._unions[key] = made
-        return self._unions[key]
+            kept = self._unions[selected] = (made_from, made)
+        return kept[1]
 
     def quads(self) -> list[ox.Quad]:
         """Every triple in its role's named graph."""
