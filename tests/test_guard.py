@@ -390,6 +390,9 @@ def test_cli_ctrl_c_ends_a_running_query_without_a_traceback(release_dir: Path) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a suite started as a shell's background job (`cmd &`, nohup)
+        # ignores SIGINT, and a child inherits that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         time.sleep(4)  # loaded, sandboxed, and deep in the engine
