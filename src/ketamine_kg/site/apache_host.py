@@ -22,6 +22,7 @@ from ketamine_kg.hosting import CORS, CURRENT, INLINE_DOWNLOADS
 from ketamine_kg.release.directory import DUMP_STEM, GZIP_SUFFIX, NOT_FOUND
 from ketamine_kg.site.hosting_headers import (
     DOWNLOAD_FILE,
+    MADE_DOCUMENT,
     PREFLIGHT_MAX_AGE,
     Published,
     document_links,
@@ -165,14 +166,11 @@ def static_htaccess(
 
 def _made_by_serve(url: str) -> list[str]:
     """The proxy rule for a large release's left-out documents (formats.MADE_FROM_TURTLE)."""
-    extensions = "|".join(f.extension for f in formats.MADE_FROM_TURTLE)
-    things = "|".join(map(re.escape, routes.THING_PREFIXES))
     return [
         "# A large release's things in the syntaxes it leaves to `ketamine-kg serve` (needs",
         "# mod_proxy and mod_proxy_http), with the headers above, not serve's own.",
         "RewriteCond %{REQUEST_FILENAME} !-f",
-        f"RewriteRule ^((?:{things})[^?]+\\.(?:{extensions}))$ "
-        f"{url.rstrip('/')}{routes.PREFIX}$1 [P,E=KKG_MADE:1]",
+        f"RewriteRule ^({MADE_DOCUMENT})$ {url.rstrip('/')}{routes.PREFIX}$1 [P,E=KKG_MADE:1]",
         *(f"Header unset {name} env=KKG_MADE" for name in _ALWAYS_SET),
         "",
     ]

@@ -40,6 +40,15 @@ DOWNLOAD_FILE = (
 )
 #: The RDF document formats of a thing (`describes` its page).
 RDF_EXTENSIONS = tuple(f.extension for f in formats.RDF_DOCUMENT_FORMATS)
+#: A thing's document that a large release leaves to `ketamine-kg serve` (release-relative
+#: regex: formats.MADE_FROM_TURTLE under the things' folders); the static rules proxy it.
+MADE_DOCUMENT = (
+    "(?:"
+    + "|".join(map(re.escape, routes.THING_PREFIXES))
+    + ")[^?]+\\.(?:"
+    + "|".join(f.extension for f in formats.MADE_FROM_TURTLE)
+    + ")"
+)
 _NO_FACTS = signposting.ReleaseFacts(None, (), frozenset())
 
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import re
 
-from ketamine_kg import formats
 from ketamine_kg import iri_space as routes
 from ketamine_kg.config import BASE
 from ketamine_kg.exports import metadata
 from ketamine_kg.release.directory import NOT_FOUND, ROBOTS, ReleaseDir
 from ketamine_kg.site.apache_host import apache_headers
-from ketamine_kg.site.hosting_headers import Published
+from ketamine_kg.site.hosting_headers import MADE_DOCUMENT, Published
 from ketamine_kg.site.nginx_headers import ADDED_HEADERS, nginx_header_maps, nginx_headers
 
 PREFIX = routes.PREFIX
@@ -329,9 +328,7 @@ def _made_by_serve(url: str) -> list[str]:
     """Locations that ask `ketamine-kg serve` at `url` for the things' documents a large
     release leaves out (formats.MADE_FROM_TURTLE), with this server's headers, not its own.
     """
-    extensions = "|".join(f.extension for f in formats.MADE_FROM_TURTLE)
-    things = "|".join(map(re.escape, routes.THING_PREFIXES))
-    where = f"^{re.escape(PREFIX)}(?<kkg_doc>(?:{things})[^?]+\\.(?:{extensions}))$"
+    where = f"^{re.escape(PREFIX)}(?<kkg_doc>{MADE_DOCUMENT})$"
     return [
         "    # A large release's things in the syntaxes it leaves to `ketamine-kg serve`.",
         f'    location ~ "{where}" {{',
