@@ -58,3 +58,67 @@ def test_the_union_is_made_once_and_again_when_a_graph_changes() -> None:
     same_length = [*list(reversed(dataset.graphs["data"]))[:3], _graphs()["mappings"][0]]
     dataset.graphs["data"] = same_length  # another list of the same length: made again
     assert _graphs()["mappings"][0] in dataset.union()
+
+
+def _many_subjects() -> dict[str, list[ox.Triple]]:
+    """Subjects whose IRIs are prefixes of each other's, non-ASCII IRIs, literals that begin
+    other literals, and a triple in two graphs: the cases where line order could differ from
+    subject order.
+    """
+    p, q = ox.NamedNode(EX + "p"), ox.NamedNode(EX + "p/q")
+    subjects = [ox.NamedNode(EX + s) for s in ("a", "a/b", "ab", "a-", "é", "z", "Z", "a#1")]
+    objects = [
+        ox.Literal("two"),
+        ox.Literal("two", language="en"),
+        ox.Literal("two", language="en-gb"),
+        ox.Literal("2", datatype=ox.NamedNode(EX + "t")),
+        ox.NamedNode(EX + "a"),
+        ox.NamedNode(EX + "a/b"),
+    ]
+    data = [ox.Triple(s, pred, o) for s in subjects for pred in (p, q) for o in objects]
+    return {"data": data[::2] + data[1::3], "mappings": data[1::2] + data[:4]}
+
+
+@pytest.mark.parametrize("part", [1, 2, 5, 7, serialize.PART])
+def test_n_triples_written_a_part_at_a_time_are_the_whole_graph_sorted(
+    part: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    union = Dataset(_many_subjects()).union()
+    whole = serialize.to_ntriples(union)
+    monkeypatch.setattr(serialize, "PART", part)
+    assert serialize.write_sorted(formats.N_TRIPLES, union) == whole
+    lines = whole.splitlines()
+    assert lines == sorted(lines) and len(lines) == len(union)
+
+
+@pytest.mark.parametrize("part", [1, 3, 11, serialize.PART])
+def test_n_quads_written_a_part_at_a_time_are_the_whole_dataset_sorted(
+    part: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = Dataset(_many_subjects())
+    graphs = {ox.NamedNode(EX + role): ts for role, ts in dataset.graphs.items()}
+    whole = serialize.to_nquads(_quads(dataset.graphs))
+    monkeypatch.setattr(serialize, "PART", part)
+    assert serialize.nquads_sorted(graphs, dataset.union()) == whole
+    assert len(whole.splitlines()) == len(set(_quads(dataset.graphs)))
+
+
+def test_n_quads_keep_the_graphs_blank_node_labels_when_written_in_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dataset = Dataset(_graphs())  # a blank node subject, which the union relabels
+    graphs = {ox.NamedNode(EX + role): ts for role, ts in dataset.graphs.items()}
+    monkeypatch.setattr(serialize, "PART", 1)
+    written = serialize.nquads_sorted(graphs, dataset.union())
+    assert written == serialize.to_nquads(_quads(dataset.graphs))
+    assert b"_:zz " in written
+
+
+def test_subject_parts_never_split_a_subject() -> None:
+    union = Dataset(_many_subjects()).union()
+    for size in (1, 4, 9, len(union), len(union) + 1):
+        parts = list(serialize.subject_parts(union, size))
+        assert [t for part in parts for t in part] == union
+        firsts = [part[0].subject for part in parts]
+        assert len(firsts) == len(set(firsts))  # no subject begins two parts
+        assert all(len(part) >= size for part in parts[:-1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -12,7 +11,7 @@ import rdflib
 
 from ketamine_kg import formats, rdf
 from ketamine_kg.build.derive import run_rules
-from ketamine_kg.build.exports import export_tasks, small_exports
+from ketamine_kg.build.exports import Task, export_tasks, small_exports
 from ketamine_kg.build.gate import Report, reasoner_findings, run_qc
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
 from ketamine_kg.build.reason import ReasonerResult, check_consistency, reasoner_input
@@ -235,13 +234,18 @@ def release_files(
     return written | staging.put({names.CHECKSUMS: checksums})
 
 
-def _write_result(
-    staging: Staging, task: Callable[[], dict[str, bytes]], threads: int
-) -> dict[str, Written]:
+def _write_result(staging: Staging, task: Task, threads: int) -> dict[str, Written]:
     """Run a task and write its files into the release from `threads` threads, in the
-    process that ran it.
+    process that ran it (a batch at a time when the task yields batches).
     """
-    return staging.put(task(), threads=threads)
+    made = task()
+    if isinstance(made, dict):
+        return staging.put(made, threads=threads)
+    written: dict[str, Written] = {}
+    for batch in made:
+        written |= staging.put(batch, threads=threads)
+        del batch  # before the task makes the next one
+    return written
 
 
 def release_of(dataset: Dataset) -> Release:

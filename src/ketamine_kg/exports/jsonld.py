@@ -132,7 +132,7 @@ def compact(triples: Iterable[ox.Triple], context: dict, first: str | None = Non
     graph = []
     for subject in sorted(nodes, key=lambda s: (s != head, s)):
         obj: dict[str, object] = {"id": subject}
-        for key, values in sorted(nodes[subject].items()):
+        for key, values in sorted(nodes.pop(subject).items()):  # freed as the graph grows
             if len(values) == 1:
                 obj[key] = values[0]
             else:
@@ -186,4 +186,4 @@ def _compact_value(term: ox.Literal, definition: dict) -> object:
 
 def dumps(document: dict) -> bytes:
     """Stable JSON text: sorted keys, two-space indent, trailing newline."""
-    return (jsontext.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    return jsontext.encode(document, indent=2, sort_keys=True, end="\n")

@@ -2,11 +2,14 @@
 
 `write(format, quads)` writes the whole graph in any RDF format record (formats.py); the
 line-based formats are written with their lines sorted, the others grouped by subject.
+`write_sorted` and `nquads_sorted` take the graph already sorted (`sorted_triples`) and sort
+the lines of the line-based formats a part at a time, never as one list of the whole graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -46,19 +49,44 @@ def _triple_key(t: ox.Triple) -> tuple[bool, str, str, bool, str]:
     )
 
 
-def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted(set(data.splitlines()))
-    return b"".join(line + b"\n" for line in lines if line)
+def _sorted_lines(lines: Iterable[bytes]) -> bytes:
+    """The distinct non-empty lines, sorted, each ended by a newline."""
+    unique = set(lines)
+    unique.discard(b"")
+    return b"\n".join(sorted(unique)) + b"\n" if unique else b""
+
+
+#: About how many triples the line-based writers serialise at a time (`subject_parts`).
+PART = 50_000
+
+
+def subject_parts(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
+    """`sorted_triples`' output in consecutive parts of about `size` triples, each cut where the
+    subject changes. A subject's N-Triples or N-Quads line starts with its subject, and the
+    subjects are in the order of those lines (IRIs, `<`, before blank nodes, `_:`; code point
+    order is UTF-8 byte order; a term ends with a character that sorts before any other that
+    could follow it in the line), so the lines of each part sorted on their own are the whole
+    graph's lines sorted: no line list of the whole graph is ever made.
+    """
+    start = 0
+    while start < len(triples):
+        end = min(start + size, len(triples))
+        while end < len(triples) and triples[end].subject == triples[end - 1].subject:
+            end += 1
+        yield triples[start:end]
+        start = end
 
 
 def to_ntriples(triples: Iterable[ox.Triple]) -> bytes:
     """Canonical N-Triples, lines sorted."""
-    return _sorted_lines(rdf.to_bytes(canonical_triples(triples), format=ox.RdfFormat.N_TRIPLES))
+    return _sorted_lines(
+        rdf.to_bytes(canonical_triples(triples), format=ox.RdfFormat.N_TRIPLES).splitlines()
+    )
 
 
 def to_nquads(quads: Iterable[ox.Quad]) -> bytes:
     """N-Quads, lines sorted."""
-    return _sorted_lines(rdf.to_bytes(list(quads), format=ox.RdfFormat.N_QUADS))
+    return _sorted_lines(rdf.to_bytes(list(quads), format=ox.RdfFormat.N_QUADS).splitlines())
 
 
 def to_turtle(triples: Iterable[ox.Triple], prefixes: dict[str, str] = PREFIXES) -> bytes:
@@ -100,6 +128,30 @@ def write_sorted(fmt: Format, triples: list[ox.Triple]) -> bytes:
     """
     if fmt.rdf is None or fmt.kind is Kind.DATASET:
         raise ValueError(f"{fmt.label} is not an RDF graph format")
-    if fmt.rdf == ox.RdfFormat.N_TRIPLES:
-        return to_ntriples(triples)
+    if fmt.rdf == ox.RdfFormat.N_TRIPLES:  # canonical already: a part at a time
+        return b"".join(
+            _sorted_lines(rdf.to_bytes(part, format=ox.RdfFormat.N_TRIPLES).splitlines())
+            for part in subject_parts(triples, PART)
+        )
     return rdf.to_bytes(triples, format=fmt.rdf, prefixes=fmt.writer_prefixes(PREFIXES))
+
+
+def nquads_sorted(graphs: Mapping[ox.NamedNode, list[ox.Triple]], union: list[ox.Triple]) -> bytes:
+    """The named graphs in N-Quads, the bytes `to_nquads` writes, sorted a part at a time: each
+    graph's N-Triples lines, made PART triples at a time, become quads in the part of the line
+    order they fall in (cut at every PART-th subject of `union`, the graphs' `sorted_triples`),
+    and each part is sorted on its own. No quad object of the whole dataset is made.
+    """
+    bounds = sorted({str(union[i].subject).encode() for i in range(PART, len(union), PART)})
+    parts: list[list[bytes]] = [[] for _ in range(len(bounds) + 1)]
+    for graph, triples in graphs.items():
+        end = b" " + str(graph).encode() + b" ."  # an N-Triples line ends with " ."
+        for first in range(0, len(triples), PART):
+            text = rdf.to_bytes(triples[first : first + PART], format=ox.RdfFormat.N_TRIPLES)
+            for line in text.splitlines():
+                parts[bisect_right(bounds, line)].append(line[:-2] + end)
+    written = []
+    for i, lines in enumerate(parts):
+        written.append(_sorted_lines(lines))
+        parts[i] = []
+    return b"".join(written)
