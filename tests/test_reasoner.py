@@ -7,7 +7,8 @@ import shutil
 import pyoxigraph as ox
 import pytest
 
-from ketamine_kg.build.reason import check_consistency, reasoner_input
+from ketamine_kg import rdf
+from ketamine_kg.build.reason import _lines, check_consistency, reasoner_input
 
 pytestmark = [
     pytest.mark.reasoner,
@@ -90,6 +91,14 @@ def test_the_summary_is_stable_and_sorted(built) -> None:
     assert text == reasoner_input(list(reversed(data)))
     lines = text.decode().splitlines()
     assert lines == sorted(lines)
+
+
+def test_the_graph_is_read_in_parts_line_for_line(built) -> None:
+    """The summary reads the graph's N-Triples a part at a time: the same lines, in order."""
+    data = built.dataset.union()
+    whole = rdf.to_bytes(data, format=ox.RdfFormat.N_TRIPLES).decode().splitlines()
+    for part in (1, 7, len(data) - 1, len(data) + 1):
+        assert list(_lines(data, part)) == whole
 
 
 def test_one_clash_among_many_alike_individuals_is_found(built) -> None:

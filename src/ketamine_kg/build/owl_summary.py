@@ -19,6 +19,7 @@ It works on N-Triples lines, plain strings: fast at a million triples.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from ketamine_kg.vocab import OWL, RDF, RDFS, XSD
 
@@ -71,17 +72,12 @@ TYPE, SUB_PROPERTY = f"<{RDF.type}>", f"<{RDFS.subPropertyOf}>"
 Row = tuple[str, str, str]  # subject, predicate, object as N-Triples terms
 
 
-def summarise(ntriples: bytes, datatypes: frozenset[str]) -> bytes:
+def summarise(lines: Iterable[str], datatypes: frozenset[str]) -> bytes:
     """The class-level triples and the image of the data, as sorted N-Triples (a stable cache
     key), leaving out literals of other `datatypes` (IRIs); all triples, sorted, if the schema
-    uses OWL outside the summary's fragment.
+    uses OWL outside the summary's fragment. `lines`: the graph's N-Triples lines, read once.
     """
-    allowed = {f"<{iri}>" for iri in datatypes}
-    rows = [
-        row
-        for line in ntriples.decode().splitlines()
-        if line and ((row := _row(line))[2][0] != '"' or datatype(row[2]) in allowed)
-    ]
+    rows = _rows(lines, {f"<{iri}>" for iri in datatypes})
     if any(p in OUTSIDE_FRAGMENT or o in OUTSIDE_FRAGMENT for _, p, o in rows):
         return _ntriples(set(rows))
     schema = _schema_terms(rows)
@@ -109,9 +105,23 @@ def _ntriples(rows: set[Row]) -> bytes:
     return "".join(sorted(f"{s} {p} {o} .\n" for s, p, o in rows)).encode()
 
 
-def _row(line: str) -> Row:
-    subject, predicate, rest = line.split(" ", 2)
-    return subject, predicate, rest.removesuffix(" .")
+def _rows(lines: Iterable[str], allowed: set[str]) -> list[Row]:
+    """The rows of the lines but literals of datatypes not `allowed`; each term text is one
+    string however often it occurs (a million rows hold 0.5 GB less).
+    """
+    rows: list[Row] = []
+    one = dict[str, str]().setdefault
+    for line in lines:
+        if not line:
+            continue
+        subject, predicate, rest = line.split(" ", 2)
+        value = rest.removesuffix(" .")
+        if value[0] != '"':
+            value = one(value, value)
+        elif datatype(value) not in allowed:
+            continue
+        rows.append((one(subject, subject), one(predicate, predicate), value))
+    return rows
 
 
 def datatype(literal: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,14 @@ def reasoner_input(triples: list[ox.Triple]) -> bytes:
     xsd:duration) are left out; they carry no logical content that could make the graph
     inconsistent, and SHACL checks them instead.
     """
-    return summarise(rdf.to_bytes(triples, format=ox.RdfFormat.N_TRIPLES), OWL2_DATATYPES)
+    return summarise(_lines(triples), OWL2_DATATYPES)
+
+
+def _lines(triples: list[ox.Triple], part: int = 50_000) -> Iterator[str]:
+    """The triples' N-Triples lines, written `part` triples at a time (not all held at once)."""
+    for first in range(0, len(triples), part):
+        text = rdf.to_bytes(triples[first : first + part], format=ox.RdfFormat.N_TRIPLES)
+        yield from text.decode().splitlines()
 
 
 def check_consistency(ntriples: bytes, cache_dir: Path | None = None) -> ReasonerResult:
