@@ -121,10 +121,8 @@ class _Validator:
         self.checked: set[rdflib.term.Node] = set()
 
     def _rows(self, query: str) -> Iterator[list[Term | None]]:
-        solutions = rdf.select(self.store, query, use_default_graph_as_union=True)
-        names = [v.value for v in solutions.variables]
-        for row in solutions:
-            yield [row[n] for n in names]
+        """Each solution's values in the order of its variables (None where unbound)."""
+        return map(list, rdf.select(self.store, query, use_default_graph_as_union=True))
 
     def _pairs(self, shape: Shape, focus: str, where: str, optional: bool = False) -> str:
         """SELECT DISTINCT ?this ?value, the value nodes of `shape` filtered by `where`."""
