@@ -182,7 +182,7 @@ def _cell(term: object) -> str:
 def rows_of(result: ox.QuerySolutions) -> tuple[list[str], list[list[str]]]:
     """Variable names and rows of shortened cell texts."""
     names = [v.value for v in result.variables]
-    return names, [[_cell(solution[n]) for n in names] for solution in result]
+    return names, [[_cell(term) for term in solution] for solution in result]
 
 
 def format_result(result: object, fmt: str, context: dict) -> str:

@@ -94,7 +94,7 @@ class Download:
 def _rows(store: ox.Store, query: str) -> list[dict[str, str]]:
     result = rdf.select(store, sparql_prologue() + query, use_default_graph_as_union=True)
     names = [v.value for v in result.variables]
-    return [{n: (row[n].value if row[n] else "") for n in names} for row in result]
+    return [{n: (t.value if t else "") for n, t in zip(names, row, strict=True)} for row in result]
 
 
 def _count(store: ox.Store, where: str) -> int:
