@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonld_expand import canonical, expanded
 
 from ketamine_kg.config import BASE
@@ -102,3 +104,21 @@ def test_resource_document_reads_as_plain_json(release_dir: Path) -> None:
     dataset = json.loads((release_dir / "index.jsonld").read_text())
     assert dataset["@graph"][0]["id"] == BASE
     assert any("dcat:distribution" in node for node in dataset["@graph"])
+
+
+#: Documents as `compact` and the views make them: strings, arrays and objects.
+_DOCUMENTS = st.recursive(
+    st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(), _DOCUMENTS, max_size=6))
+def test_documents_are_written_as_the_standard_library_writes_them(document: dict) -> None:
+    """Any text (control characters, U+2028, characters beyond the BMP, keys that sort by code
+    point): the bytes of json.dumps with a two-space indent and sorted keys, and a newline.
+    """
+    expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert jsonld.dumps(document) == expected.encode()

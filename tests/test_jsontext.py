@@ -1,5 +1,4 @@
-"""The fast indented JSON writer writes what json.dumps writes, character for character (and
-in UTF-8, in chunks, what that text encodes to)."""
+"""The fast indented JSON writer writes what json.dumps writes, character for character."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketamine_kg.jsontext import _Parts, dumps, encode
+from ketamine_kg.jsontext import dumps
 
 _SCALARS = (
     st.none()
@@ -36,22 +35,8 @@ def test_dumps_matches_the_standard_library(value: object, indent: int, sort_key
     assert dumps(value, indent, sort_keys=sort_keys) == expected
 
 
-@settings(max_examples=400, deadline=None)
-@given(_VALUES, st.sampled_from([1, 2]), st.booleans(), st.sampled_from([2, 5, _Parts.FOLD]))
-def test_encode_is_the_same_text_in_utf8_however_it_is_folded(
-    value: object, indent: int, sort_keys: bool, fold: int
-) -> None:
-    """Folding the written parts into chunks (every `fold` of them) changes no character."""
-    expected = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_Parts, "FOLD", fold)
-        assert encode(value, indent, sort_keys=sort_keys, end="\n") == (expected + "\n").encode()
-        assert dumps(value, indent, sort_keys=sort_keys) == expected
-
-
 def test_values_it_does_not_know_go_to_the_standard_library() -> None:
     for value in ({1: "a"}, {"a": {2.5: None}}, [float("nan")]):
         assert dumps(value, 2) == json.dumps(value, indent=2, ensure_ascii=False)
-        assert encode(value, 2) == json.dumps(value, indent=2, ensure_ascii=False).encode()
     with pytest.raises(TypeError, match="not JSON serializable"):
         dumps({"a": object()}, 2)

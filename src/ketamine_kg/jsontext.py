@@ -2,10 +2,11 @@
 sort_keys=...)` writes, character for character.
 
 With an indent the standard library encodes in pure Python, through a generator per container;
-a release writes tens of thousands of indented JSON-LD documents, and this writer is several
-times faster. Strings go through the same C escaper json uses (`encode_basestring`). A value
-this writer does not know (a non-string key, an object of another type) is handed to
-`json.dumps`, which writes it or raises as it always does.
+a release's pages embed tens of thousands of JSON-LD blocks indented by one space (which orjson,
+the writer of the JSON-LD documents, cannot indent), and this writer is several times faster.
+Strings go through the same C escaper json uses (`encode_basestring`). A value this writer does
+not know (a non-string key, an object of another type) is handed to `json.dumps`, which writes
+it or raises as it always does.
 """
 
 from __future__ import annotations
@@ -22,57 +23,19 @@ def dumps(value: object, indent: int, sort_keys: bool = False) -> str:
     ...                                             ensure_ascii=False)
     True
     """
-    parts = _Parts(encode=False)
+    parts: list[str] = []
     try:
         _write(value, parts, "\n", " " * indent, sort_keys)
     except _Unknown:
         return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
-    parts.fold()
-    return "".join(parts.done)
-
-
-def encode(value: object, indent: int, sort_keys: bool = False, end: str = "") -> bytes:
-    r"""`dumps(value, indent, sort_keys) + end` in UTF-8, made in chunks: a document of a
-    million values never becomes one string, nor a list of millions of small ones (the JSON-LD
-    dump of a million triples took 380 MB more as one string than its 90 MB of bytes).
-
-    >>> encode({"a": ["é", 1]}, 1, end="\n") == (dumps({"a": ["é", 1]}, 1) + "\n").encode()
-    True
-    """
-    parts = _Parts(encode=True)
-    try:
-        _write(value, parts, "\n", " " * indent, sort_keys)
-    except _Unknown:
-        return (
-            json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys) + end
-        ).encode()
-    parts.append(end)
-    parts.fold()
-    return b"".join(parts.done)
-
-
-class _Parts(list):
-    """The text written so far: small strings, folded into one chunk every FOLD of them."""
-
-    FOLD = 1 << 16
-
-    def __init__(self, encode: bool) -> None:
-        super().__init__()
-        self.done: list = []
-        self.encode = encode
-
-    def fold(self) -> None:
-        """Join the strings written since the last fold into one chunk (UTF-8 if encoding)."""
-        text = "".join(self)
-        self.clear()
-        self.done.append(text.encode() if self.encode else text)
+    return "".join(parts)
 
 
 class _Unknown(Exception):
     """A value `_write` leaves to json.dumps."""
 
 
-def _write(value: object, out: _Parts, newline: str, step: str, sort_keys: bool) -> None:
+def _write(value: object, out: list[str], newline: str, step: str, sort_keys: bool) -> None:
     if isinstance(value, str):
         out.append(encode_basestring(value))
     elif value is None or value is True or value is False:
@@ -96,8 +59,6 @@ def _write(value: object, out: _Parts, newline: str, step: str, sort_keys: bool)
             else:
                 out += (separator, encode_basestring(key), ": ")
                 _write(item, out, inner, step, sort_keys)
-                if len(out) > _Parts.FOLD:
-                    out.fold()
             separator = "," + inner
         out += (newline, "}")
     elif isinstance(value, list | tuple):
@@ -113,8 +74,6 @@ def _write(value: object, out: _Parts, newline: str, step: str, sort_keys: bool)
             else:
                 out.append(separator)
                 _write(item, out, inner, step, sort_keys)
-                if len(out) > _Parts.FOLD:
-                    out.fold()
             separator = "," + inner
         out += (newline, "]")
     else:
