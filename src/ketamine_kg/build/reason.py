@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ketamine_kg import rdf
 from ketamine_kg.build.owl_summary import summarise
 from ketamine_kg.errors import KetamineKgError
+from ketamine_kg.exports import serialize
 from ketamine_kg.vocab import OWL, RDF, RDFS, XSD
 
 JAVA_HELP = (
@@ -93,10 +93,9 @@ def reasoner_input(triples: list[ox.Triple]) -> bytes:
     return summarise(_lines(triples), OWL2_DATATYPES)
 
 
-def _lines(triples: list[ox.Triple], part: int = 50_000) -> Iterator[str]:
+def _lines(triples: list[ox.Triple], part: int = serialize.PART) -> Iterator[str]:
     """The triples' N-Triples lines, written `part` triples at a time (not all held at once)."""
-    for first in range(0, len(triples), part):
-        text = rdf.to_bytes(triples[first : first + part], format=ox.RdfFormat.N_TRIPLES)
+    for text in serialize.ntriples_parts(triples, part):
         yield from text.decode().splitlines()
 
 

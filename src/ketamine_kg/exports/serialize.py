@@ -77,6 +77,12 @@ def subject_parts(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Tripl
         start = end
 
 
+def ntriples_parts(triples: list[ox.Triple], size: int) -> Iterator[bytes]:
+    """The triples as N-Triples (not sorted), `size` triples at a time."""
+    for first in range(0, len(triples), size):
+        yield rdf.to_bytes(triples[first : first + size], format=ox.RdfFormat.N_TRIPLES)
+
+
 def to_ntriples(triples: Iterable[ox.Triple]) -> bytes:
     """Canonical N-Triples, lines sorted."""
     return _sorted_lines(
@@ -146,8 +152,7 @@ def nquads_sorted(graphs: Mapping[ox.NamedNode, list[ox.Triple]], union: list[ox
     parts: list[list[bytes]] = [[] for _ in range(len(bounds) + 1)]
     for graph, triples in graphs.items():
         end = b" " + str(graph).encode() + b" ."  # an N-Triples line ends with " ."
-        for first in range(0, len(triples), PART):
-            text = rdf.to_bytes(triples[first : first + PART], format=ox.RdfFormat.N_TRIPLES)
+        for text in ntriples_parts(triples, PART):
             for line in text.splitlines():
                 parts[bisect_right(bounds, line)].append(line[:-2] + end)
     written = []
