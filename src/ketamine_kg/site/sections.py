@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ketamine_kg.identifiers import scheme_of_iri
-from ketamine_kg.site.facts import CLAIM_SUBJECT_PROPERTIES, MATCH_HEADINGS, STATUS_ORDER, Facts
+from ketamine_kg.site.context import CLAIM_SUBJECT_PROPERTIES
+from ketamine_kg.site.facts import MATCH_HEADINGS, STATUS_ORDER, Facts
 from ketamine_kg.site.html import bullets, e, identifier_text, is_web_iri, section, table
 from ketamine_kg.site.values import (
     cite_html,
