@@ -17,6 +17,7 @@ from ketamine_kg.identifiers import MAPPING_PREDICATES
 from ketamine_kg.iri_space import document_stem, page_path, relative
 from ketamine_kg.site.context import context_triples
 from ketamine_kg.site.html import identifier_text
+from ketamine_kg.site.lists import long_lists, shorten
 from ketamine_kg.vocab import (
     DCTERMS,
     KKO,
@@ -171,6 +172,8 @@ class Facts:
     #: The build's `Names`, and the IRIs it gave all their naming triples to (`page_facts`).
     names: Names | None = field(default=None, repr=False, compare=False)
     named: set[str] = field(default_factory=set, repr=False, compare=False)
+    #: Incoming properties whose list the page shortened, with their full count (lists.py).
+    shortened: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def here(self) -> str:
@@ -301,8 +304,8 @@ class Names:
 def page_triples(
     store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None = None
 ) -> list[ox.Triple]:
-    """The description, claims and claim parts around the IRI (or an ontology's terms), and
-    names for them all (from `names` when given).
+    """The description (its long lists shortened: lists.py), claims and claim parts around the
+    IRI (or an ontology's terms), and names for them all (from `names` when given).
     """
     return _page(store, iri, description, names)[0]
 
@@ -313,8 +316,9 @@ def page_facts(
     """`Facts.of` the `page_triples`; with `names`, the labels of the IRIs the description and
     context mention are those `names` keeps (names.about gave the page all their naming triples).
     """
-    triples, mentioned = _page(store, iri, description, names)
+    triples, mentioned, shortened = _page(store, iri, description, names)
     facts = Facts.of(iri, triples)
+    facts.shortened = shortened
     if names is not None:
         facts.names, facts.named = names, {n.value for n in mentioned}
     return facts
@@ -322,6 +326,22 @@ def page_facts(
 
 def _page(
     store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None
+) -> tuple[list[ox.Triple], set[ox.NamedNode], dict[str, int]]:
+    """The page's triples and the IRIs they mention, with its long lists shortened (ordered by
+    the names the page shows: those of `names`, or of the whole page when it queries them).
+    """
+    shortened: dict[str, int] = {}
+    if lists := long_lists(iri, description):
+        if names is not None:
+            label = names.label
+        else:
+            label = Facts.of(iri, _gather(store, iri, description)[0]).label
+        description, shortened = shorten(iri, description, lists, label)
+    return (*_gather(store, iri, description, names), shortened)
+
+
+def _gather(
+    store: ox.Store, iri: str, description: list[ox.Triple], names: Names | None = None
 ) -> tuple[list[ox.Triple], set[ox.NamedNode]]:
     context = context_triples(store, ox.NamedNode(iri))
     mentioned = {

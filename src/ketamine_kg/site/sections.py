@@ -60,9 +60,21 @@ def incoming_section(facts: Facts) -> str:
     for p in ordered_properties(facts, facts.incoming):
         subjects = sorted(set(facts.incoming[p]), key=lambda s: (facts.label(s).lower(), s))
         items = "".join(f"<li>{link(facts, s)}</li>" for s in subjects)
-        rows.append([link(facts, p), f"<ul>{items}</ul>"])
+        rows.append([link(facts, p), f"<ul>{items}</ul>{_shortened(facts, p, len(subjects))}"])
     body = table(["Property", "Resources with this value"], rows)
     return section("referenced-by", "Referenced by", body)
+
+
+def _shortened(facts: Facts, predicate: str, shown: int) -> str:
+    """What a shortened list (lists.py) leaves out, and the query that lists it all."""
+    total = facts.shortened.get(predicate)
+    if total is None:
+        return ""
+    query = f"SELECT ?resource WHERE {{ ?resource <{predicate}> <{facts.iri}> }}"
+    return (
+        f'<p class="muted">The first {shown:,} of {total:,}, by name. The release\'s dumps '
+        f"hold them all, and this SPARQL query lists them: <code>{e(query)}</code></p>"
+    )
 
 
 def external_section(facts: Facts) -> str:
