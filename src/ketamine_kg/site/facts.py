@@ -148,8 +148,12 @@ _NAMES = (
 }}""",
 )
 
-#: Every naming triple of the store (a few hundred), for `Names`.
-_NAMES_GRAPH = f"CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?p {{ {_NAMING} }} ?n ?p ?o }}"
+#: The naming properties as nodes, for `Names` (which reads them with index lookups: 0.07 s
+#: at 100k triples against 0.21 s for the CONSTRUCT of them).
+_NAMING_PROPERTIES = tuple(
+    ox.NamedNode(PREFIXES[prefix] + local)
+    for prefix, local in (curie.split(":") for curie in _NAMING.split())
+)
 
 #: What names a resource, most preferred first.
 _NAME_PROPERTIES = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
@@ -265,9 +269,9 @@ class Names:
 
     def __init__(self, store: ox.Store) -> None:
         self.by_subject: dict[rdf.Term, list[ox.Triple]] = defaultdict(list)
-        query = sparql_prologue() + _NAMES_GRAPH
-        for t in rdf.construct(store, query, use_default_graph_as_union=True):
-            self.by_subject[t.subject].append(t)
+        for p in _NAMING_PROPERTIES:
+            for q in store.quads_for_pattern(None, p, None):
+                self.by_subject[q.subject].append(q.triple)
         self.claims = {
             s
             for s, triples in self.by_subject.items()
