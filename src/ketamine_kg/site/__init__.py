@@ -32,10 +32,10 @@ from ketamine_kg.release.directory import (
     ROBOTS,
     STYLESHEET,
 )
+from ketamine_kg.site import evidence_map
 from ketamine_kg.site.crawl import not_found_page, robots_txt
 from ketamine_kg.site.describe import resource_triples
 from ketamine_kg.site.diagram import model_svg, usage
-from ketamine_kg.site.evidence_map import evidence_map_svg
 from ketamine_kg.site.facts import Names
 from ketamine_kg.site.html import e, href, table
 from ketamine_kg.site.landing import landing_page
@@ -168,14 +168,16 @@ def website(
     site = rdf_documents("shapes", sorted_triples(shapes), context)
     site.update(rdf_documents("index", sorted_triples(metadata), context, METADATA_PREFIXES, BASE))
     site.update({path: html.encode() for path, html in shape_pages(shapes).items()})
+    uses = evidence_map.uses(store)
+    evidence = uses, evidence_map.evidence_map_svg(store, uses)
     pages = {
         "vocab/index.html": vocabulary_index(store),
-        "index.html": landing_page(store, release, metadata, triples, creator),
+        "index.html": landing_page(store, release, metadata, triples, creator, evidence),
         NOT_FOUND: not_found_page(),
     }
     site.update({path: html.encode() for path, html in pages.items()})
     site[MODEL_SVG] = model_svg(ontology, usage(store)).encode()
-    site[EVIDENCE_MAP_SVG] = evidence_map_svg(store).encode()
+    site[EVIDENCE_MAP_SVG] = evidence[1].encode()
     site[STYLESHEET] = (resources.files(__package__) / "static" / STYLESHEET).read_bytes()
     site[ROBOTS] = robots_txt()
     return site

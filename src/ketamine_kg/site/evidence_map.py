@@ -206,9 +206,11 @@ def size(rows: list[Use], columns: int) -> tuple[int, int]:
     return round(label + columns * COLUMN + PAD), TOP + groups * HEAD + body + 92
 
 
-def evidence_map_svg(store: ox.Store) -> str:
-    """The SVG document of the evidence map of the claims in `store`."""
-    rows = uses(store)
+def evidence_map_svg(store: ox.Store, rows: list[Use] | None = None) -> str:
+    """The SVG document of the evidence map of the claims in `store` (`rows`: their `uses`,
+    if the caller has them already).
+    """
+    rows = uses(store) if rows is None else rows
     cols = columns(store)
     width, height = size(rows, len(cols))
     known = {c for c, _ in cols}

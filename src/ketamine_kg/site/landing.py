@@ -151,7 +151,7 @@ def _summary(claims: list[dict[str, str]]) -> str:
     )
 
 
-def _evidence_map(store: ox.Store) -> str:
+def _evidence_map(uses: list[evidence_map.Use], svg: str) -> str:
     """The evidence map inline (its rows are links), its caption, and the same as a table."""
     rows = [
         [
@@ -161,11 +161,11 @@ def _evidence_map(store: ox.Store) -> str:
             e(u.certainty_label),
             f"{u.items}{e(u.caveat)}",
         ]
-        for u in evidence_map.uses(store)
+        for u in uses
     ]
     return (
         '<figure class="evidence-map">'
-        + evidence_map.evidence_map_svg(store)
+        + svg
         + "<figcaption>Every use the graph records, one row each, grouped by use status. The "
         "column is the certainty of the body of evidence on the GRADE scale where it was "
         "assessed, and <em>not assessed</em> where it was not (a blank is not a grade); the "
@@ -305,14 +305,22 @@ def landing_page(
     metadata: list[ox.Triple],
     triples: int,
     creator_name: str,
+    evidence: tuple[list[evidence_map.Use], str] | None = None,
 ) -> str:
-    """The HTML of the landing page (`index.html`); `metadata`: the release's DCAT metadata."""
+    """The HTML of the landing page (`index.html`); `metadata`: the release's DCAT metadata;
+    `evidence`: the store's evidence map `uses` and its SVG, if the caller has made them.
+    """
     files = distributions(metadata, release)
+    if evidence is None:
+        rows = evidence_map.uses(store)
+        evidence = rows, evidence_map.evidence_map_svg(store, rows)
     sections = [
         f'<p class="definition">{e(DESCRIPTION)}</p>',
         f"<p>Release <strong>{e(release.version)}</strong>, issued "
         f'<time datetime="{e(release.issued)}">{e(release.issued)}</time>.</p>',
-        '<section id="evidence-map"><h2>Evidence map</h2>' + _evidence_map(store) + "</section>",
+        '<section id="evidence-map"><h2>Evidence map</h2>'
+        + _evidence_map(*evidence)
+        + "</section>",
         '<section id="what-it-says"><h2>What the graph says</h2>'
         + _summary(_claims(store))
         + "</section>",
