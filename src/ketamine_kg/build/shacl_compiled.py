@@ -16,7 +16,6 @@ the store changes (see `Unresolved`), `validate` runs pySHACL instead.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
@@ -35,7 +34,7 @@ from ketamine_kg.build.shacl_report import (
     to_rdflib,
     typed,
 )
-from ketamine_kg.build.shacl_rewrite import rewrite
+from ketamine_kg.build.shacl_rewrite import joined_to_focus
 from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes, SparqlConstraint
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -349,10 +348,7 @@ class _Validator:
 
     def _sparql(self, shape: Shape, focus: str, constraint: SparqlConstraint) -> Iterator[Result]:
         """The constraint's SELECT with `$this` joined to the focus nodes, run once."""
-        query = constraint.query.replace("$this", "?this")
-        start = query.index("{", _where(query))
-        query = f"{query[: start + 1]} {focus} {query[start + 1 :]}"
-        query = rewrite(_project_this(query))
+        query = joined_to_focus(constraint.query, focus)
         solutions = rdf.select(self.store, query, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         seen = set()
@@ -370,23 +366,6 @@ class _Validator:
             yield Result(
                 shape, SH.SPARQLConstraintComponent, this, value, path, constraint, bindings
             )
-
-
-def _where(query: str) -> int:
-    """Where the query's WHERE clause starts (after SELECT ... [WHERE])."""
-    match = re.search(r"\bWHERE\b", query, re.I) or re.search(r"\bSELECT\b", query, re.I)
-    assert match is not None  # a SELECT query, checked by shacl_shapes
-    return match.end()
-
-
-def _project_this(query: str) -> str:
-    """The query with ?this in its projection (the focus node of each row)."""
-    head = re.search(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?", query, re.I)
-    assert head is not None
-    rest = query[head.end() :]
-    if rest.lstrip().startswith("*") or re.match(r"[^{]*\?this\b", rest.split("WHERE")[0]):
-        return query
-    return query[: head.end()] + "?this " + rest
 
 
 def _component(parameter: rdflib.URIRef) -> rdflib.URIRef:

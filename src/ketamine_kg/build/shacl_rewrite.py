@@ -46,6 +46,17 @@ def rewrite(query: str) -> str:
     return not_exists_as_minus(exists_in_layers(query))
 
 
+def joined_to_focus(query: str, focus: str) -> str:
+    """A SPARQL constraint's SELECT run once for all focus nodes: `$this` joined to the
+    sub-SELECT `focus` that binds ?this, ?this projected (each row names its focus node), and
+    `rewrite` applied.
+    """
+    query = query.replace("$this", "?this")
+    start = query.index("{", _where(query))
+    query = f"{query[: start + 1]} {focus} {query[start + 1 :]}"
+    return rewrite(_project_this(query))
+
+
 def exists_in_layers(query: str) -> str:
     """Each `EXISTS { P }` (or NOT EXISTS) where P is a basic graph pattern with FILTERs that
     holds ?this, with P split into layers walked from ?this: `EXISTS { L0 FILTER EXISTS { L1
@@ -203,3 +214,20 @@ def _steps(triple: Triple, fresh_variable: Callable[[], str]) -> list[Triple]:
 def _variables(triple: Triple) -> set[str]:
     """The variables of a triple pattern (`$x` read as `?x`); none inside a path."""
     return {"?" + t[1:] for t in triple if VARIABLE.fullmatch(t)}
+
+
+def _where(query: str) -> int:
+    """Where the query's WHERE clause starts (after SELECT ... [WHERE])."""
+    match = re.search(r"\bWHERE\b", query, re.I) or re.search(r"\bSELECT\b", query, re.I)
+    assert match is not None  # a SELECT query, checked by shacl_shapes
+    return match.end()
+
+
+def _project_this(query: str) -> str:
+    """The query with ?this in its projection (the focus node of each row)."""
+    head = re.search(r"\bSELECT\s+(DISTINCT\s+|REDUCED\s+)?", query, re.I)
+    assert head is not None
+    rest = query[head.end() :]
+    if rest.lstrip().startswith("*") or re.match(r"[^{]*\?this\b", rest.split("WHERE")[0]):
+        return query
+    return query[: head.end()] + "?this " + rest
