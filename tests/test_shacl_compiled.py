@@ -41,6 +41,20 @@ def both(graphs: dict[str, list[ox.Triple]], shapes: rdflib.Graph) -> tuple[set,
     return compiled, reference
 
 
+def test_shapes_evaluated_in_two_processes_give_the_same_findings(
+    context,  # noqa: F811
+    project: Project,
+) -> None:
+    """validate_store(workers=2) forks and splits the targeted shapes between two processes."""
+    fixtures = _fixtures("invalid")
+    for path in fixtures:
+        graphs = fixture_graphs(path, context, project)
+        triples = [t for g in graphs.values() for t in g]
+        store = to_store(graphs)
+        one = validate_store(store, context[1], triples)
+        assert one and validate_store(store, context[1], triples, workers=2) == one, path.name
+
+
 def _turtle(text: str) -> list[ox.Triple]:
     return list(ox.parse((PREFIXES + text).encode(), format=ox.RdfFormat.TURTLE))
 

@@ -230,3 +230,6 @@ def test_a_nested_shape_over_retyped_literals_goes_to_pyshacl() -> None:
         validate_store(store, shapes, triples)
     found = validate(store, shapes, triples)
     assert found and set(found) == set(validate_shapes(_nt_graph(triples), shapes))
+    with pytest.raises(Unresolved, match="a nested constraint"):  # raised in a worker process
+        validate_store(store, shapes, triples, workers=2)
+    assert validate(store, shapes, triples, workers=2) == found

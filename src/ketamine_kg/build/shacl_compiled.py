@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 import pyoxigraph as ox
 import rdflib
@@ -36,6 +37,7 @@ from ketamine_kg.build.shacl_report import (
 )
 from ketamine_kg.build.shacl_rewrite import joined_to_focus
 from ketamine_kg.build.shacl_shapes import CONSTRAINTS, Shape, Shapes, SparqlConstraint
+from ketamine_kg.parallel import run_tasks
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 INSTANCE = f"{RDF.type.n3()}/{RDFS.subClassOf.n3()}*"
@@ -66,25 +68,33 @@ class Unresolved(Exception):
 
 
 def validate_store(
-    store: ox.Store, shapes: rdflib.Graph, source: Iterable[ox.Triple] = ()
+    store: ox.Store, shapes: rdflib.Graph, source: Iterable[ox.Triple] = (), workers: int = 1
 ) -> list[Finding]:
     """Validate the union of the store's graphs against `shapes`, as pySHACL would.
 
     `source` holds the store's triples as written: pySHACL's value nodes are those literals
     (Written), and a finding shows a literal as written. Raises Unresolved where that cannot be
-    decided on the store.
+    decided on the store. `workers`: processes that evaluate the targeted shapes side by side
+    (parallel.run_tasks); the findings are the same whatever their number.
     """
     model = Shapes(shapes)
     written = Written(source)
     validator = _Validator(store, model, written)
-    results = [r for shape in model.targeted for r in validator.evaluate(shape, _targets(shape))]
-    return sorted({finding(r.rewritten(written.anywhere), shapes) for r in results}, key=str)
+
+    def findings_of(shape: Shape) -> set[Finding]:
+        results = validator.evaluate(shape, _targets(shape))
+        return {finding(r.rewritten(written.anywhere), shapes) for r in results}
+
+    tasks = [partial(findings_of, shape) for shape in model.targeted]
+    return sorted(set().union(*run_tasks(tasks, workers)), key=str)
 
 
-def validate(store: ox.Store, shapes: rdflib.Graph, source: list[ox.Triple]) -> list[Finding]:
+def validate(
+    store: ox.Store, shapes: rdflib.Graph, source: list[ox.Triple], workers: int = 1
+) -> list[Finding]:
     """`validate_store`, or pySHACL on an rdflib copy of `source` where that is Unresolved."""
     try:
-        return validate_store(store, shapes, source)
+        return validate_store(store, shapes, source, workers)
     except Unresolved:
         data = rdflib.Graph().parse(data=rdf.to_bytes(source, ox.RdfFormat.N_TRIPLES), format="nt")
         return validate_shapes(data, shapes)
