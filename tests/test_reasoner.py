@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 
 import pyoxigraph as ox
@@ -89,6 +90,9 @@ def test_the_summary_is_stable_and_sorted(built) -> None:
     data = built.dataset.union()
     text = reasoner_input(data)
     assert text == reasoner_input(list(reversed(data)))
+    shuffled = list(data)
+    random.Random(7).shuffle(shuffled)
+    assert text == reasoner_input(shuffled)
     lines = text.decode().splitlines()
     assert lines == sorted(lines)
 

@@ -33,6 +33,10 @@ class SourceError(KetamineKgError):
         self.message = message
         super().__init__(f"{self.path}:{line}:{column}: {message}")
 
+    def __reduce__(self) -> tuple:
+        """Pickled by its fields (it crosses from a worker process: parallel.py)."""
+        return type(self), (self.path, self.line, self.column, self.message)
+
 
 class _Report(Protocol):
     def render(self) -> str: ...

@@ -68,6 +68,10 @@ class FileError(SourceError):
         super().__init__(path, 0, 0, message)
         self.args = (f"{self.path}: {message}",)
 
+    def __reduce__(self) -> tuple:
+        """Pickled by its fields, like SourceError."""
+        return type(self), (self.path, self.message)
+
 
 @dataclass(frozen=True)
 class Source:

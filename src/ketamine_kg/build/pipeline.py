@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -12,7 +14,7 @@ import rdflib
 from ketamine_kg import formats, rdf
 from ketamine_kg.build.derive import run_rules
 from ketamine_kg.build.exports import Task, export_tasks, small_exports
-from ketamine_kg.build.gate import Report, reasoner_findings, run_qc
+from ketamine_kg.build.gate import Finding, Report, reasoner_findings, run_qc
 from ketamine_kg.build.load import load_shapes, load_sources, to_store
 from ketamine_kg.build.reason import ReasonerResult, check_consistency, reasoner_input
 from ketamine_kg.build.shacl_compiled import validate
@@ -157,14 +159,17 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
 def gate(
     project: Project, dataset: Dataset, store: ox.Store, progress: Progress | None = None
 ) -> Report:
-    """SHACL, QC queries and OWL consistency over the whole dataset; the OWL check (HermiT, a
-    Java process) runs in a worker process beside the other two where there are cores for it,
-    and from SHACL_PARALLEL_FROM triples SHACL's shapes are evaluated on every core.
+    """SHACL, QC queries and OWL consistency over the whole dataset. Where there are cores for
+    it, the QC queries and the OWL check (HermiT, a Java process) run in worker processes beside
+    SHACL, whose shapes are evaluated on every core from SHACL_PARALLEL_FROM triples.
     """
     report = Report()
     everything = dataset.union()
-    owl_check = partial(_consistency, everything, project.cache_dir)
-    with started([owl_check], workers_for(len(everything), threshold=1)) as owl_verdict:
+    checks: list[Callable[[], Any]] = [
+        partial(run_qc, store, project.qc_files()),  # -> list[Finding]
+        partial(_consistency, everything, project.cache_dir),  # -> ReasonerResult
+    ]
+    with started(checks, workers_for(len(everything), threshold=1)) as checked:
         done = timed(progress, "shacl")
         shapes_graph = _rdflib_graph(dataset.shapes)
         report.shapes = len(set(shapes_graph.subjects(rdflib.RDF.type, rdflib.SH.NodeShape)))
@@ -173,14 +178,14 @@ def gate(
         claims = _count_claims(everything)
         done(f"{report.shapes} node shapes, {claims} claims, {len(report.findings)} violations")
 
-        done = timed(progress, "qc")
-        qc = run_qc(store, project.qc_files())
+        done = timed(progress, "qc")  # what is left of it after shacl
+        qc: list[Finding] = checked(1)[0]
         report.qc_queries = len(project.qc_files())
         report.findings += qc
         done(f"{report.qc_queries} queries, {len(qc)} violations")
 
         done = timed(progress, "owl")  # what is left of it after shacl and qc
-        (report.reasoner,) = owl_verdict()
+        report.reasoner = checked()[1]
     owl = reasoner_findings(report.reasoner)
     report.findings += owl
     done(f"HermiT: {report.reasoner.message}, {len(owl)} violations")

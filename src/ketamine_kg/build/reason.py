@@ -88,7 +88,7 @@ def reasoner_input(triples: list[ox.Triple]) -> bytes:
     """N-Triples for HermiT: the class-level triples and a type-level summary of the data
     (owl_summary.py). Literals outside the OWL 2 datatype map (xsd:date, xsd:gYear,
     xsd:duration) are left out; they carry no logical content that could make the graph
-    inconsistent, and SHACL checks them instead.
+    inconsistent, and SHACL checks them instead. The same bytes whatever the triples' order.
     """
     return summarise(_lines(triples), OWL2_DATATYPES)
 
