@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ketamine_kg import formats
 from ketamine_kg.build.pipeline import Dataset
@@ -122,3 +124,54 @@ def test_subject_parts_never_split_a_subject() -> None:
         firsts = [part[0].subject for part in parts]
         assert len(firsts) == len(set(firsts))  # no subject begins two parts
         assert all(len(part) >= size for part in parts[:-1])
+
+
+_IRIS = [ox.NamedNode(EX + x) for x in ("a", "ab", "a/b", "a b".replace(" ", "%20"), "é", "z")]
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_LITERALS = [
+    ox.Literal(text, **kind)
+    for text in ("", "a", "a b", 'a"b', "a\nb", "a\tb", "é", "ab", "a\\", "<x>")
+    for kind in (
+        {},
+        {"language": "en"},
+        {"language": "en-gb"},
+        {"datatype": ox.NamedNode(_XSD + "token")},
+        {"datatype": ox.NamedNode(EX + "a")},
+    )
+]
+_BLANKS = [ox.BlankNode(f"b{i}") for i in range(13)]  # canonical labels c14n1, c14n10, …
+_TRIPLES = st.builds(
+    ox.Triple,
+    st.sampled_from(_IRIS + _BLANKS),
+    st.sampled_from(_IRIS),
+    st.sampled_from(_IRIS + _BLANKS + _LITERALS),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TRIPLES, max_size=60))
+def test_triples_sorted_by_their_lines_are_in_the_order_of_their_keys(
+    triples: list[ox.Triple],
+) -> None:
+    """A large graph is sorted by keys made from its N-Triples lines (serialize._line_keys):
+    the same order as `_triple_key`'s, whatever the terms (IRIs that begin others, blank node
+    labels, literals with spaces, quotes, escapes, language tags and datatypes)."""
+    unique = list(set(serialize.canonical_triples(triples)))
+    keys = serialize._line_keys(unique)
+    assert keys is not None
+    by_lines = [unique[i] for i in sorted(range(len(unique)), key=keys.__getitem__)]
+    assert by_lines == sorted(unique, key=serialize._triple_key)
+
+
+def test_a_large_graph_is_sorted_by_its_lines_unless_it_quotes_a_triple(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = [t for ts in _graphs().values() for t in ts]
+    by_keys = serialize.sorted_triples(graph)
+    monkeypatch.setattr(serialize, "LINE_KEYS_FROM", 1)
+    assert serialize.sorted_triples(graph) == by_keys
+    quoted = ox.Triple(_IRIS[0], _IRIS[1], ox.Triple(*_IRIS[:3]))
+    assert serialize._line_keys([*graph, quoted]) is None
+    assert serialize.sorted_triples([*graph, quoted]) == sorted(
+        set(serialize.canonical_triples([*graph, quoted])), key=serialize._triple_key
+    )
