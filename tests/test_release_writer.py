@@ -286,14 +286,15 @@ def test_real_build_killed_while_writing_then_rebuilt(tmp_path: Path, release_di
 
 def test_files_staged_in_parts_and_by_forked_processes_become_the_release(tmp_path: Path) -> None:
     """`staged`: what the block and its forked workers put is the release, each file's
-    checksum and size returned; nothing of it shows before the block ends."""
+    checksum and size returned; nothing of it shows before the block ends. A worker writes
+    from one thread, as the build's do."""
     out = tmp_path / "out"
     write_release(A, out)
     halves = [dict(list(B.items())[:150]), dict(list(B.items())[150:])]
     with staged(out) as staging:
         written = staging.put(halves[0])
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            written |= pool.submit(staging.put, halves[1]).result()
+            written |= pool.submit(staging.put, halves[1], 1).result()
         assert _contents(out) == A
     assert _contents(out) == B
     assert written == {
