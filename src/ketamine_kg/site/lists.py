@@ -68,15 +68,10 @@ def shorten(
             and (t.subject.value, t.predicate.value) in dropped
         )
 
-    links = [
-        t for t in description if (t.subject == node or t.object == node) and not dropped_link(t)
-    ]
-    neighbours = {t.object for t in links if t.subject == node}
-    neighbours |= {t.subject for t in links if t.object == node}
+    remaining = [t for t in description if not dropped_link(t)]
+    neighbours = {t.object for t in remaining if t.subject == node}
+    neighbours |= {t.subject for t in remaining if t.object == node}
     kept = [
-        t
-        for t in description
-        if not dropped_link(t)
-        and (t.subject == node or t.object == node or t.subject in neighbours)
+        t for t in remaining if t.subject == node or t.object == node or t.subject in neighbours
     ]
     return kept, {p: len(subjects) for p, subjects in lists.items()}
