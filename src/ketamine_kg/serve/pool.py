@@ -88,13 +88,13 @@ class _Line(asyncio.Protocol):
         if not self.waiter.done():
             self.waiter.set_exception(WorkerDied("the worker closed its line"))
 
-    async def ask(self, frame: bytes) -> Answer:
-        """Send one job frame and wait for its answer."""
+    def ask(self, frame: bytes) -> asyncio.Future:
+        """Send one job frame; the future of its answer."""
         if self.transport is None:
             raise WorkerDied("the worker closed its line")
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(frame)
-        return await self.waiter
+        return self.waiter
 
 
 class _Tokens:
@@ -107,11 +107,12 @@ class _Tokens:
         self.shared = shared
         os.set_blocking(read_fd, False)
         self.waiters: collections.deque[asyncio.Future[bytes]] = collections.deque()
+        self.free: collections.deque[bytes] = collections.deque()  # given back, not shared
 
     def give(self, token: bytes) -> None:
-        """Return a token: straight to this process's longest waiter when no other process
-        uses the pool (no pipe round trip), else to the pipe (two bytes: one atomic write, never
-        blocks), where every front end's waiters have the same chance at it.
+        """Return a token. When no other process uses the pool: straight to this process's
+        longest waiter, else kept here (no pipe round trip). Shared: to the pipe (two bytes: one
+        atomic write, never blocks), where every front end's waiters have the same chance at it.
         """
         if not self.shared:
             while self.waiters:
@@ -119,6 +120,8 @@ class _Tokens:
                 if not waiter.done():
                     waiter.set_result(token)
                     return
+            self.free.append(token)
+            return
         os.write(self.write_fd, token)
 
     def _read(self, count: int) -> bytes:
@@ -129,7 +132,7 @@ class _Tokens:
     async def take(self, timeout: float) -> bytes:
         """A token, or Overloaded after `timeout` seconds."""
         if not self.waiters:
-            token = self._read(1)
+            token = self.free.popleft() if self.free else self._read(1)
             if token:
                 return token
         loop = asyncio.get_running_loop()
@@ -157,6 +160,14 @@ class _Tokens:
                 self.waiters.popleft().set_result(token)
             else:
                 self.give(token)
+
+
+def _expire(waiter: asyncio.Future) -> None:
+    """The deadline of a job: its answer is a TimeoutError (cheaper than asyncio.wait_for,
+    which wraps every job in a task).
+    """
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class PoolClient:
@@ -214,7 +225,12 @@ class PoolClient:
             if line is not None:
                 break  # else: stale, dropped; take the next
         try:
-            answer = await asyncio.wait_for(line.ask(frame), timeout)
+            waiter = line.ask(frame)
+            expiry = asyncio.get_running_loop().call_later(timeout, _expire, waiter)
+            try:
+                answer = await waiter
+            finally:
+                expiry.cancel()
         except TimeoutError as exc:
             self._drop(token[0], kill=True)  # the owner starts a replacement
             raise QueryTimeout from exc
