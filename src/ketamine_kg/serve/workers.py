@@ -15,7 +15,6 @@ GREETING: the worker's generation (its slot's respawn count, mod 256) and proces
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import selectors
@@ -26,6 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyoxigraph as ox
 
 from ketamine_kg.release.directory import ReleaseDir
@@ -36,6 +36,7 @@ EVALUATION_FAILED = "Query evaluation failed in the engine; the query was not an
 JOB_HEAD = struct.Struct(">I")
 ANSWER_HEAD = struct.Struct(">IHB")
 GREETING = struct.Struct(">BI")
+READ_SIZE = 64 * 1024  # most jobs' frames whole (a GET's URL is capped at 16 KiB)
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,13 @@ _FIELDS = [f.name for f in fields(Job)]
 
 def encode_job(job: Job) -> bytes:
     """A job as one frame."""
-    payload = json.dumps([getattr(job, name) for name in _FIELDS], ensure_ascii=False).encode()
+    payload = orjson.dumps([getattr(job, name) for name in _FIELDS])
     return JOB_HEAD.pack(len(payload)) + payload
 
 
 def decode_job(payload: bytes) -> Job:
     """The job of a frame's payload."""
-    fields = json.loads(payload)
+    fields = orjson.loads(payload)
     fields[3], fields[4] = tuple(fields[3]), tuple(fields[4])
     return Job(*fields)
 
@@ -178,21 +179,19 @@ def encode_answer(answer: Answer) -> bytes:
     return ANSWER_HEAD.pack(len(answer.body), answer.status, len(media)) + media + answer.body
 
 
-def _exactly(conn: socket.socket, size: int) -> bytes | None:
-    """`size` bytes from `conn`, or None if it closed first."""
-    data = bytearray()
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
-
-
 def _job(conn: socket.socket) -> Job | None:
-    head = _exactly(conn, JOB_HEAD.size)
-    payload = head and _exactly(conn, JOB_HEAD.unpack(head)[0])
-    return None if payload is None else decode_job(payload)
+    """The next job on a line, or None if the front end closed it (or broke the framing). A
+    front end sends one job and waits for its answer, so a line holds at most one frame, most
+    often read whole by the first call.
+    """
+    data = b""
+    while chunk := conn.recv(READ_SIZE):
+        data += chunk
+        if len(data) >= JOB_HEAD.size:
+            end = JOB_HEAD.size + JOB_HEAD.unpack_from(data)[0]
+            if len(data) >= end:
+                return decode_job(data[JOB_HEAD.size :]) if len(data) == end else None
+    return None
 
 
 def worker_main(
