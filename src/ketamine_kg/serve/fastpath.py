@@ -11,6 +11,7 @@ each with its response headers, and its gzip body once a client has asked for it
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Endpoint(Protocol):
 
 
 Headers = list[tuple[bytes, bytes]]
+#: The most endpoint URLs kept (one per scheme, server, path and Host seen).
+BASES = 64
 
 
 def _content_type(media: str) -> bytes:
@@ -77,29 +80,54 @@ class Reply:
         return self.gzipped
 
 
+#: Stands for a response's ETag in a cached head (each answer has its own).
+_ETAG = "\0etag"
+_ETAG_BYTES = _ETAG.encode()
+
+
 def reply(answer: Answer, validators: dict[str, str]) -> Reply:
     """The response to a pool's answer (`validators`: those of a 200, server.py)."""
-    if answer.status == 200:
+    etag = validators.get("ETag") if answer.status == 200 else None
+    body = answer.body if answer.status == 200 else answer.body.rstrip(b"\n") + b"\n"
+    shape = tuple((k, _ETAG if k == "ETag" else v) for k, v in validators.items())
+    head, kept, compress = _heads(answer.status, answer.media_type, shape)
+    length, tag = b"%d" % len(body), etag.encode() if etag else b""
+    return Reply(
+        answer.status,
+        [
+            (k, length if k == b"content-length" else tag if v == _ETAG_BYTES else v)
+            for k, v in head
+        ],
+        body,
+        etag,
+        [(k, tag if v == _ETAG_BYTES else v) for k, v in kept],
+        compress,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _heads(
+    status: int, media: str, shape: tuple[tuple[str, str], ...]
+) -> tuple[Headers, Headers, bool]:
+    """The head and 304 head of an answer's kind (its Content-Length to be filled in, its ETag
+    as _ETAG), and whether it may be compressed: made once per kind.
+    """
+    validators = dict(shape)
+    if status == 200:
         extra = {k.lower(): v for k, v in validators.items()}
-        media = answer.media_type
-        body = answer.body
     else:
-        retry = RETRY_AFTER.get(answer.status)
+        retry = RETRY_AFTER.get(status)
         extra = {"retry-after": str(retry)} if retry else {}
         media = "text/plain"
-        body = answer.body.rstrip(b"\n") + b"\n"
     if compressible(media):
         extra["vary"] = ", ".join(filter(None, (extra.get("vary"), "Accept-Encoding")))
-    head = [(b"content-length", b"%d" % len(body)), (b"content-type", _content_type(media))]
+    head = [(b"content-length", b""), (b"content-type", _content_type(media))]
     head += [(k.encode(), v.encode()) for k, v in extra.items()]
     kept = {k.lower(): v for k, v in validators.items() if k.lower() in caching.KEPT}
     if validators:  # a 304 says Vary: Accept-Encoding too (Compression)
         kept["vary"] = kept.get("vary", "Accept") + ", Accept-Encoding"
-    return Reply(
-        answer.status,
+    return (
         secured_headers(head, close=False),
-        body,
-        extra.get("etag"),
         secured_headers([(k.encode(), v.encode()) for k, v in kept.items()], close=False),
         compressible(media),
     )
@@ -122,6 +150,7 @@ class SparqlFront:
         self.max_url = max_url
         self.entries = cache_entries
         self.cache: OrderedDict[tuple, Reply] = OrderedDict()
+        self.bases: dict[tuple, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a GET query; pass anything else on."""
@@ -143,7 +172,7 @@ class SparqlFront:
         if found is not None:
             self.cache.move_to_end(key)
         else:
-            found = await self._reply(scope, raw, accept)
+            found = await self._reply(scope, headers, raw, accept)
             if found is None:  # the service description, or a URL that is not UTF-8
                 await self.app(scope, receive, send)
                 return
@@ -159,7 +188,9 @@ class SparqlFront:
         await send({"type": "http.response.start", "status": found.status, "headers": head})
         await send({"type": "http.response.body", "body": body})
 
-    async def _reply(self, scope: Scope, raw: bytes, accept: bytes | None) -> Reply | None:
+    async def _reply(
+        self, scope: Scope, headers: dict[bytes, bytes], raw: bytes, accept: bytes | None
+    ) -> Reply | None:
         """The response to a GET query (cached when it may be), or None for the full app."""
         try:
             parsed = parse_get(raw.decode())
@@ -167,25 +198,43 @@ class SparqlFront:
             return None
         except ProtocolError as exc:
             refusal = Answer(exc.status, "", exc.message.encode())
-            return self._keep(scope, raw, accept, reply(refusal, {}))
+            return self._keep(scope, headers, raw, accept, reply(refusal, {}))
         if parsed.query is None:
             return None
         answering = self.endpoint.answering
-        base = str(URL(scope={**scope, "query_string": b""}))
+        base = self._base(scope, headers.get(b"host"))
         job = answering.plan(parsed, accept.decode("latin-1") if accept else None, base)
         if isinstance(job, Answer):
-            return self._keep(scope, raw, accept, reply(job, {}))
+            return self._keep(scope, headers, raw, accept, reply(job, {}))
         validators = self.endpoint.validators(job)
-        if self._fresh(dict(reversed(scope["headers"])), validators["ETag"]):
+        if self._fresh(headers, validators["ETag"]):
             return reply(Answer(200, "", b""), validators)  # its validators make the 304
         answer = await answering.answer(job, answering.timeout(parsed))
         made = reply(answer, validators)
         if answer.status < 500 and len(made.body) <= CACHED_BYTES:
-            self._keep(scope, raw, accept, made)
+            self._keep(scope, headers, raw, accept, made)
         return made
 
-    def _keep(self, scope: Scope, raw: bytes, accept: bytes | None, made: Reply) -> Reply:
-        headers = dict(reversed(scope["headers"]))
+    def _base(self, scope: Scope, host: bytes | None) -> str:
+        """The endpoint's URL as Starlette makes it (the base of relative IRIs), made once per
+        scheme, server, path and Host.
+        """
+        key = (scope.get("scheme"), scope.get("server"), scope["path"], host)
+        base = self.bases.get(key)
+        if base is None:
+            base = str(URL(scope={**scope, "query_string": b""}))
+            if len(self.bases) < BASES:  # Host is the client's: a few servers' names, or junk
+                self.bases[key] = base
+        return base
+
+    def _keep(
+        self,
+        scope: Scope,
+        headers: dict[bytes, bytes],
+        raw: bytes,
+        accept: bytes | None,
+        made: Reply,
+    ) -> Reply:
         key = (scope["path"], raw, accept, headers.get(b"host"), scope.get("scheme"))
         self.cache[key] = made
         if len(self.cache) > self.entries:
