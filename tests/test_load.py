@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import SHARED
+from conftest import SHARED, copy_project
 
-from ketamine_kg.build.load import parse_turtle
+from ketamine_kg.build.load import load_sources, parse_turtle, to_store
 from ketamine_kg.build.sssom import read_sssom, unverified_matches
+from ketamine_kg.config import Project
 from ketamine_kg.errors import SourceError
 
 TURTLE_SUITE = SHARED / "w3c" / "rdf-tests" / "rdf" / "rdf11" / "rdf-turtle"
@@ -45,6 +47,27 @@ def test_relative_iri_without_base_is_an_error(tmp_path: Path) -> None:
     bad.write_text("<a> <b> <c> .\n")
     with pytest.raises(SourceError):
         parse_turtle(bad)
+
+
+def test_sources_loaded_into_a_store_make_the_graphs_to_store_makes(project: Project) -> None:
+    """Each Turtle source loaded on the loader thread from its text, the mappings at the end:
+    the same quads as the parsed graphs put into a store."""
+    store = ox.Store()
+    graphs, _ = load_sources(project, into=store)
+    expected = set(to_store(graphs))
+    assert {"data", "mappings"} <= {role for role, triples in graphs.items() if triples}
+    assert set(store) == expected and len(store) == len(expected)
+
+
+def test_a_bad_source_loaded_into_a_store_is_named_and_the_loader_stops(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    last = sorted((tmp_path / "data").glob("*.ttl"))[-1]
+    lines = last.read_text(encoding="utf-8").splitlines()
+    last.write_text("\n".join([*lines, "<https://w3id.org/ketamine-kg/id/x> <p> ."]) + "\n")
+    with pytest.raises(SourceError) as caught:
+        load_sources(project, into=ox.Store())
+    assert caught.value.path == last and caught.value.line == len(lines) + 1
+    assert not [t for t in threading.enumerate() if t.name == "store-loader"]
 
 
 def _manifest_tests(kinds: tuple[str, ...]) -> list[tuple[str, Path]]:

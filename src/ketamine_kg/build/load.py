@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -65,28 +67,80 @@ def load_source_graphs(project: Project) -> dict[str, list[ox.Triple]]:
     return load_sources(project)[0]
 
 
-def load_sources(project: Project) -> tuple[dict[str, list[ox.Triple]], list[Mapping]]:
+def load_sources(
+    project: Project, into: ox.Store | None = None
+) -> tuple[dict[str, list[ox.Triple]], list[Mapping]]:
     """Every source file, parsed and checked: the named graphs by role, and the mapping rows
-    (whose provenance, e.g. confidence, the mapping triples do not carry).
+    (whose provenance, e.g. confidence, the mapping triples do not carry). With `into`, the
+    graphs are also loaded into that store, one named graph per role (as `to_store` makes
+    them): each Turtle source on a thread once it parsed, while the next is parsed and
+    checked (pyoxigraph loads without holding the GIL), the mappings at the end.
     """
     graphs: dict[str, list[ox.Triple]] = {}
     sources: list[intake.Source] = []
     mapping_sets: list[tuple[Path, list[Mapping]]] = []
-    for role, files in project.sources().items():
-        triples: list[ox.Triple] = []
-        for path in files:
-            if role == "mappings":
-                mappings = read_sssom(path)
-                mapping_sets.append((path, mappings))
-                triples.extend(mapping_triples(mappings))
-            else:
-                sources.append(load_source(path, role))
-                triples.extend(sources[-1].triples)
-        graphs[role] = triples
-    intake.check_declared(sources)
-    described = {rdf.text(t.subject) for s in sources for t in s.triples}
-    check_mappings(mapping_sets, described)
+    loader = _Loader(into) if into is not None else None
+    try:
+        for role, files in project.sources().items():
+            triples: list[ox.Triple] = []
+            for path in files:
+                if role == "mappings":
+                    mappings = read_sssom(path)
+                    mapping_sets.append((path, mappings))
+                    triples.extend(mapping_triples(mappings))
+                else:
+                    sources.append(load_source(path, role))
+                    triples.extend(sources[-1].triples)
+                    if loader:
+                        loader.put(sources[-1].text, role)
+            graphs[role] = triples
+        intake.check_declared(sources)
+        described = {rdf.text(t.subject) for s in sources for t in s.triples}
+        check_mappings(mapping_sets, described)
+    except BaseException:
+        if loader:
+            loader.finish(skip_rest=True)
+        raise
+    if loader and (failure := loader.finish()):
+        raise failure
+    if into is not None:
+        into.bulk_extend(_quads({"mappings": graphs.get("mappings", [])}))
     return graphs, [m for _, mappings in mapping_sets for m in mappings]
+
+
+class _Loader:
+    """Loads Turtle texts into a store's named graphs on a thread, in the order given."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.texts: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self.failure: BaseException | None = None
+        self.skipping = False
+        self.thread = threading.Thread(target=self._run, name="store-loader", daemon=True)
+        self.thread.start()
+
+    def put(self, text: str, role: str) -> None:
+        """Load `text` (a source that parsed: it has no blank nodes) into `role`'s graph."""
+        self.texts.put((text, role))
+
+    def _run(self) -> None:
+        while (item := self.texts.get()) is not None:
+            if self.failure is None and not self.skipping:
+                text, role = item
+                try:
+                    graph = ox.NamedNode(graph_iri(role))
+                    self.store.bulk_load(text.encode(), ox.RdfFormat.TURTLE, to_graph=graph)
+                except BaseException as exc:  # returned to the main thread by finish()
+                    self.failure = exc
+
+    def finish(self, skip_rest: bool = False) -> BaseException | None:
+        """Wait for the texts put so far (or only the one being loaded, skipping the rest);
+        what loading one of them raised, if anything.
+        """
+        self.skipping = skip_rest
+        self.texts.put(None)
+        self.thread.join()
+        return self.failure
 
 
 def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
@@ -97,9 +151,12 @@ def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
 def to_store(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> ox.Store:
     """An in-memory store with one named graph per role."""
     store = ox.Store()
-    store.bulk_extend(
-        ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri(role)))
-        for role, triples in graphs.items()
-        for t in triples
-    )
+    store.bulk_extend(_quads(graphs))
     return store
+
+
+def _quads(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> Iterator[ox.Quad]:
+    for role, triples in graphs.items():
+        graph = ox.NamedNode(graph_iri(role))
+        for t in triples:
+            yield ox.Quad(t.subject, t.predicate, t.object, graph)

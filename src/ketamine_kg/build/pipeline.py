@@ -137,7 +137,8 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     limits) and run the rules: the dataset that the gate checks.
     """
     done = timed(progress, "load")
-    graphs, mappings = load_sources(project)
+    store = ox.Store()
+    graphs, mappings = load_sources(project, into=store)
     shapes = load_shapes(project.data_shape_files())
     metadata_shapes = load_shapes([project.metadata_shapes_file])
     check_examples(project.example_files(), [graph_iri(r) for r in SOURCE_GRAPHS + DERIVED_GRAPHS])
@@ -146,7 +147,6 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
     done(f"{files} files, {total} triples, {len(shapes) + len(metadata_shapes)} shape triples")
 
     done = timed(progress, "derive")
-    store = to_store(graphs)
     graphs["direct"] = run_rules(store, project.rule_files())
     store.bulk_extend(
         ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph_iri("direct")))
