@@ -15,16 +15,18 @@ from pathlib import Path
 import pytest
 
 from ketamine_kg.serve.pool import WorkerPool
-from ketamine_kg.serve.workers import JOB_HEAD, Job, QueryTimeout, _job, encode_job
+from ketamine_kg.serve.workers import JOB_HEAD, Job, Overloaded, QueryTimeout, _job, encode_job
 
 SELECT = "application/sparql-results+json"
 LOOKUP = "SELECT ?p WHERE { <https://w3id.org/ketamine-kg/id/condition/ptsd> ?p ?o } LIMIT 1"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def _with_pool(release_dir: Path, size: int, body: Callable[[WorkerPool], Awaitable]) -> object:
+def _with_pool(
+    release_dir: Path, size: int, body: Callable[[WorkerPool], Awaitable], queue: float = 20
+) -> object:
     async def run() -> object:
-        pool = WorkerPool(release_dir, size=size, memory_mb=0, queue_timeout=20)
+        pool = WorkerPool(release_dir, size=size, memory_mb=0, queue_timeout=queue)
         await pool.start()
         try:
             return await body(pool)
@@ -86,6 +88,28 @@ def test_a_job_past_its_deadline_kills_its_worker_and_others_are_answered(
     assert 1 <= waited < 3
     assert len(before - after) == 1  # the late worker, and only it
     assert answer.status == 200
+
+
+def test_a_job_that_finds_no_free_worker_in_time_is_overloaded(release_dir: Path) -> None:
+    """The one worker is busy past the queue's wait: the waiting job gives up (503 on the
+    server) when the queue timeout passes, not when the busy job ends."""
+
+    async def body(pool: WorkerPool) -> tuple:
+        before = _pids(pool)
+        busy = asyncio.ensure_future(pool.run(Job(RUNAWAY, SELECT, None), timeout=3))
+        await asyncio.sleep(0.2)  # the runaway holds the token
+        start = time.monotonic()
+        with pytest.raises(Overloaded):
+            await pool.run(Job(LOOKUP, SELECT, None), timeout=30)
+        waited = time.monotonic() - start
+        with pytest.raises(QueryTimeout):
+            await busy
+        await _replaced(pool, before)
+        return waited, await pool.run(Job(LOOKUP, SELECT, None), timeout=30)
+
+    waited, answer = _with_pool(release_dir, 1, body, queue=0.5)
+    assert 0.5 <= waited < 1.5
+    assert answer.status == 200  # the replacement takes jobs
 
 
 def _socketpair_job(*pieces: bytes) -> Job | None:

@@ -97,6 +97,14 @@ class _Line(asyncio.Protocol):
         return self.waiter
 
 
+def _expire(waiter: asyncio.Future) -> None:
+    """A deadline passed: what was awaited is a TimeoutError (a timer on the future is cheaper
+    than asyncio.wait_for, which wraps each await in a task).
+    """
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class _Tokens:
     """The free-worker pipe as a front end uses it: take a token (waiting in FIFO order with
     this process's other requests), give it back.
@@ -140,11 +148,13 @@ class _Tokens:
         self.waiters.append(future)
         if len(self.waiters) == 1:
             loop.add_reader(self.read_fd, self._readable)
+        expiry = loop.call_later(timeout, _expire, future)
         try:
-            return await asyncio.wait_for(future, timeout)
+            return await future
         except TimeoutError as exc:
             raise Overloaded from exc
         finally:
+            expiry.cancel()
             with contextlib.suppress(ValueError):
                 self.waiters.remove(future)
             if not self.waiters:
@@ -160,14 +170,6 @@ class _Tokens:
                 self.waiters.popleft().set_result(token)
             else:
                 self.give(token)
-
-
-def _expire(waiter: asyncio.Future) -> None:
-    """The deadline of a job: its answer is a TimeoutError (cheaper than asyncio.wait_for,
-    which wraps every job in a task).
-    """
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
 
 
 class PoolClient:
