@@ -24,7 +24,7 @@ from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project, graph_iri
 from ketamine_kg.errors import GateError
 from ketamine_kg.exports import jsonld, serialize
 from ketamine_kg.exports.metadata import Release, describe_release, release_iri, source_files
-from ketamine_kg.parallel import started, workers_for
+from ketamine_kg.parallel import started, trim_heap, workers_for
 from ketamine_kg.progress import Progress, timed
 from ketamine_kg.query import check_examples
 from ketamine_kg.release import directory as names
@@ -153,6 +153,7 @@ def load_and_derive(project: Project, progress: Progress | None = None) -> tuple
         for t in graphs["direct"]
     )
     done(f"{len(project.rule_files())} rules, {len(graphs['direct'])} direct-edge triples")
+    trim_heap()  # give back what loading freed (else a 1M build peaks 44 MiB higher)
     return Dataset(graphs, shapes, metadata_shapes, unverified_matches(mappings)), store
 
 
