@@ -30,11 +30,11 @@ def run(project: Path) -> None:
     """One gate-and-dumps run on `project`, printed as `part seconds` lines."""
     from ketamine_kg.build.exports import export_tasks, small_exports
     from ketamine_kg.build.pipeline import (
-        _write_result,
         gate,
         load_and_derive,
         release_of,
         validation_report,
+        write_task,
     )
     from ketamine_kg.config import DERIVED_GRAPHS, SOURCE_GRAPHS, Project
     from ketamine_kg.exports import jsonld
@@ -53,7 +53,7 @@ def run(project: Path) -> None:
     context = jsonld.build_context(published)
     tasks = export_tasks(dataset, store, published, context)
     with tempfile.TemporaryDirectory() as scratch, staged(Path(scratch) / "out") as staging:
-        writing = [partial(_write_result, staging, task, 1) for task in tasks]
+        writing = [partial(write_task, staging, task, 1) for task in tasks]
         with started(writing, workers_for(len(published), threshold=1)) as results:
             release = release_of(dataset)
             report_file = validation_report(report, release)

@@ -215,7 +215,7 @@ def release_files(
     exports = export_tasks(dataset, store, published, context)
     pages, workers = page_tasks(store, ontology, context, project.example_files())
     threads = 1 if workers > 1 else WRITERS  # worker processes already write side by side
-    writing = [partial(_write_result, staging, task, threads) for task in exports + pages]
+    writing = [partial(write_task, staging, task, threads) for task in exports + pages]
     with started(writing, workers) as results:
         release = release_of(dataset)
         report_file = validation_report(report, release)
@@ -247,7 +247,7 @@ def release_files(
     return written | staging.put({names.CHECKSUMS: checksums})
 
 
-def _write_result(staging: Staging, task: Task, threads: int) -> dict[str, Written]:
+def write_task(staging: Staging, task: Task, threads: int) -> dict[str, Written]:
     """Run a task and write its files into the release from `threads` threads, in the
     process that ran it (a batch at a time when the task yields batches).
     """
