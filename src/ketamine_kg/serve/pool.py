@@ -28,6 +28,7 @@ import sys
 import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from ketamine_kg.serve.workers import (
     ANSWER_HEAD,
@@ -97,10 +98,18 @@ class _Line(asyncio.Protocol):
         return self.waiter
 
 
-def _expire(waiter: asyncio.Future) -> None:
-    """A deadline passed: what was awaited is a TimeoutError (a timer on the future is cheaper
-    than asyncio.wait_for, which wraps each await in a task).
+async def _within(waiter: asyncio.Future, timeout: float) -> Any:
+    """`waiter`'s result, or TimeoutError after `timeout` seconds: a timer on the future,
+    cheaper than asyncio.wait_for, which wraps each await in a task.
     """
+    expiry = asyncio.get_running_loop().call_later(timeout, _expire, waiter)
+    try:
+        return await waiter
+    finally:
+        expiry.cancel()
+
+
+def _expire(waiter: asyncio.Future) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
 
@@ -148,13 +157,11 @@ class _Tokens:
         self.waiters.append(future)
         if len(self.waiters) == 1:
             loop.add_reader(self.read_fd, self._readable)
-        expiry = loop.call_later(timeout, _expire, future)
         try:
-            return await future
+            return await _within(future, timeout)
         except TimeoutError as exc:
             raise Overloaded from exc
         finally:
-            expiry.cancel()
             with contextlib.suppress(ValueError):
                 self.waiters.remove(future)
             if not self.waiters:
@@ -227,12 +234,7 @@ class PoolClient:
             if line is not None:
                 break  # else: stale, dropped; take the next
         try:
-            waiter = line.ask(frame)
-            expiry = asyncio.get_running_loop().call_later(timeout, _expire, waiter)
-            try:
-                answer = await waiter
-            finally:
-                expiry.cancel()
+            answer = await _within(line.ask(frame), timeout)
         except TimeoutError as exc:
             self._drop(token[0], kill=True)  # the owner starts a replacement
             raise QueryTimeout from exc
