@@ -104,7 +104,7 @@ def load_sources(
     if loader and (failure := loader.finish()):
         raise failure
     if into is not None:
-        into.bulk_extend(_quads({"mappings": graphs.get("mappings", [])}))
+        into.bulk_extend(quads_of({"mappings": graphs.get("mappings", [])}))
     return graphs, [m for _, mappings in mapping_sets for m in mappings]
 
 
@@ -151,11 +151,12 @@ def load_shapes(paths: Iterable[Path]) -> list[ox.Triple]:
 def to_store(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> ox.Store:
     """An in-memory store with one named graph per role."""
     store = ox.Store()
-    store.bulk_extend(_quads(graphs))
+    store.bulk_extend(quads_of(graphs))
     return store
 
 
-def _quads(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> Iterator[ox.Quad]:
+def quads_of(graphs: abc.Mapping[str, Iterable[ox.Triple]]) -> Iterator[ox.Quad]:
+    """Each triple in its role's named graph."""
     for role, triples in graphs.items():
         graph = ox.NamedNode(graph_iri(role))
         for t in triples:
