@@ -117,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         worker_memory_mb=args.worker_memory_mb,
         body_timeout=args.body_timeout,
+        lane=args.lane,
     )
     limits = HttpLimits(header_timeout=args.header_timeout, server_memory_mb=args.server_memory_mb)
     log = None

@@ -146,6 +146,13 @@ def parser() -> argparse.ArgumentParser:
         "than 1 for more queries per second on more cores (default: 1)",
     )
     s.add_argument(
+        "--no-lane",
+        dest="lane",
+        action="store_false",
+        help="run every query in a worker, also one-pattern lookups on a constant subject "
+        "(default: those are answered in the front end; their cost is bounded)",
+    )
+    s.add_argument(
         "--worker-memory-mb",
         type=_whole(256, zero_means="no limit"),
         default=2048,

@@ -1,10 +1,11 @@
 """From a parsed SPARQL Protocol request to its answer, for every route that takes queries.
 
 `plan` checks the protocol dataset and negotiates the result media types (or refuses: 400, 403,
-406); the job's ETag is a hash of the job and the release, which is immutable; `answer` runs the
-job on the worker pool (pool.py), or takes it from the answer cache, and turns the pool's
-failures into answers (504 past the deadline, 503 with every worker busy, 500 when the query
-killed its worker). Answers other than 200 are plain text.
+406); the job's ETag is a hash of the job and the release, which is immutable; `answer` takes
+the job from the answer cache, or answers a bounded lookup in this process (lane.py), or runs
+the job on the worker pool (pool.py), and turns the pool's failures into answers (504 past
+the deadline, 503 with every worker busy, 500 when the query killed its worker). Answers other
+than 200 are plain text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from ketamine_kg import conneg
 from ketamine_kg.serve import guard, results
+from ketamine_kg.serve.lane import Lane
 from ketamine_kg.serve.protocol import QueryRequest
 from ketamine_kg.serve.workers import Answer, Job, Overloaded, QueryTimeout, WorkerDied
 
@@ -61,8 +63,10 @@ class Answering:
         max_rows: int,
         query_timeout: float,
         cache_entries: int,
+        lane: Lane | None = None,
     ) -> None:
         self.graphs = graphs
+        self.lane = lane
         self.release_id = release_id
         self.pool = pool
         self.max_rows = max_rows
@@ -118,13 +122,17 @@ class Answering:
         return self.query_timeout
 
     async def answer(self, job: Job, timeout: float) -> Answer:
-        """The job's answer: from the cache, else from a worker (cached if it may be)."""
+        """The job's answer: from the cache, else from the lane for bounded lookups (lane.py),
+        else from a worker (cached if it may be).
+        """
         cached = self.cache.get(job)
         if cached is not None:
             self.cache.move_to_end(job)
             return cached
+        answer = self.lane.answer(job) if self.lane else None
         try:
-            answer = await self.pool.run(job, timeout)
+            if answer is None:
+                answer = await self.pool.run(job, timeout)
         except QueryTimeout:
             return text(
                 504, f"The query did not finish within {timeout:g} seconds and was stopped."

@@ -1,8 +1,9 @@
 """The HTTP server: SPARQL 1.1 Protocol, linked data, downloads and the query UI.
 
 `create_app(release_dir, settings)` returns an ASGI app. Queries run in a worker pool
-(pool.py, workers.py) behind a guard (guard.py) that refuses federation, updates and foreign
-graphs before execution (answering.py); answers are cached per release, which is immutable.
+(pool.py, workers.py), bar one-pattern lookups on a constant subject (lane.py), behind a guard
+(guard.py) that refuses federation, updates and foreign graphs before execution
+(answering.py); answers are cached per release, which is immutable.
 GET queries take a lean path (fastpath.py) with the same answers and headers at a fraction of
 the cost; every other response passes through `Limits` (policy.py): URL cap, security headers
 (CSP, nosniff) and the CORS policy (data is open to any origin, pages are not), then gzip
@@ -38,6 +39,7 @@ from ketamine_kg.serve.accesslog import AccessLog
 from ketamine_kg.serve.answering import GRAPH_OFFER, RETRY_AFTER, Answering
 from ketamine_kg.serve.compression import Compression
 from ketamine_kg.serve.fastpath import SparqlFront
+from ketamine_kg.serve.lane import Lane
 from ketamine_kg.serve.notfound import NotFoundPages
 from ketamine_kg.serve.policy import UI_POLICY, Limits, error
 from ketamine_kg.serve.pool import PoolClient, WorkerPool
@@ -62,6 +64,7 @@ class Settings:
     workers: int = max(2, os.cpu_count() or 2)
     worker_memory_mb: int = 2048
     cache_entries: int = 1024
+    lane: bool = True  # bounded lookups answered in the front end (lane.py)
 
 
 class Endpoint:
@@ -91,6 +94,7 @@ class Endpoint:
             settings.max_rows,
             settings.query_timeout,
             settings.cache_entries,
+            Lane(self.store, self.context, frozenset(self.graphs)) if settings.lane else None,
         )
 
     async def sparql(self, request: Request) -> Response:
