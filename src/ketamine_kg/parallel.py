@@ -21,6 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from ketamine_kg.cores import cores
+
 WORKERS_ENV = "KETAMINE_KG_WORKERS"
 
 T = TypeVar("T")
@@ -34,11 +36,6 @@ class Results(Protocol[T]):
 
 #: The tasks of the running `run_tasks`, which the forked workers find here.
 _TASKS: Sequence[Callable[[], object]] = ()
-
-
-def cores() -> int:
-    """The number of cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def workers_for(size: int, threshold: int) -> int:

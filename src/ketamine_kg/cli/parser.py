@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Callable
 
 from ketamine_kg.cli.commands import (
@@ -16,6 +15,7 @@ from ketamine_kg.cli.commands import (
     cmd_validate,
 )
 from ketamine_kg.cli.publishing import cmd_publish
+from ketamine_kg.cores import query_workers
 from ketamine_kg.iri_space import PREFIX
 from ketamine_kg.query import GRAPH_FORMAT_NAMES, SOLUTION_FORMATS
 from ketamine_kg.release.locate import LOOKUP_HELP
@@ -134,8 +134,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--workers",
         type=_whole(1, 256),
-        default=max(2, os.cpu_count() or 2),
-        help="query worker processes (default: the CPU count, at least 2; here %(default)s)",
+        default=query_workers(),
+        help="query worker processes (default: two per core, at least 2; here %(default)s)",
     )
     s.add_argument(
         "--front-ends",

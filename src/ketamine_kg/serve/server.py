@@ -16,9 +16,8 @@ links: signposting.py.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from ketamine_kg import conneg, hosting
+from ketamine_kg.cores import query_workers
 from ketamine_kg.exports.metadata import release_iri, release_version
 from ketamine_kg.iri_space import ENDPOINT_PATH
 from ketamine_kg.release.directory import CHECKSUMS, NOT_FOUND, ReleaseDir, example_title
@@ -61,7 +61,7 @@ class Settings:
     max_body: int = 1024 * 1024
     max_url: int = 16 * 1024
     body_timeout: float = 30.0
-    workers: int = max(2, os.cpu_count() or 2)
+    workers: int = field(default_factory=query_workers)
     worker_memory_mb: int = 2048
     cache_entries: int = 1024
     lane: bool = True  # bounded lookups answered in the front end (lane.py)
