@@ -14,6 +14,7 @@ Usage: python bench/scale.py [TRIPLES ...]   (default: 10000 30000)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import resource
@@ -208,8 +209,11 @@ def main() -> None:
         return
     sizes = [int(a) for a in sys.argv[1:]] or [10_000, 30_000]
     results = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
+    # Every project is kept until all are built: on a file system that is slow to create files
+    # soon after many were deleted (bench/README.md), deleting one would slow the next build.
+    with contextlib.ExitStack() as projects:
+        for size in sizes:
+            tmp = projects.enter_context(tempfile.TemporaryDirectory())
             triples = make_project(Path(tmp), copies_for(size))
             print(f"building {triples:,} data triples …", file=sys.stderr, flush=True)
             results.append((triples, build(Path(tmp))))
