@@ -96,7 +96,8 @@ def started(tasks: Sequence[Callable[[], T]], workers: int) -> Iterator[Results[
 
 def trim_heap() -> None:
     """Give the free memory of every malloc arena back to the system (glibc's malloc_trim;
-    elsewhere nothing), e.g. before forking workers, whose resident sets start as this one's.
+    elsewhere nothing): after a stage that freed much, before workers are forked from this
+    process (decision 64).
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
